@@ -1,0 +1,564 @@
+"""Judges one tool call against a policy: runs every applicable check and combines the findings.
+Reads only what a check needs from disk (symlinks, SQL files); never talks to the server or Slack."""
+
+from __future__ import annotations
+
+import fnmatch
+import os
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import PurePosixPath
+from typing import Any
+from urllib.parse import urlsplit
+
+from engine.commands import Access, CommandEffects, FileAccess, SqlSource, effects
+from engine.decide import Decision, Finding, Outcome, Risk, decide
+from engine.events import CallContext, ToolEvent
+from engine.git import ALL_BRANCHES, analyze_push
+from engine.paths import PathPatterns, resolve_path
+from engine.policy import CompiledPattern, Policy
+from engine.shell import ShellAnalysis, SimpleCommand, Word, analyze
+from engine.sql import SqlAnalysis, analyze_sql, phrase_matches
+
+_MAX_SQL_FILE_BYTES = 1_000_000
+_FRAGMENT_CHARS = 200
+_BLOCK_DEVICE = re.compile(r"^/dev/(sd[a-z]|nvme\d|vd[a-z]|xvd[a-z]|hd[a-z]|mmcblk\d|disk\d|md\d|dm-)")
+_DISK_TOOLS = frozenset({"wipefs", "fdisk", "sfdisk", "cfdisk", "parted", "sgdisk", "gdisk"})
+_FORMATTERS = ("mkfs", "mke2fs", "mkswap", "mkdosfs", "mkntfs")
+_SQL_KEYS = ("sql", "query", "statement", "statements")
+_DATABASE_HINT = re.compile(r"postgres|mysql|maria|sqlite|sql|database|\bdb\b|_db|db_|bigquery|snowflake|duckdb|clickhouse|supabase|neon", re.I)
+_READ_TOOLS = frozenset({"Read", "NotebookRead"})
+_SEARCH_TOOLS = frozenset({"Grep", "Glob", "LS"})
+_WRITE_TOOLS = frozenset({"Write", "Edit", "MultiEdit", "NotebookEdit"})
+_AGENT_TOOLS = frozenset({"Agent", "Task"})
+
+
+def _clip(text: str) -> str:
+    return text if len(text) <= _FRAGMENT_CHARS else text[: _FRAGMENT_CHARS - 1] + "…"
+
+
+@dataclass(frozen=True, slots=True)
+class _Where:
+    """Where the call happens: what relative paths and `HEAD` mean."""
+
+    cwd: str
+    root: str
+    home: str | None
+    branch: str | None
+
+
+@lru_cache(maxsize=8192)
+def _effects(command: SimpleCommand) -> CommandEffects:
+    return effects(command)
+
+
+class Engine:
+    """A policy made ready to evaluate: regexes compiled, path patterns indexed."""
+
+    def __init__(self, policy: Policy) -> None:
+        self.policy = policy
+        sections = policy.policies
+        bash = sections.bash_commands
+        self._blocked = bash.compiled("blocked_patterns")
+        self._approval = bash.compiled("requires_approval")
+        self._allowed = bash.compiled("allowed_patterns")
+        files = sections.file_operations
+        self._protected = PathPatterns(files.protected_paths)
+        self._write_protected = PathPatterns(files.write_protected_paths)
+        self._delete_exempt = PathPatterns(files.delete_exempt_paths)
+        self._protected_index = {p: i for i, p in enumerate(files.protected_paths)}
+        self._write_index = {p: i for i, p in enumerate(files.write_protected_paths)}
+
+    # ------------------------------------------------------------ entry point
+
+    def evaluate(self, event: ToolEvent, context: CallContext | None = None) -> Decision:
+        context = context or CallContext()
+        cwd = event.cwd or context.repo or "/"
+        where = _Where(cwd, context.repo or cwd, context.home, context.git_branch)
+        findings: list[Finding] = []
+        commands: tuple[str, ...] = ()
+        hosts: list[str] = []
+        tool = event.tool_name
+        tool_input = event.tool_input
+        if event.hook_event_name == "UserPromptSubmit":
+            findings.extend(self._prompt(event.prompt or ""))
+        elif tool == "Bash":
+            command = tool_input.get("command")
+            if not isinstance(command, str):
+                findings.append(self._finding(
+                    "input.malformed", Outcome.DENY, "Bash call without a command string", "",
+                    Risk.MEDIUM))
+            else:
+                analysis = analyze(command)
+                commands = tuple(c.display() for c in analysis.commands)
+                findings.extend(self._bash(analysis, where, hosts))
+                findings.extend(self._runtime(tool_input))
+        elif tool in _READ_TOOLS or tool in _WRITE_TOOLS or tool in _SEARCH_TOOLS:
+            findings.extend(self._file_tool(tool, tool_input, where))
+        elif tool == "WebFetch":
+            findings.extend(self._web(tool_input.get("url"), hosts))
+        elif tool in _AGENT_TOOLS:
+            findings.extend(self._model(tool_input.get("model")))
+        elif tool.startswith("mcp__"):
+            findings.extend(self._mcp(tool, tool_input))
+        return decide(
+            self._with_risk(findings), self.policy.mode, commands, tuple(dict.fromkeys(hosts))
+        )
+
+    def _finding(
+        self, rule: str, outcome: Outcome, reason: str, fragment: str, risk: Risk
+    ) -> Finding:
+        return Finding(rule, outcome, reason, _clip(fragment), risk)
+
+    def _with_risk(self, findings: list[Finding]) -> list[Finding]:
+        overrides = self.policy.risk_overrides
+        if not overrides:
+            return findings
+        adjusted = []
+        for finding in findings:
+            risk = overrides.get(finding.rule)
+            if risk is None:
+                for prefix, level in overrides.items():
+                    if prefix.endswith((".", "[")) and finding.rule.startswith(prefix):
+                        risk = level
+            adjusted.append(
+                Finding(finding.rule, finding.outcome, finding.reason, finding.fragment, risk)
+                if risk else finding
+            )
+        return adjusted
+
+    # ------------------------------------------------------------ bash
+
+    def _bash(self, analysis: ShellAnalysis, where: _Where, hosts: list[str]) -> Iterable[Finding]:
+        for reason in analysis.opaque:
+            yield self._finding(
+                "builtin.unseen_code", Outcome.APPROVE,
+                f"{reason}; code that cannot be checked before it runs needs approval",
+                reason, Risk.HIGH)
+        for command in analysis.commands:
+            command_effects = _effects(command)
+            yield from self._patterns(command, command_effects)
+            yield from self._destructive(command, where)
+            yield from self._git(command, where)
+            for source in command_effects.sql:
+                yield from self._sql_source(source, where)
+            for access in command_effects.files:
+                yield from self._shell_file(access, where)
+            for host in command_effects.hosts:
+                hosts.append(host)
+                yield from self._host(host, command.name)
+
+    def _patterns(self, command: SimpleCommand, command_effects: CommandEffects) -> Iterable[Finding]:
+        text = command_effects.regex_text
+        if not text:
+            return
+        texts = (text, f"{' '.join(command.prefix)} {text}") if command.prefix else (text,)
+        lists: tuple[tuple[tuple[CompiledPattern, ...], Outcome, Risk], ...] = (
+            (self._blocked, Outcome.DENY, Risk.HIGH),
+            (self._approval, Outcome.APPROVE, Risk.MEDIUM),
+            (self._allowed, Outcome.ALLOW, Risk.LOW),
+        )
+        for patterns, outcome, default_risk in lists:
+            for pattern in patterns:
+                match = next((m for t in texts if (m := pattern.regex.search(t))), None)
+                if match is None:
+                    continue
+                verb = {Outcome.DENY: "is blocked", Outcome.APPROVE: "needs approval",
+                        Outcome.ALLOW: "is allowed"}[outcome]
+                reason = pattern.reason or f"`{match.group(0)}` {verb} by policy pattern `{pattern.source}`"
+                yield self._finding(pattern.rule, outcome, reason, match.group(0),
+                                    pattern.risk or default_risk)
+
+    def _destructive(self, command: SimpleCommand, where: _Where) -> Iterable[Finding]:
+        name, words = command.name, command.words
+        if name == "rm":
+            yield from self._rm(words, where)
+        elif name == "chmod":
+            yield from self._chmod(words)
+        elif name == "find" and any(w.value in {"-delete", "-exec", "-execdir"} for w in words):
+            for start in words[1:]:
+                if start.value.startswith(("-", "(", "!")):
+                    break
+                if self._is_catastrophic_target(start, where):
+                    yield self._finding(
+                        "builtin.rm_root", Outcome.DENY,
+                        f"`find {start.value} -delete/-exec` would delete a system directory or home; "
+                        "delete only inside the project", command.display(), Risk.CRITICAL)
+        elif name.startswith(_FORMATTERS) or name in _DISK_TOOLS:
+            devices = [w.value for w in words[1:] if w.value.startswith("/dev/")]
+            listing = any(w.value in {"-l", "--list", "print"} for w in words[1:])
+            if name.startswith(_FORMATTERS) or (devices and not listing):
+                yield self._disk(command.display())
+        elif name == "dd":
+            if any(w.value.startswith("of=") and _BLOCK_DEVICE.match(w.value[3:]) for w in words):
+                yield self._disk(command.display())
+        elif name == "shred" and any(_BLOCK_DEVICE.match(w.value) for w in words[1:]):
+            yield self._disk(command.display())
+        for redirect in command.redirects:
+            if redirect.op != "<" and _BLOCK_DEVICE.match(redirect.target.value):
+                yield self._disk(f"> {redirect.target.value}")
+
+    def _disk(self, fragment: str) -> Finding:
+        return self._finding(
+            "builtin.disk_destroy", Outcome.DENY,
+            "writes directly to a disk device or formats one; this destroys the file system",
+            fragment, Risk.CRITICAL)
+
+    def _is_catastrophic_target(self, word: Word, where: _Where) -> bool:
+        value = word.value
+        if word.dynamic:
+            return False
+        if word.glob:
+            parent = value.rsplit("/", 1)[0] if "/" in value else "."
+            if value.startswith("/") and parent == "":
+                return True  # `/*`, `/e*`
+            return self._is_catastrophic_path(resolve_path(parent or "/", where.cwd, where.home), where)
+        if value in {"~", "~/", "$HOME", "${HOME}"}:
+            return True
+        return self._is_catastrophic_path(resolve_path(value, where.cwd, where.home), where)
+
+    def _is_catastrophic_path(self, path: str, where: _Where) -> bool:
+        parts = PurePosixPath(path).parts
+        if len(parts) <= 2:
+            return True  # `/` or a top-level directory such as /etc, /usr, /home
+        homes = {os.path.expanduser("~"), where.home or ""}
+        if path in homes:
+            return True
+        return len(parts) == 3 and parts[1] in {"home", "Users"}
+
+    def _rm(self, words: tuple[Word, ...], where: _Where) -> Iterable[Finding]:
+        recursive = no_preserve = False
+        targets: list[Word] = []
+        only_targets = False
+        for word in words[1:]:
+            value = word.value
+            if only_targets or not value.startswith("-") or value == "-":
+                targets.append(word)
+            elif value == "--":
+                only_targets = True
+            elif value in {"--recursive", "--dir"}:
+                recursive = recursive or value == "--recursive"
+            elif value == "--no-preserve-root":
+                no_preserve = True
+            elif not value.startswith("--"):
+                recursive = recursive or "r" in value or "R" in value
+        display = " ".join(w.value for w in words)
+        if no_preserve:
+            yield self._finding("builtin.rm_root", Outcome.DENY,
+                                "`rm --no-preserve-root` exists only to delete `/`", display,
+                                Risk.CRITICAL)
+        if not recursive:
+            return
+        for target in targets:
+            if self._is_catastrophic_target(target, where):
+                yield self._finding(
+                    "builtin.rm_root", Outcome.DENY,
+                    f"recursive delete of `{target.value}` would wipe the system or a home "
+                    "directory; delete specific paths inside the project instead",
+                    display, Risk.CRITICAL)
+            elif target.dynamic:
+                yield self._finding(
+                    "builtin.rm_unknown_target", Outcome.APPROVE,
+                    f"recursive delete of `{target.value}`, a path only known at run time",
+                    display, Risk.HIGH)
+
+    def _chmod(self, words: tuple[Word, ...]) -> Iterable[Finding]:
+        # A mode starting with `-` (`chmod -w f`) only removes rights, so options can be skipped.
+        mode = next((w.value for w in words[1:] if not w.value.startswith("-")), None)
+        if mode is None or not _world_writable(mode):
+            return
+        display = " ".join(w.value for w in words)
+        yield self._finding(
+            "builtin.chmod_world_writable", Outcome.DENY,
+            f"`chmod {mode}` makes files writable by every user; use 755 for programs or 644 "
+            "for files", display, Risk.HIGH)
+
+    # ------------------------------------------------------------ git
+
+    def _git(self, command: SimpleCommand, where: _Where) -> Iterable[Finding]:
+        git_policy = self.policy.policies.git_operations
+        if command.name == "gh":
+            argv = command.argv
+            if git_policy.require_code_review and argv[1:3] == ("pr", "merge") and "--admin" in argv:
+                yield self._finding(
+                    "git_operations.require_code_review", Outcome.DENY,
+                    "`gh pr merge --admin` bypasses required reviews; merge after approval",
+                    command.display(), Risk.HIGH)
+            return
+        if command.name != "git":
+            return
+        push = analyze_push(command.argv, where.branch)
+        if push is None or push.dry_run:
+            return
+        display = command.display()
+        if push.force and git_policy.block_force_push:
+            yield self._finding(
+                "git_operations.block_force_push", Outcome.DENY,
+                "force push rewrites shared history and is blocked; push new commits instead",
+                display, Risk.HIGH)
+        guarded = set(git_policy.blocked_branches) | set(git_policy.requires_approval_branches)
+        for target in push.targets:
+            branch = target.branch
+            if branch is None:
+                if guarded:
+                    yield self._finding(
+                        "git_operations.unknown_target", Outcome.APPROVE,
+                        "cannot tell which branch this push updates (no branch checked out is "
+                        "known); name it explicitly, e.g. `git push origin my-branch`",
+                        display, Risk.MEDIUM)
+                continue
+            action = "deletes" if target.delete else "pushes to"
+            blocked = _branch_matches(branch, git_policy.blocked_branches)
+            if blocked:
+                yield self._finding(
+                    "git_operations.blocked_branches", Outcome.DENY,
+                    f"{action} protected branch `{blocked}`; push a feature branch and open a "
+                    "pull request", display, Risk.HIGH)
+            if git_policy.require_pr_for_main and _branch_matches(branch, ["main", "master"]):
+                yield self._finding(
+                    "git_operations.require_pr_for_main", Outcome.DENY,
+                    f"changes reach `{branch}` only through a reviewed pull request", display,
+                    Risk.HIGH)
+            needs_approval = _branch_matches(branch, git_policy.requires_approval_branches)
+            if needs_approval:
+                yield self._finding(
+                    "git_operations.requires_approval_branches", Outcome.APPROVE,
+                    f"{action} `{needs_approval}`, which needs approval", display, Risk.HIGH)
+
+    # ------------------------------------------------------------ SQL
+
+    def _sql_source(self, source: SqlSource, where: _Where) -> Iterable[Finding]:
+        if source.unseen:
+            yield self._finding(
+                "database_operations.unseen_sql", Outcome.APPROVE,
+                f"{source.unseen}; SQL that cannot be checked needs approval", source.client,
+                Risk.HIGH)
+            return
+        text = source.text
+        if source.file is not None:
+            path = resolve_path(source.file.value, where.cwd, where.home)
+            yield from self._path_finding(Access.READ, path, source.file.value, source.client)
+            text = _read_sql_file(path) if not source.file.dynamic else None
+            if text is None:
+                yield self._finding(
+                    "database_operations.unseen_sql", Outcome.APPROVE,
+                    f"{source.client} runs SQL from `{source.file.value}`, which cannot be read "
+                    "here; SQL that cannot be checked needs approval", source.file.value, Risk.HIGH)
+                return
+        if text is not None:
+            yield from self._sql(analyze_sql(text, source.dialect), source.client)
+
+    def _sql(self, analysis: SqlAnalysis, client: str) -> Iterable[Finding]:
+        database = self.policy.policies.database_operations
+        readonly = {schema.lower() for schema in database.readonly_schemas}
+        for statement in analysis.unparsed:
+            yield self._finding(
+                "database_operations.unparsed_sql", Outcome.APPROVE,
+                f"{client} would run SQL that does not parse; it needs approval", statement,
+                Risk.MEDIUM)
+        for operation in analysis.operations:
+            handled = False
+            for index, phrase in enumerate(database.blocked_operations):
+                if phrase_matches(phrase, operation):
+                    handled = True
+                    yield self._finding(
+                        f"database_operations.blocked_operations[{index}]", Outcome.DENY,
+                        f"`{operation.phrase}` is blocked by the database policy ({phrase}); "
+                        "ask a human to run destructive SQL", operation.statement, Risk.CRITICAL)
+            if operation.is_write:
+                touched = [t for t in operation.tables if set(t.split(".")[:-1]) & readonly]
+                if touched:
+                    yield self._finding(
+                        "database_operations.readonly_schemas", Outcome.DENY,
+                        f"writes into read-only schema `{touched[0].rsplit('.', 1)[0]}` "
+                        f"({operation.phrase} {touched[0]})", operation.statement, Risk.HIGH)
+            for index, phrase in enumerate(database.requires_approval):
+                if phrase_matches(phrase, operation):
+                    handled = True
+                    yield self._finding(
+                        f"database_operations.requires_approval[{index}]", Outcome.APPROVE,
+                        f"`{operation.phrase}` changes the schema and needs approval",
+                        operation.statement, Risk.MEDIUM)
+            if not handled and operation.phrase.split(" ", 1)[0] in {
+                "DROP", "CREATE", "ALTER", "TRUNCATE", "RENAME", "GRANT", "REVOKE",
+            } and database.unlisted_schema_changes != "allow":
+                yield self._finding(
+                    "database_operations.unlisted_schema_changes",
+                    Outcome(database.unlisted_schema_changes),
+                    f"`{operation.phrase}` changes the schema; the policy does not list it, so it "
+                    f"gets `{database.unlisted_schema_changes}`", operation.statement, Risk.MEDIUM)
+
+    # ------------------------------------------------------------ files
+
+    def _shell_file(self, access: FileAccess, where: _Where) -> Iterable[Finding]:
+        word = access.word
+        if word.dynamic:
+            return
+        if word.glob:
+            for patterns, index, rule, outcome in self._path_rules(access.access):
+                pattern = patterns.could_match_glob(word.value, where.cwd, where.root)
+                if pattern is not None:
+                    yield self._path_rule_finding(
+                        rule, index[pattern], outcome, access.access, word.value, pattern,
+                        access.by)
+            return
+        path = resolve_path(word.value, where.cwd, where.home)
+        yield from self._path_finding(access.access, path, word.value, access.by, where.root)
+
+    def _path_rules(
+        self, access: Access
+    ) -> list[tuple[PathPatterns, dict[str, int], str, Outcome]]:
+        rules = [(self._protected, self._protected_index, "file_operations.protected_paths",
+                  Outcome.DENY)]
+        if access in {Access.WRITE, Access.DELETE}:
+            rules.append((self._write_protected, self._write_index,
+                          "file_operations.write_protected_paths", Outcome.APPROVE))
+        return rules
+
+    def _path_finding(
+        self, access: Access, path: str, shown: str, by: str, root: str | None = None
+    ) -> Iterable[Finding]:
+        for patterns, index, rule, outcome in self._path_rules(access):
+            pattern = patterns.match(path, root)
+            if pattern is not None:
+                yield self._path_rule_finding(rule, index[pattern], outcome, access, shown,
+                                              pattern, by)
+        if access is Access.DELETE and self.policy.policies.file_operations.delete_requires_approval:
+            if self._delete_exempt.match(path, root) is None:
+                yield self._finding(
+                    "file_operations.delete_requires_approval", Outcome.APPROVE,
+                    f"deletes `{shown}`; deleting files needs approval", f"{by} {shown}",
+                    Risk.MEDIUM)
+
+    def _path_rule_finding(
+        self, rule: str, index: int, outcome: Outcome, access: Access, shown: str, pattern: str,
+        by: str,
+    ) -> Finding:
+        verb = {Access.READ: "reads", Access.WRITE: "writes", Access.DELETE: "deletes",
+                Access.MENTION: "passes"}[access]
+        if outcome is Outcome.DENY:
+            reason = (f"{verb} `{shown}`{' to ' + by if access is Access.MENTION else ''}, "
+                      f"which matches protected path `{pattern}`: no tool may read or write it; "
+                      "ask a human for what you need from it")
+            risk = Risk.HIGH
+        else:
+            reason = f"{verb} `{shown}`, under write-protected `{pattern}`: needs approval"
+            risk = Risk.MEDIUM
+        return self._finding(f"{rule}[{index}]", outcome, reason, f"{by} {shown}", risk)
+
+    def _file_tool(self, tool: str, tool_input: dict[str, Any], where: _Where) -> Iterable[Finding]:
+        raw = tool_input.get("file_path") or tool_input.get("notebook_path") or tool_input.get("path")
+        if not isinstance(raw, str) or not raw:
+            if tool in _SEARCH_TOOLS:
+                return
+            yield self._finding("input.malformed", Outcome.DENY,
+                                f"{tool} call without a file path", "", Risk.MEDIUM)
+            return
+        access = Access.WRITE if tool in _WRITE_TOOLS else Access.READ
+        path = resolve_path(raw, where.cwd, where.home)
+        yield from self._path_finding(access, path, raw, tool, where.root)
+
+    # ------------------------------------------------------------ network, models, MCP, prompts
+
+    def _host(self, host: str, by: str) -> Iterable[Finding]:
+        network = self.policy.policies.network_operations
+        allowed = any(fnmatch.fnmatchcase(host.lower(), p.lower()) for p in network.allowed_hosts)
+        if network.allowed_hosts and not allowed and network.unlisted_hosts != "allow":
+            yield self._finding(
+                "network_operations.unlisted_hosts", Outcome(network.unlisted_hosts),
+                f"{by} reaches `{host}`, which is not on the egress allow-list", host, Risk.MEDIUM)
+        else:
+            yield self._finding("network_operations.egress", Outcome.ALLOW,
+                                f"network egress to `{host}` by {by} (recorded)", host, Risk.LOW)
+
+    def _web(self, url: Any, hosts: list[str]) -> Iterable[Finding]:
+        try:
+            host = urlsplit(url).hostname if isinstance(url, str) else None
+        except ValueError:
+            host = None
+        if host is None:
+            yield self._finding("input.malformed", Outcome.DENY,
+                                "WebFetch call without a valid URL", str(url), Risk.MEDIUM)
+            return
+        hosts.append(host)
+        yield from self._host(host, "WebFetch")
+
+    def _model(self, model: Any) -> Iterable[Finding]:
+        if not isinstance(model, str) or not model:
+            return
+        ai = self.policy.policies.ai_operations
+        for index, name in enumerate(ai.blocked_models):
+            if _model_matches(model, name):
+                yield self._finding(f"ai_operations.blocked_models[{index}]", Outcome.DENY,
+                                    f"model `{model}` is blocked by policy", model, Risk.MEDIUM)
+        for index, name in enumerate(ai.requires_approval_models):
+            if _model_matches(model, name):
+                yield self._finding(f"ai_operations.requires_approval_models[{index}]",
+                                    Outcome.APPROVE, f"model `{model}` needs approval", model,
+                                    Risk.MEDIUM)
+
+    def _mcp(self, tool: str, tool_input: dict[str, Any]) -> Iterable[Finding]:
+        looks_like_database = bool(_DATABASE_HINT.search(tool))
+        for key in _SQL_KEYS:
+            value = tool_input.get(key)
+            if not isinstance(value, str):
+                continue
+            analysis = analyze_sql(value)
+            if key == "sql" or looks_like_database or analysis.operations:
+                yield from self._sql(analysis, tool)
+
+    def _prompt(self, prompt: str) -> Iterable[Finding]:
+        ai = self.policy.policies.ai_operations
+        if ai.max_prompt_chars and len(prompt) > ai.max_prompt_chars:
+            yield self._finding("ai_operations.max_prompt_chars", Outcome.DENY,
+                                f"prompt has {len(prompt)} characters; the limit is "
+                                f"{ai.max_prompt_chars}", prompt[:80], Risk.LOW)
+        # About four characters a token: a cheap bound that needs no tokenizer.
+        if ai.max_context_tokens and len(prompt) // 4 > ai.max_context_tokens:
+            yield self._finding("ai_operations.max_context_tokens", Outcome.DENY,
+                                f"prompt is about {len(prompt) // 4} tokens; the limit is "
+                                f"{ai.max_context_tokens}", prompt[:80], Risk.LOW)
+
+    def _runtime(self, tool_input: dict[str, Any]) -> Iterable[Finding]:
+        limit = self.policy.policies.bash_commands.max_runtime_seconds
+        timeout_ms = tool_input.get("timeout")
+        if limit and isinstance(timeout_ms, int | float) and timeout_ms > limit * 1000:
+            yield self._finding(
+                "bash_commands.max_runtime_seconds", Outcome.DENY,
+                f"asks for a {timeout_ms / 1000:g} s timeout; the policy allows at most {limit} s: "
+                f"retry with timeout <= {limit * 1000}", str(timeout_ms), Risk.LOW)
+
+
+def _world_writable(mode: str) -> bool:
+    if re.fullmatch(r"[0-7]{3,4}", mode):
+        return int(mode[-1]) & 2 == 2
+    for clause in mode.split(","):
+        match = re.fullmatch(r"([ugoa]*)([-+=])([rwxXst]*)", clause)
+        if match and match.group(2) in "+=" and "w" in match.group(3):
+            if "a" in match.group(1) or "o" in match.group(1):
+                return True
+    return False
+
+
+def _branch_matches(branch: str, patterns: list[str]) -> str | None:
+    for pattern in patterns:
+        if branch == ALL_BRANCHES or branch == pattern or (
+            any(c in pattern for c in "*?[") and fnmatch.fnmatchcase(branch, pattern)
+        ):
+            return pattern
+    return None
+
+
+def _model_matches(model: str, name: str) -> bool:
+    model, name = model.lower(), name.lower()
+    return model == name or model.startswith(name + "-") or fnmatch.fnmatchcase(model, name)
+
+
+def _read_sql_file(path: str) -> str | None:
+    try:
+        with open(path, "rb") as handle:
+            return handle.read(_MAX_SQL_FILE_BYTES).decode("utf-8", "replace")
+    except OSError:
+        return None
