@@ -43,8 +43,10 @@ def cmd_policy_check(args: argparse.Namespace) -> int:
     issues = lint(policy)
     bash = policy.policies.bash_commands
     regexes = len(bash.blocked_patterns) + len(bash.requires_approval) + len(bash.allowed_patterns)
-    print(f"{source}: valid policy (mode {policy.mode}, {regexes} command patterns, "
-          f"{len(policy.approval_rules)} approval rules)")
+    print(
+        f"{source}: valid policy (mode {policy.mode}, {regexes} command patterns, "
+        f"{len(policy.approval_rules)} approval rules)"
+    )
     for issue in issues:
         print(f"{issue.level}: {issue.rule}: {issue.message}")
     warnings = sum(1 for issue in issues if issue.level == "warning")
@@ -58,8 +60,10 @@ def cmd_policy_test(args: argparse.Namespace) -> int:
     failed = [result for result in results if not result.passed]
     for result in failed:
         decision = result.decision
-        print(f"FAIL {result.case.id}: expected {result.case.expected}, got "
-              f"{decision.would_be} ({decision.rule or 'no rule'}: {decision.reason})")
+        print(
+            f"FAIL {result.case.id}: expected {result.case.expected}, got "
+            f"{decision.would_be} ({decision.rule or 'no rule'}: {decision.reason})"
+        )
     print(f"{len(results) - len(failed)} passed, {len(failed)} failed")
     return 1 if failed else 0
 
@@ -97,8 +101,13 @@ def decision_as_dict(decision: Decision) -> dict:
         "risk": decision.risk.value,
         "reason": decision.reason,
         "findings": [
-            {"rule": f.rule, "outcome": f.outcome.value, "risk": f.risk.value,
-             "reason": f.reason, "fragment": f.fragment}
+            {
+                "rule": f.rule,
+                "outcome": f.outcome.value,
+                "risk": f.risk.value,
+                "reason": f.reason,
+                "fragment": f.fragment,
+            }
             for f in decision.findings
         ],
         "commands": list(decision.commands),
@@ -113,8 +122,11 @@ def cmd_explain(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(decision_as_dict(decision), indent=2))
         return 0
-    mode_note = "" if decision.outcome is decision.would_be else (
-        f" (enforce mode would {decision.would_be})")
+    mode_note = (
+        ""
+        if decision.outcome is decision.would_be
+        else (f" (enforce mode would {decision.would_be})")
+    )
     print(f"decision: {decision.outcome}{mode_note}  [mode {decision.mode}, policy {source}]")
     print(f"reason:   {decision.reason}")
     print("rules that fired:" if decision.findings else "rules that fired: none")

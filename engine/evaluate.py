@@ -1,5 +1,5 @@
-"""Judges one tool call against a policy: runs every applicable check and combines the findings.
-Reads only what a check needs from disk (symlinks, SQL files); never talks to the server or Slack."""
+"""Judges one tool call against a policy: runs every applicable check, combines the findings.
+Reads only what a check needs from disk (symlinks, SQL files); never talks to a server or Slack."""
 
 from __future__ import annotations
 
@@ -24,11 +24,16 @@ from engine.sql import SqlAnalysis, analyze_sql, phrase_matches
 
 _MAX_SQL_FILE_BYTES = 1_000_000
 _FRAGMENT_CHARS = 200
-_BLOCK_DEVICE = re.compile(r"^/dev/(sd[a-z]|nvme\d|vd[a-z]|xvd[a-z]|hd[a-z]|mmcblk\d|disk\d|md\d|dm-)")
+_BLOCK_DEVICE = re.compile(
+    r"^/dev/(sd[a-z]|nvme\d|vd[a-z]|xvd[a-z]|hd[a-z]|mmcblk\d|disk\d|md\d|dm-)"
+)
 _DISK_TOOLS = frozenset({"wipefs", "fdisk", "sfdisk", "cfdisk", "parted", "sgdisk", "gdisk"})
 _FORMATTERS = ("mkfs", "mke2fs", "mkswap", "mkdosfs", "mkntfs")
 _SQL_KEYS = ("sql", "query", "statement", "statements")
-_DATABASE_HINT = re.compile(r"postgres|mysql|maria|sqlite|sql|database|\bdb\b|_db|db_|bigquery|snowflake|duckdb|clickhouse|supabase|neon", re.I)
+_DATABASE_HINT = re.compile(
+    r"postgres|mysql|maria|sqlite|sql|database|\bdb\b|_db|db_|bigquery|snowflake|duckdb|clickhouse|supabase|neon",
+    re.I,
+)
 _READ_TOOLS = frozenset({"Read", "NotebookRead"})
 _SEARCH_TOOLS = frozenset({"Grep", "Glob", "LS"})
 _WRITE_TOOLS = frozenset({"Write", "Edit", "MultiEdit", "NotebookEdit"})
@@ -87,9 +92,15 @@ class Engine:
         elif tool == "Bash":
             command = tool_input.get("command")
             if not isinstance(command, str):
-                findings.append(self._finding(
-                    "input.malformed", Outcome.DENY, "Bash call without a command string", "",
-                    Risk.MEDIUM))
+                findings.append(
+                    self._finding(
+                        "input.malformed",
+                        Outcome.DENY,
+                        "Bash call without a command string",
+                        "",
+                        Risk.MEDIUM,
+                    )
+                )
             else:
                 analysis = analyze(command)
                 commands = tuple(c.display() for c in analysis.commands)
@@ -125,7 +136,8 @@ class Engine:
                         risk = level
             adjusted.append(
                 Finding(finding.rule, finding.outcome, finding.reason, finding.fragment, risk)
-                if risk else finding
+                if risk
+                else finding
             )
         return adjusted
 
@@ -134,9 +146,12 @@ class Engine:
     def _bash(self, analysis: ShellAnalysis, where: _Where, hosts: list[str]) -> Iterable[Finding]:
         for reason in analysis.opaque:
             yield self._finding(
-                "builtin.unseen_code", Outcome.APPROVE,
+                "builtin.unseen_code",
+                Outcome.APPROVE,
                 f"{reason}; code that cannot be checked before it runs needs approval",
-                reason, Risk.HIGH)
+                reason,
+                Risk.HIGH,
+            )
         for command in analysis.commands:
             command_effects = _effects(command)
             yield from self._patterns(command, command_effects)
@@ -150,7 +165,9 @@ class Engine:
                 hosts.append(host)
                 yield from self._host(host, command.name)
 
-    def _patterns(self, command: SimpleCommand, command_effects: CommandEffects) -> Iterable[Finding]:
+    def _patterns(
+        self, command: SimpleCommand, command_effects: CommandEffects
+    ) -> Iterable[Finding]:
         text = command_effects.regex_text
         if not text:
             return
@@ -165,11 +182,18 @@ class Engine:
                 match = next((m for t in texts if (m := pattern.regex.search(t))), None)
                 if match is None:
                     continue
-                verb = {Outcome.DENY: "is blocked", Outcome.APPROVE: "needs approval",
-                        Outcome.ALLOW: "is allowed"}[outcome]
-                reason = pattern.reason or f"`{match.group(0)}` {verb} by policy pattern `{pattern.source}`"
-                yield self._finding(pattern.rule, outcome, reason, match.group(0),
-                                    pattern.risk or default_risk)
+                verb = {
+                    Outcome.DENY: "is blocked",
+                    Outcome.APPROVE: "needs approval",
+                    Outcome.ALLOW: "is allowed",
+                }[outcome]
+                reason = (
+                    pattern.reason
+                    or f"`{match.group(0)}` {verb} by policy pattern `{pattern.source}`"
+                )
+                yield self._finding(
+                    pattern.rule, outcome, reason, match.group(0), pattern.risk or default_risk
+                )
 
     def _destructive(self, command: SimpleCommand, where: _Where) -> Iterable[Finding]:
         name, words = command.name, command.words
@@ -183,9 +207,13 @@ class Engine:
                     break
                 if self._is_catastrophic_target(start, where):
                     yield self._finding(
-                        "builtin.rm_root", Outcome.DENY,
-                        f"`find {start.value} -delete/-exec` would delete a system directory or home; "
-                        "delete only inside the project", command.display(), Risk.CRITICAL)
+                        "builtin.rm_root",
+                        Outcome.DENY,
+                        f"`find {start.value} -delete/-exec` would delete a system directory "
+                        "or home; delete only inside the project",
+                        command.display(),
+                        Risk.CRITICAL,
+                    )
         elif name.startswith(_FORMATTERS) or name in _DISK_TOOLS:
             devices = [w.value for w in words[1:] if w.value.startswith("/dev/")]
             listing = any(w.value in {"-l", "--list", "print"} for w in words[1:])
@@ -202,9 +230,12 @@ class Engine:
 
     def _disk(self, fragment: str) -> Finding:
         return self._finding(
-            "builtin.disk_destroy", Outcome.DENY,
+            "builtin.disk_destroy",
+            Outcome.DENY,
             "writes directly to a disk device or formats one; this destroys the file system",
-            fragment, Risk.CRITICAL)
+            fragment,
+            Risk.CRITICAL,
+        )
 
     def _is_catastrophic_target(self, word: Word, where: _Where) -> bool:
         value = word.value
@@ -214,7 +245,9 @@ class Engine:
             parent = value.rsplit("/", 1)[0] if "/" in value else "."
             if value.startswith("/") and parent == "":
                 return True  # `/*`, `/e*`
-            return self._is_catastrophic_path(resolve_path(parent or "/", where.cwd, where.home), where)
+            return self._is_catastrophic_path(
+                resolve_path(parent or "/", where.cwd, where.home), where
+            )
         if value in {"~", "~/", "$HOME", "${HOME}"}:
             return True
         return self._is_catastrophic_path(resolve_path(value, where.cwd, where.home), where)
@@ -246,23 +279,33 @@ class Engine:
                 recursive = recursive or "r" in value or "R" in value
         display = " ".join(w.value for w in words)
         if no_preserve:
-            yield self._finding("builtin.rm_root", Outcome.DENY,
-                                "`rm --no-preserve-root` exists only to delete `/`", display,
-                                Risk.CRITICAL)
+            yield self._finding(
+                "builtin.rm_root",
+                Outcome.DENY,
+                "`rm --no-preserve-root` exists only to delete `/`",
+                display,
+                Risk.CRITICAL,
+            )
         if not recursive:
             return
         for target in targets:
             if self._is_catastrophic_target(target, where):
                 yield self._finding(
-                    "builtin.rm_root", Outcome.DENY,
+                    "builtin.rm_root",
+                    Outcome.DENY,
                     f"recursive delete of `{target.value}` would wipe the system or a home "
                     "directory; delete specific paths inside the project instead",
-                    display, Risk.CRITICAL)
+                    display,
+                    Risk.CRITICAL,
+                )
             elif target.dynamic:
                 yield self._finding(
-                    "builtin.rm_unknown_target", Outcome.APPROVE,
+                    "builtin.rm_unknown_target",
+                    Outcome.APPROVE,
                     f"recursive delete of `{target.value}`, a path only known at run time",
-                    display, Risk.HIGH)
+                    display,
+                    Risk.HIGH,
+                )
 
     def _chmod(self, words: tuple[Word, ...]) -> Iterable[Finding]:
         # A mode starting with `-` (`chmod -w f`) only removes rights, so options can be skipped.
@@ -271,9 +314,13 @@ class Engine:
             return
         display = " ".join(w.value for w in words)
         yield self._finding(
-            "builtin.chmod_world_writable", Outcome.DENY,
+            "builtin.chmod_world_writable",
+            Outcome.DENY,
             f"`chmod {mode}` makes files writable by every user; use 755 for programs or 644 "
-            "for files", display, Risk.HIGH)
+            "for files",
+            display,
+            Risk.HIGH,
+        )
 
     # ------------------------------------------------------------ git
 
@@ -281,11 +328,18 @@ class Engine:
         git_policy = self.policy.policies.git_operations
         if command.name == "gh":
             argv = command.argv
-            if git_policy.require_code_review and argv[1:3] == ("pr", "merge") and "--admin" in argv:
+            if (
+                git_policy.require_code_review
+                and argv[1:3] == ("pr", "merge")
+                and "--admin" in argv
+            ):
                 yield self._finding(
-                    "git_operations.require_code_review", Outcome.DENY,
+                    "git_operations.require_code_review",
+                    Outcome.DENY,
                     "`gh pr merge --admin` bypasses required reviews; merge after approval",
-                    command.display(), Risk.HIGH)
+                    command.display(),
+                    Risk.HIGH,
+                )
             return
         if command.name != "git":
             return
@@ -295,46 +349,66 @@ class Engine:
         display = command.display()
         if push.force and git_policy.block_force_push:
             yield self._finding(
-                "git_operations.block_force_push", Outcome.DENY,
+                "git_operations.block_force_push",
+                Outcome.DENY,
                 "force push rewrites shared history and is blocked; push new commits instead",
-                display, Risk.HIGH)
+                display,
+                Risk.HIGH,
+            )
         guarded = set(git_policy.blocked_branches) | set(git_policy.requires_approval_branches)
         for target in push.targets:
             branch = target.branch
             if branch is None:
                 if guarded:
                     yield self._finding(
-                        "git_operations.unknown_target", Outcome.APPROVE,
+                        "git_operations.unknown_target",
+                        Outcome.APPROVE,
                         "cannot tell which branch this push updates (no branch checked out is "
                         "known); name it explicitly, e.g. `git push origin my-branch`",
-                        display, Risk.MEDIUM)
+                        display,
+                        Risk.MEDIUM,
+                    )
                 continue
             action = "deletes" if target.delete else "pushes to"
             blocked = _branch_matches(branch, git_policy.blocked_branches)
             if blocked:
                 yield self._finding(
-                    "git_operations.blocked_branches", Outcome.DENY,
+                    "git_operations.blocked_branches",
+                    Outcome.DENY,
                     f"{action} protected branch `{blocked}`; push a feature branch and open a "
-                    "pull request", display, Risk.HIGH)
+                    "pull request",
+                    display,
+                    Risk.HIGH,
+                )
             if git_policy.require_pr_for_main and _branch_matches(branch, ["main", "master"]):
                 yield self._finding(
-                    "git_operations.require_pr_for_main", Outcome.DENY,
-                    f"changes reach `{branch}` only through a reviewed pull request", display,
-                    Risk.HIGH)
+                    "git_operations.require_pr_for_main",
+                    Outcome.DENY,
+                    f"changes reach `{branch}` only through a reviewed pull request",
+                    display,
+                    Risk.HIGH,
+                )
             needs_approval = _branch_matches(branch, git_policy.requires_approval_branches)
             if needs_approval:
                 yield self._finding(
-                    "git_operations.requires_approval_branches", Outcome.APPROVE,
-                    f"{action} `{needs_approval}`, which needs approval", display, Risk.HIGH)
+                    "git_operations.requires_approval_branches",
+                    Outcome.APPROVE,
+                    f"{action} `{needs_approval}`, which needs approval",
+                    display,
+                    Risk.HIGH,
+                )
 
     # ------------------------------------------------------------ SQL
 
     def _sql_source(self, source: SqlSource, where: _Where) -> Iterable[Finding]:
         if source.unseen:
             yield self._finding(
-                "database_operations.unseen_sql", Outcome.APPROVE,
-                f"{source.unseen}; SQL that cannot be checked needs approval", source.client,
-                Risk.HIGH)
+                "database_operations.unseen_sql",
+                Outcome.APPROVE,
+                f"{source.unseen}; SQL that cannot be checked needs approval",
+                source.client,
+                Risk.HIGH,
+            )
             return
         text = source.text
         if source.file is not None:
@@ -343,9 +417,13 @@ class Engine:
             text = _read_sql_file(path) if not source.file.dynamic else None
             if text is None:
                 yield self._finding(
-                    "database_operations.unseen_sql", Outcome.APPROVE,
+                    "database_operations.unseen_sql",
+                    Outcome.APPROVE,
                     f"{source.client} runs SQL from `{source.file.value}`, which cannot be read "
-                    "here; SQL that cannot be checked needs approval", source.file.value, Risk.HIGH)
+                    "here; SQL that cannot be checked needs approval",
+                    source.file.value,
+                    Risk.HIGH,
+                )
                 return
         if text is not None:
             yield from self._sql(analyze_sql(text, source.dialect), source.client)
@@ -355,40 +433,68 @@ class Engine:
         readonly = {schema.lower() for schema in database.readonly_schemas}
         for statement in analysis.unparsed:
             yield self._finding(
-                "database_operations.unparsed_sql", Outcome.APPROVE,
-                f"{client} would run SQL that does not parse; it needs approval", statement,
-                Risk.MEDIUM)
+                "database_operations.unparsed_sql",
+                Outcome.APPROVE,
+                f"{client} would run SQL that does not parse; it needs approval",
+                statement,
+                Risk.MEDIUM,
+            )
         for operation in analysis.operations:
             handled = False
             for index, phrase in enumerate(database.blocked_operations):
                 if phrase_matches(phrase, operation):
                     handled = True
                     yield self._finding(
-                        f"database_operations.blocked_operations[{index}]", Outcome.DENY,
+                        f"database_operations.blocked_operations[{index}]",
+                        Outcome.DENY,
                         f"`{operation.phrase}` is blocked by the database policy ({phrase}); "
-                        "ask a human to run destructive SQL", operation.statement, Risk.CRITICAL)
+                        "ask a human to run destructive SQL",
+                        operation.statement,
+                        Risk.CRITICAL,
+                    )
             if operation.is_write:
                 touched = [t for t in operation.tables if set(t.split(".")[:-1]) & readonly]
                 if touched:
                     yield self._finding(
-                        "database_operations.readonly_schemas", Outcome.DENY,
+                        "database_operations.readonly_schemas",
+                        Outcome.DENY,
                         f"writes into read-only schema `{touched[0].rsplit('.', 1)[0]}` "
-                        f"({operation.phrase} {touched[0]})", operation.statement, Risk.HIGH)
+                        f"({operation.phrase} {touched[0]})",
+                        operation.statement,
+                        Risk.HIGH,
+                    )
             for index, phrase in enumerate(database.requires_approval):
                 if phrase_matches(phrase, operation):
                     handled = True
                     yield self._finding(
-                        f"database_operations.requires_approval[{index}]", Outcome.APPROVE,
+                        f"database_operations.requires_approval[{index}]",
+                        Outcome.APPROVE,
                         f"`{operation.phrase}` changes the schema and needs approval",
-                        operation.statement, Risk.MEDIUM)
-            if not handled and operation.phrase.split(" ", 1)[0] in {
-                "DROP", "CREATE", "ALTER", "TRUNCATE", "RENAME", "GRANT", "REVOKE",
-            } and database.unlisted_schema_changes != "allow":
+                        operation.statement,
+                        Risk.MEDIUM,
+                    )
+            if (
+                not handled
+                and operation.phrase.split(" ", 1)[0]
+                in {
+                    "DROP",
+                    "CREATE",
+                    "ALTER",
+                    "TRUNCATE",
+                    "RENAME",
+                    "GRANT",
+                    "REVOKE",
+                }
+                and database.unlisted_schema_changes != "allow"
+            ):
                 yield self._finding(
                     "database_operations.unlisted_schema_changes",
                     Outcome(database.unlisted_schema_changes),
                     f"`{operation.phrase}` changes the schema; the policy does not list it, so it "
-                    f"gets `{database.unlisted_schema_changes}`", operation.statement, Risk.MEDIUM)
+                    f"gets `{database.unlisted_schema_changes}`",
+                    operation.statement,
+                    Risk.MEDIUM,
+                )
 
     # ------------------------------------------------------------ files
 
@@ -401,8 +507,8 @@ class Engine:
                 pattern = patterns.could_match_glob(word.value, where.cwd, where.root)
                 if pattern is not None:
                     yield self._path_rule_finding(
-                        rule, index[pattern], outcome, access.access, word.value, pattern,
-                        access.by)
+                        rule, index[pattern], outcome, access.access, word.value, pattern, access.by
+                    )
             return
         path = resolve_path(word.value, where.cwd, where.home)
         yield from self._path_finding(access.access, path, word.value, access.by, where.root)
@@ -410,11 +516,23 @@ class Engine:
     def _path_rules(
         self, access: Access
     ) -> list[tuple[PathPatterns, dict[str, int], str, Outcome]]:
-        rules = [(self._protected, self._protected_index, "file_operations.protected_paths",
-                  Outcome.DENY)]
+        rules = [
+            (
+                self._protected,
+                self._protected_index,
+                "file_operations.protected_paths",
+                Outcome.DENY,
+            )
+        ]
         if access in {Access.WRITE, Access.DELETE}:
-            rules.append((self._write_protected, self._write_index,
-                          "file_operations.write_protected_paths", Outcome.APPROVE))
+            rules.append(
+                (
+                    self._write_protected,
+                    self._write_index,
+                    "file_operations.write_protected_paths",
+                    Outcome.APPROVE,
+                )
+            )
         return rules
 
     def _path_finding(
@@ -423,25 +541,44 @@ class Engine:
         for patterns, index, rule, outcome in self._path_rules(access):
             pattern = patterns.match(path, root)
             if pattern is not None:
-                yield self._path_rule_finding(rule, index[pattern], outcome, access, shown,
-                                              pattern, by)
-        if access is Access.DELETE and self.policy.policies.file_operations.delete_requires_approval:
-            if self._delete_exempt.match(path, root) is None:
-                yield self._finding(
-                    "file_operations.delete_requires_approval", Outcome.APPROVE,
-                    f"deletes `{shown}`; deleting files needs approval", f"{by} {shown}",
-                    Risk.MEDIUM)
+                yield self._path_rule_finding(
+                    rule, index[pattern], outcome, access, shown, pattern, by
+                )
+        if (
+            access is Access.DELETE
+            and self.policy.policies.file_operations.delete_requires_approval
+            and self._delete_exempt.match(path, root) is None
+        ):
+            yield self._finding(
+                "file_operations.delete_requires_approval",
+                Outcome.APPROVE,
+                f"deletes `{shown}`; deleting files needs approval",
+                f"{by} {shown}",
+                Risk.MEDIUM,
+            )
 
     def _path_rule_finding(
-        self, rule: str, index: int, outcome: Outcome, access: Access, shown: str, pattern: str,
+        self,
+        rule: str,
+        index: int,
+        outcome: Outcome,
+        access: Access,
+        shown: str,
+        pattern: str,
         by: str,
     ) -> Finding:
-        verb = {Access.READ: "reads", Access.WRITE: "writes", Access.DELETE: "deletes",
-                Access.MENTION: "passes"}[access]
+        verb = {
+            Access.READ: "reads",
+            Access.WRITE: "writes",
+            Access.DELETE: "deletes",
+            Access.MENTION: "passes",
+        }[access]
         if outcome is Outcome.DENY:
-            reason = (f"{verb} `{shown}`{' to ' + by if access is Access.MENTION else ''}, "
-                      f"which matches protected path `{pattern}`: no tool may read or write it; "
-                      "ask a human for what you need from it")
+            reason = (
+                f"{verb} `{shown}`{' to ' + by if access is Access.MENTION else ''}, "
+                f"which matches protected path `{pattern}`: no tool may read or write it; "
+                "ask a human for what you need from it"
+            )
             risk = Risk.HIGH
         else:
             reason = f"{verb} `{shown}`, under write-protected `{pattern}`: needs approval"
@@ -449,12 +586,15 @@ class Engine:
         return self._finding(f"{rule}[{index}]", outcome, reason, f"{by} {shown}", risk)
 
     def _file_tool(self, tool: str, tool_input: dict[str, Any], where: _Where) -> Iterable[Finding]:
-        raw = tool_input.get("file_path") or tool_input.get("notebook_path") or tool_input.get("path")
+        raw = (
+            tool_input.get("file_path") or tool_input.get("notebook_path") or tool_input.get("path")
+        )
         if not isinstance(raw, str) or not raw:
             if tool in _SEARCH_TOOLS:
                 return
-            yield self._finding("input.malformed", Outcome.DENY,
-                                f"{tool} call without a file path", "", Risk.MEDIUM)
+            yield self._finding(
+                "input.malformed", Outcome.DENY, f"{tool} call without a file path", "", Risk.MEDIUM
+            )
             return
         access = Access.WRITE if tool in _WRITE_TOOLS else Access.READ
         path = resolve_path(raw, where.cwd, where.home)
@@ -467,11 +607,20 @@ class Engine:
         allowed = any(fnmatch.fnmatchcase(host.lower(), p.lower()) for p in network.allowed_hosts)
         if network.allowed_hosts and not allowed and network.unlisted_hosts != "allow":
             yield self._finding(
-                "network_operations.unlisted_hosts", Outcome(network.unlisted_hosts),
-                f"{by} reaches `{host}`, which is not on the egress allow-list", host, Risk.MEDIUM)
+                "network_operations.unlisted_hosts",
+                Outcome(network.unlisted_hosts),
+                f"{by} reaches `{host}`, which is not on the egress allow-list",
+                host,
+                Risk.MEDIUM,
+            )
         else:
-            yield self._finding("network_operations.egress", Outcome.ALLOW,
-                                f"network egress to `{host}` by {by} (recorded)", host, Risk.LOW)
+            yield self._finding(
+                "network_operations.egress",
+                Outcome.ALLOW,
+                f"network egress to `{host}` by {by} (recorded)",
+                host,
+                Risk.LOW,
+            )
 
     def _web(self, url: Any, hosts: list[str]) -> Iterable[Finding]:
         try:
@@ -479,8 +628,13 @@ class Engine:
         except ValueError:
             host = None
         if host is None:
-            yield self._finding("input.malformed", Outcome.DENY,
-                                "WebFetch call without a valid URL", str(url), Risk.MEDIUM)
+            yield self._finding(
+                "input.malformed",
+                Outcome.DENY,
+                "WebFetch call without a valid URL",
+                str(url),
+                Risk.MEDIUM,
+            )
             return
         hosts.append(host)
         yield from self._host(host, "WebFetch")
@@ -491,13 +645,22 @@ class Engine:
         ai = self.policy.policies.ai_operations
         for index, name in enumerate(ai.blocked_models):
             if _model_matches(model, name):
-                yield self._finding(f"ai_operations.blocked_models[{index}]", Outcome.DENY,
-                                    f"model `{model}` is blocked by policy", model, Risk.MEDIUM)
+                yield self._finding(
+                    f"ai_operations.blocked_models[{index}]",
+                    Outcome.DENY,
+                    f"model `{model}` is blocked by policy",
+                    model,
+                    Risk.MEDIUM,
+                )
         for index, name in enumerate(ai.requires_approval_models):
             if _model_matches(model, name):
-                yield self._finding(f"ai_operations.requires_approval_models[{index}]",
-                                    Outcome.APPROVE, f"model `{model}` needs approval", model,
-                                    Risk.MEDIUM)
+                yield self._finding(
+                    f"ai_operations.requires_approval_models[{index}]",
+                    Outcome.APPROVE,
+                    f"model `{model}` needs approval",
+                    model,
+                    Risk.MEDIUM,
+                )
 
     def _mcp(self, tool: str, tool_input: dict[str, Any]) -> Iterable[Finding]:
         looks_like_database = bool(_DATABASE_HINT.search(tool))
@@ -512,23 +675,35 @@ class Engine:
     def _prompt(self, prompt: str) -> Iterable[Finding]:
         ai = self.policy.policies.ai_operations
         if ai.max_prompt_chars and len(prompt) > ai.max_prompt_chars:
-            yield self._finding("ai_operations.max_prompt_chars", Outcome.DENY,
-                                f"prompt has {len(prompt)} characters; the limit is "
-                                f"{ai.max_prompt_chars}", prompt[:80], Risk.LOW)
+            yield self._finding(
+                "ai_operations.max_prompt_chars",
+                Outcome.DENY,
+                f"prompt has {len(prompt)} characters; the limit is {ai.max_prompt_chars}",
+                prompt[:80],
+                Risk.LOW,
+            )
         # About four characters a token: a cheap bound that needs no tokenizer.
         if ai.max_context_tokens and len(prompt) // 4 > ai.max_context_tokens:
-            yield self._finding("ai_operations.max_context_tokens", Outcome.DENY,
-                                f"prompt is about {len(prompt) // 4} tokens; the limit is "
-                                f"{ai.max_context_tokens}", prompt[:80], Risk.LOW)
+            yield self._finding(
+                "ai_operations.max_context_tokens",
+                Outcome.DENY,
+                f"prompt is about {len(prompt) // 4} tokens; the limit is {ai.max_context_tokens}",
+                prompt[:80],
+                Risk.LOW,
+            )
 
     def _runtime(self, tool_input: dict[str, Any]) -> Iterable[Finding]:
         limit = self.policy.policies.bash_commands.max_runtime_seconds
         timeout_ms = tool_input.get("timeout")
         if limit and isinstance(timeout_ms, int | float) and timeout_ms > limit * 1000:
             yield self._finding(
-                "bash_commands.max_runtime_seconds", Outcome.DENY,
+                "bash_commands.max_runtime_seconds",
+                Outcome.DENY,
                 f"asks for a {timeout_ms / 1000:g} s timeout; the policy allows at most {limit} s: "
-                f"retry with timeout <= {limit * 1000}", str(timeout_ms), Risk.LOW)
+                f"retry with timeout <= {limit * 1000}",
+                str(timeout_ms),
+                Risk.LOW,
+            )
 
 
 def _world_writable(mode: str) -> bool:
@@ -536,15 +711,19 @@ def _world_writable(mode: str) -> bool:
         return int(mode[-1]) & 2 == 2
     for clause in mode.split(","):
         match = re.fullmatch(r"([ugoa]*)([-+=])([rwxXst]*)", clause)
-        if match and match.group(2) in "+=" and "w" in match.group(3):
-            if "a" in match.group(1) or "o" in match.group(1):
-                return True
+        if (
+            match
+            and match.group(2) in "+="
+            and "w" in match.group(3)
+            and ("a" in match.group(1) or "o" in match.group(1))
+        ):
+            return True
     return False
 
 
 def _branch_matches(branch: str, patterns: list[str]) -> str | None:
     for pattern in patterns:
-        if branch == ALL_BRANCHES or branch == pattern or (
+        if branch in (ALL_BRANCHES, pattern) or (
             any(c in pattern for c in "*?[") and fnmatch.fnmatchcase(branch, pattern)
         ):
             return pattern

@@ -179,8 +179,12 @@ def _perl_code(argv: list[str]) -> str | None:
             if letter in "xiFdD":
                 break  # the rest of the cluster is this switch's value
             if letter in "l0C":
+                # -l and -0 take octal digits (-0 also hex), -C digits or its own letters
+                allowed = {"l": "01234567", "0": "01234567xX0123456789abcdefABCDEF"}.get(
+                    letter, "0123456789IOEioASLaD"
+                )
                 j += 1
-                while j < len(arg) and (arg[j].isdigit() or (letter != "l" and arg[j].isalpha())):
+                while j < len(arg) and arg[j] in allowed:
                     j += 1
                 continue
             j += 1
@@ -260,7 +264,7 @@ def analyze_code(language: str, code: str) -> CodeEffects:
         effects = _analyze(language, str(code), 0, _Budget(_MAX_STEPS))
     except (RecursionError, MemoryError):
         effects = [("opaque", f"{label}: code is nested too deeply to analyze")]
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:
         # A bug here must not let code through unseen: callers treat opaque as "ask a human".
         effects = [("opaque", f"{label}: code could not be analyzed ({type(exc).__name__})")]
     commands = [text for kind, text in effects if kind == "cmd"]
@@ -436,6 +440,13 @@ _PY_PATH_ONLY_METHODS = frozenset(
 )  # fmt: skip
 
 
+# Nodes whose `name` binds a variable.
+_PY_NAMED_NODES = (
+    ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.ExceptHandler, ast.MatchAs,
+    ast.MatchStar,
+)  # fmt: skip
+
+
 class _PythonAnalyzer:
     def __init__(
         self,
@@ -499,12 +510,8 @@ class _PythonAnalyzer:
                 store(node.id)
             elif isinstance(node, ast.arg):
                 store(node.arg)
-            elif isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
-                store(node.name)
-            elif isinstance(node, ast.ExceptHandler) and node.name:
-                store(node.name)
-            elif isinstance(node, ast.MatchAs | ast.MatchStar) and node.name:
-                store(node.name)
+            elif isinstance(node, _PY_NAMED_NODES) and getattr(node, "name", None):
+                store(str(node.name))
             elif isinstance(node, ast.Import):
                 for alias in node.names:
                     if alias.asname:
@@ -520,12 +527,14 @@ class _PythonAnalyzer:
                         qual = _py_norm(f"{node.module}.{alias.name}")
                         self.imports[alias.asname or alias.name] = qual
             if isinstance(node, ast.Assign) and len(node.targets) == 1:
-                target = node.targets[0]
-                if isinstance(target, ast.Name):
-                    self.values[target.id] = node.value
-            elif isinstance(node, ast.AnnAssign) and node.value is not None:
-                if isinstance(node.target, ast.Name):
-                    self.values[node.target.id] = node.value
+                target: ast.expr = node.targets[0]
+                value: ast.expr | None = node.value
+            elif isinstance(node, ast.AnnAssign):
+                target, value = node.target, node.value
+            else:
+                continue
+            if isinstance(target, ast.Name) and value is not None:
+                self.values[target.id] = value
         for name, value in self.values.items():
             if isinstance(value, ast.Name | ast.Attribute) and self.stores.get(name) == 1:
                 self._alias_values.add(id(value))
@@ -590,7 +599,7 @@ class _PythonAnalyzer:
             return qual
         try:
             text = ast.unparse(func)
-        except Exception:  # noqa: BLE001 - unparse of odd trees is only cosmetic
+        except Exception:  # the name only decorates a message
             text = type(func).__name__
         return text if len(text) <= 60 else text[:57] + "..."
 
@@ -685,10 +694,10 @@ class _PythonAnalyzer:
                 return _str_val(left.text + right.text, left.home)
             if left.kind == right.kind == "list" and len(left.items) + len(right.items) <= 10_000:
                 return _Val("list", items=left.items + right.items)
-        if isinstance(node.op, ast.Div) and "path" in (left.kind, right.kind):
-            if left.kind in ("str", "path") and right.kind in ("str", "path"):
-                home = right.home if right.text.startswith("/") else left.home
-                return _path_val(posixpath.join(left.text, right.text), home)
+        texts = left.kind in ("str", "path") and right.kind in ("str", "path")
+        if isinstance(node.op, ast.Div) and "path" in (left.kind, right.kind) and texts:
+            home = right.home if right.text.startswith("/") else left.home
+            return _path_val(posixpath.join(left.text, right.text), home)
         if isinstance(node.op, ast.BitOr) and left.kind == right.kind == "int":
             return _Val("int", num=left.num | right.num)
         return None
@@ -1070,9 +1079,7 @@ class _PythonAnalyzer:
         method = func.attr
         receiver = self._eval(func.value)
         if receiver is None or receiver.kind != "path":
-            if receiver is None and (
-                method in _PY_PATH_ONLY_METHODS or self._pathish(func.value)
-            ):
+            if receiver is None and (method in _PY_PATH_ONLY_METHODS or self._pathish(func.value)):
                 self._opaque(call, f"Path.{method}() on a computed path")
             return
         path = _quote_val(receiver)
@@ -1090,8 +1097,8 @@ class _PythonAnalyzer:
         elif method == "touch":
             self._cmd(call, f"touch {path}")
         elif method == "mkdir":
-            parents = self._eval(self._arg(call, 1, "parents"))
-            flag = "-p " if parents is not None and parents.num else ""
+            parents = self._arg(call, 1, "parents")
+            flag = "-p " if isinstance(parents, ast.Constant) and parents.value is True else ""
             self._cmd(call, f"mkdir {flag}{path}")
         elif method in ("chmod", "lchmod"):
             self._chmod(call, name, func.value, self._arg(call, 0, "mode"))
@@ -1307,17 +1314,8 @@ class _Lexer:
             self.i = i + 1
         elif c.isspace() or c == "\x00":
             self.i = i + 1
-        elif c == "#" and lang in ("perl", "ruby", "php") and not (lang == "php" and
-                                                                  src.startswith("#[", i)):
-            self.i = self._eol(i)
-        elif lang in ("node", "php") and src.startswith("//", i):
-            self.i = self._eol(i)
-        elif lang in ("node", "php") and src.startswith("/*", i):
-            end = src.find("*/", i + 2)
-            self.i = self.n if end < 0 else end + 2
-        elif lang == "ruby" and src.startswith("=begin", i) and (i == 0 or src[i - 1] == "\n"):
-            end = src.find("\n=end", i)
-            self.i = self.n if end < 0 else end + 5
+        elif self._comment(c):
+            pass
         elif c in "'\"":
             self._quoted(c)
         elif c == "`":
@@ -1330,13 +1328,7 @@ class _Lexer:
             else:
                 self._add("regex", src[i:end])
                 self.i = end
-        elif lang == "ruby" and c == "%" and self._ruby_percent():
-            pass
-        elif lang == "ruby" and c == "?" and self._ruby_char():
-            pass
-        elif lang == "ruby" and c == ":" and self._ruby_symbol():
-            pass
-        elif lang == "php" and src.startswith("<<<", i) and self._php_heredoc():
+        elif self._special_literal(c):
             pass
         elif c.isalpha() or c == "_" or (lang == "node" and c == "$"):
             self._word()
@@ -1348,6 +1340,36 @@ class _Lexer:
             self.i = i + 1  # a namespace separator: \system() is system()
         else:
             self._operator()
+
+    def _comment(self, c: str) -> bool:
+        src, i, lang = self.src, self.i, self.lang
+        end: int | None = None
+        hash_comment = c == "#" and lang in ("perl", "ruby", "php")
+        hash_comment = hash_comment and not (lang == "php" and src.startswith("#[", i))
+        if hash_comment or (lang in ("node", "php") and src.startswith("//", i)):
+            end = self._eol(i)
+        elif lang in ("node", "php") and src.startswith("/*", i):
+            close = src.find("*/", i + 2)
+            end = self.n if close < 0 else close + 2
+        elif lang == "ruby" and src.startswith("=begin", i) and (i == 0 or src[i - 1] == "\n"):
+            close = src.find("\n=end", i)
+            end = self.n if close < 0 else close + 5
+        if end is None:
+            return False
+        self.i = end
+        return True
+
+    def _special_literal(self, c: str) -> bool:
+        if self.lang == "ruby":
+            if c == "%":
+                return self._ruby_percent()
+            if c == "?":
+                return self._ruby_char()
+            if c == ":":
+                return self._ruby_symbol()
+        if self.lang == "php" and self.src.startswith("<<<", self.i):
+            return self._php_heredoc()
+        return False
 
     def _quoted(self, quote: str) -> None:
         body, end, closed = _delimited(self.src, self.i, quote)
@@ -1392,14 +1414,15 @@ class _Lexer:
     def _word(self) -> None:
         src, i, n = self.src, self.i, self.n
         j = i
-        while j < n and (src[j].isalnum() or src[j] == "_" or (self.lang == "node" and src[j] == "$")):
+        extra = "_$" if self.lang == "node" else "_"
+        while j < n and (src[j].isalnum() or src[j] in extra):
             j += 1
         if self.lang == "ruby" and j < n and src[j] in "?!" and src[j + 1 : j + 2] != "=":
             j += 1
         word = src[i:j]
-        if self.lang == "perl" and word in ("q", "qq", "qw", "qx", "m", "qr", "s", "tr", "y"):
-            if self._perl_quote(word, j):
-                return
+        quote_like = ("q", "qq", "qw", "qx", "m", "qr", "s", "tr", "y")
+        if self.lang == "perl" and word in quote_like and self._perl_quote(word, j):
+            return
         self._add("id", word)
         self.i = j
 
@@ -1583,12 +1606,10 @@ class _Lexer:
         src, n = self.src, self.n
         j = self.i
         while j < n:
-            if src[j].isalnum() or src[j] == "_":
-                j += 1
-            elif src[j] == "." and src[j + 1 : j + 2].isdigit():
-                j += 1
-            else:
+            decimal_point = src[j] == "." and src[j + 1 : j + 2].isdigit()
+            if not (src[j].isalnum() or src[j] == "_" or decimal_point):
                 break
+            j += 1
         self._add("num", src[self.i : j])
         self.i = j
 
@@ -1634,9 +1655,9 @@ _NODE_OPS: dict[str, _Op] = {
     **_ops("cp_opts", "*.cpSync *.cp"),
     **_ops("two", "*.renameSync *.rename Deno.rename Deno.renameSync", verb="mv"),
     **_ops("two", "*.symlinkSync *.symlink Deno.symlink Deno.symlinkSync", verb="ln -s"),
-    **_ops("chmod", "*.chmodSync *.chmod Deno.chmod Deno.chmodSync", first=1, second=0),
+    **_ops("chmod", "*.chmodSync *.chmod Deno.chmod Deno.chmodSync", first=0, second=1),
     **_ops("path", "*.mkdirSync *.mkdir Deno.mkdir Deno.mkdirSync", verb="mkdir"),
-    **_ops("eval", "eval *.runInThisContext *.runInNewContext *.runInContext Script"),
+    **_ops("eval", "eval *.runInThisContext *.runInNewContext *.runInContext *.Script"),
     **_ops("eval_last", "Function *.compileFunction"),
     **_ops("require", "require *.require import *._load"),
     **_ops("deno_command", "Deno.Command"),
@@ -1773,9 +1794,7 @@ class _TokenAnalyzer:
             else:
                 self._opaque(note)
         self.match = self._match_brackets()
-        if self.lang == "node" and any(
-            t.kind == "str" and t.text in _CHILD_PROCESS for t in self.toks
-        ):
+        if self.lang == "node" and self._loads_child_process():
             self.modes.add("cp")
         if self.lang == "ruby" and any(t.text in ("FileUtils", "fileutils") for t in self.toks):
             self.modes.add("fu")
@@ -1785,6 +1804,17 @@ class _TokenAnalyzer:
                 break
             self._token(index, tok)
         return self.out
+
+    def _loads_child_process(self) -> bool:
+        for index, tok in enumerate(self.toks):
+            if tok.kind == "str" and tok.text in _CHILD_PROCESS:
+                return True
+            loader = tok.kind == "id" and tok.text in ("require", "import")
+            if loader and self._is_op(index + 1, "("):
+                args = self._split(index + 2, self.match.get(index + 1, len(self.toks)))
+                if args and self._lit(args[0]) in _CHILD_PROCESS:
+                    return True
+        return False
 
     def _cmd(self, text: str) -> None:
         self.out.append(("cmd", text.strip()))
@@ -1830,9 +1860,12 @@ class _TokenAnalyzer:
             return
         if tok.kind == "str" and self._is_op(index - 1, "[") and self._is_op(index + 1, "]"):
             # cp['execSync']('ls') is cp.execSync('ls')
-            if index >= 2 and toks[index - 2].kind in ("id", "var") and self._is_op(index + 2, "("):
-                chain = [toks[index - 2].text.lstrip("$@"), tok.text]
-                self._dispatch(chain, index + 2)
+            if index >= 2 and self._is_op(index + 2, "("):
+                receiver = toks[index - 2]
+                if receiver.kind in ("id", "var"):
+                    self._dispatch([receiver.text.lstrip("$@"), tok.text], index + 2)
+                elif receiver.kind == "op" and receiver.text in (")", "]"):
+                    self._dispatch(["()", tok.text], index + 2)
             return
         if tok.kind != "id":
             return
@@ -1847,8 +1880,10 @@ class _TokenAnalyzer:
         self._dispatch(chain, index + 1, op)
 
     def _is_op(self, index: int, text: str) -> bool:
-        return 0 <= index < len(self.toks) and self.toks[index].kind == "op" and (
-            self.toks[index].text == text
+        return (
+            0 <= index < len(self.toks)
+            and self.toks[index].kind == "op"
+            and (self.toks[index].text == text)
         )
 
     def _chain(self, index: int) -> list[str]:
@@ -1897,9 +1932,9 @@ class _TokenAnalyzer:
             return
         args = self._args(start)
         if args is None:
-            if op.kind == "paths" and self.lang == "perl" and not self._is_op(start, "=>"):
-                if not (start < len(self.toks) and self.toks[start].text in ("}", ",")):
-                    self._opaque(f"{chain[-1]} of $_, which is only known at run time")
+            bareword = start < len(self.toks) and self.toks[start].text in ("}", ",", "=>")
+            if op.kind == "paths" and self.lang == "perl" and not bareword:
+                self._opaque(f"{chain[-1]} of $_, which is only known at run time")
             return
         name = chain[-1] if len(chain) == 1 or chain[-2] in ("()", "?") else ".".join(chain[-2:])
         self._apply(op, name, args)
@@ -2004,8 +2039,11 @@ class _TokenAnalyzer:
 
     def _list(self, arg: list[_Tok]) -> list[str] | None:
         arg = list(arg)
-        if self.lang == "php" and len(arg) >= 3 and arg[0].kind == "id" and (
-            arg[0].text.lower() == "array"
+        if (
+            self.lang == "php"
+            and len(arg) >= 3
+            and arg[0].kind == "id"
+            and (arg[0].text.lower() == "array")
         ):
             arg = arg[1:]
             opener = "("
@@ -2164,7 +2202,7 @@ class _TokenAnalyzer:
         if not args:
             return
         module = self._lit(args[0])
-        items = self._list(args[1]) if len(args) > 1 and args[1][0].text == "[" else []
+        items = self._list(args[1]) if len(args) > 1 and args[1] and args[1][0].text == "[" else []
         if module is None or items is None:
             self._computed(name, args[0])
             return

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import itertools
 import re
+import shlex
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -68,9 +69,7 @@ def _render(tokens, choices: list[str], counter: list[int]) -> str:
             out.append(_render(value[-1], choices, counter))
         elif name == "BRANCH":
             out.append(_render(value[1][0], choices, counter))
-        elif name in {"AT", "ASSERT", "ASSERT_NOT"}:
-            continue
-        elif name == "GROUPREF":
+        elif name in {"AT", "ASSERT", "ASSERT_NOT", "GROUPREF"}:
             continue
         else:
             raise ValueError(name)
@@ -115,23 +114,33 @@ def sample_commands(pattern: str, limit: int = 12) -> list[str]:
 
 
 def _bash(engine: Engine, command: str):
-    return engine.evaluate(ToolEvent(tool_name="Bash", tool_input={"command": command},
-                                     cwd="/srv/app"))
+    return engine.evaluate(
+        ToolEvent(tool_name="Bash", tool_input={"command": command}, cwd="/srv/app")
+    )
 
 
 def _regex_issues(engine: Engine, pattern: CompiledPattern, outcome: Outcome) -> list[LintIssue]:
     source = pattern.source
     issues = []
     if re.search(source, "", re.IGNORECASE) is not None:
-        issues.append(LintIssue(Level.WARNING, pattern.rule,
-                                f"`{source}` matches the empty string, so it matches every command"))
+        issues.append(
+            LintIssue(
+                Level.WARNING,
+                pattern.rule,
+                f"`{source}` matches the empty string, so it matches every command",
+            )
+        )
         return issues
     samples = [s for s in sample_commands(source) if pattern.regex.search(s)]
     if not samples:
-        issues.append(LintIssue(
-            Level.WARNING, pattern.rule,
-            f"`{source}` matches no command we could build; check it is not anchored or "
-            "escaped wrongly (patterns match whole words of one executed command)"))
+        issues.append(
+            LintIssue(
+                Level.WARNING,
+                pattern.rule,
+                f"`{source}` matches no command we could build; check it is not anchored or "
+                "escaped wrongly (patterns match whole words of one executed command)",
+            )
+        )
         return issues
     fired_anywhere = False
     for sample in samples:
@@ -142,69 +151,145 @@ def _regex_issues(engine: Engine, pattern: CompiledPattern, outcome: Outcome) ->
             continue
         if outcome is Outcome.APPROVE and decision.would_be is Outcome.DENY:
             winners = sorted({f.rule for f in decision.deciding})
-            issues.append(LintIssue(
-                Level.WARNING, pattern.rule,
-                f"approval rule `{source}` is shadowed: a command it matches, `{sample}`, is "
-                f"denied by {', '.join(winners)} first (deny > approve), so this approval never "
-                "decides that command"))
+            issues.append(
+                LintIssue(
+                    Level.WARNING,
+                    pattern.rule,
+                    f"approval rule `{source}` is shadowed: a command it matches, `{sample}`, is "
+                    f"denied by {', '.join(winners)} first (deny > approve), so this approval "
+                    "never "
+                    "decides that command",
+                )
+            )
             break
         if outcome is Outcome.DENY:
-            others = sorted({f.rule for f in decision.findings
-                             if f.outcome is Outcome.DENY and f.rule != pattern.rule})
+            others = sorted(
+                {
+                    f.rule
+                    for f in decision.findings
+                    if f.outcome is Outcome.DENY and f.rule != pattern.rule
+                }
+            )
             if others:
-                issues.append(LintIssue(
-                    Level.INFO, pattern.rule,
-                    f"`{source}` is also enforced by {', '.join(others)} (e.g. `{sample}`), which "
-                    "catches spellings the regex misses"))
+                issues.append(
+                    LintIssue(
+                        Level.INFO,
+                        pattern.rule,
+                        f"`{source}` is also enforced by {', '.join(others)} (e.g. `{sample}`), "
+                        "which "
+                        "catches spellings the regex misses",
+                    )
+                )
                 break
     if not fired_anywhere:
-        issues.append(LintIssue(
-            Level.INFO, pattern.rule,
-            f"`{source}` only matches text that is never executed as a command of its own (e.g. "
-            "SQL, judged by database_operations, or data such as messages); it will not fire"))
+        issues.append(
+            LintIssue(
+                Level.INFO,
+                pattern.rule,
+                f"`{source}` only matches text that is never executed as a command of its own "
+                "(data such as messages); it will not fire",
+            )
+        )
+    else:
+        issues.extend(_sql_pattern_issue(engine, pattern, samples))
     return issues
+
+
+def _sql_pattern_issue(
+    engine: Engine, pattern: CompiledPattern, samples: list[str]
+) -> list[LintIssue]:
+    """A bash pattern written for SQL never sees SQL: clients' SQL is judged as SQL."""
+    for sample in sorted(samples, key=len, reverse=True):
+        decision = _bash(engine, f"psql -c {shlex.quote(sample)}")
+        sql_rules = sorted(
+            {
+                f.rule
+                for f in decision.findings
+                if f.rule.startswith(
+                    (
+                        "database_operations.blocked",
+                        "database_operations.requires",
+                        "database_operations.readonly",
+                    )
+                )
+            }
+        )
+        if sql_rules and not any(f.rule == pattern.rule for f in decision.findings):
+            return [
+                LintIssue(
+                    Level.INFO,
+                    pattern.rule,
+                    f"`{pattern.source}` looks like SQL; SQL run by a client "
+                    f"(`psql -c '{sample}'`) "
+                    f"is judged by {', '.join(sql_rules)}, not by command patterns",
+                )
+            ]
+    return []
 
 
 def lint(policy: Policy) -> list[LintIssue]:
     engine = Engine(policy)
     bash = policy.policies.bash_commands
     issues: list[LintIssue] = []
-    for section, outcome in (("blocked_patterns", Outcome.DENY),
-                             ("requires_approval", Outcome.APPROVE)):
+    for section, outcome in (
+        ("blocked_patterns", Outcome.DENY),
+        ("requires_approval", Outcome.APPROVE),
+    ):
         for pattern in bash.compiled(section):
             issues.extend(_regex_issues(engine, pattern, outcome))
     for pattern in bash.compiled("allowed_patterns"):
         if re.search(pattern.source, "", re.IGNORECASE) is not None:
-            issues.append(LintIssue(Level.WARNING, pattern.rule,
-                                    f"`{pattern.source}` matches every command"))
+            issues.append(
+                LintIssue(Level.WARNING, pattern.rule, f"`{pattern.source}` matches every command")
+            )
     if bash.allowed_patterns:
-        issues.append(LintIssue(
-            Level.INFO, "bash_commands.allowed_patterns",
-            "allowed_patterns document intent: they never override a deny or an approval found "
-            "by another check, so they only label commands that were allowed anyway"))
+        issues.append(
+            LintIssue(
+                Level.INFO,
+                "bash_commands.allowed_patterns",
+                "allowed_patterns document intent: they never override a deny or an approval found "
+                "by another check, so they only label commands that were allowed anyway",
+            )
+        )
 
     git = policy.policies.git_operations
     both = [b for b in git.requires_approval_branches if b in git.blocked_branches]
     if both:
-        issues.append(LintIssue(
-            Level.WARNING, "git_operations.requires_approval_branches",
-            f"{', '.join(both)} also in blocked_branches: pushes there are denied (deny > "
-            "approve), so their approval entries are unreachable"))
+        issues.append(
+            LintIssue(
+                Level.WARNING,
+                "git_operations.requires_approval_branches",
+                f"{', '.join(both)} also in blocked_branches: pushes there are denied (deny > "
+                "approve), so their approval entries are unreachable",
+            )
+        )
 
     database = policy.policies.database_operations
     for index, phrase in enumerate(database.requires_approval):
-        blocked = [b for b in database.blocked_operations
-                   if b.upper().split()[:len(phrase.split())] == phrase.upper().split()]
+        blocked = [
+            b
+            for b in database.blocked_operations
+            if b.upper().split()[: len(phrase.split())] == phrase.upper().split()
+        ]
         if blocked:
-            issues.append(LintIssue(
-                Level.INFO, f"database_operations.requires_approval[{index}]",
-                f"`{phrase}` needs approval except {', '.join(blocked)}, which is denied"))
+            issues.append(
+                LintIssue(
+                    Level.INFO,
+                    f"database_operations.requires_approval[{index}]",
+                    f"`{phrase}` needs approval except {', '.join(blocked)}, which is denied",
+                )
+            )
 
     ai = policy.policies.ai_operations
     if ai.max_cost_per_action is not None:
-        issues.append(LintIssue(
-            Level.INFO, "ai_operations.max_cost_per_action",
-            "a PreToolUse hook cannot know an action's cost before it runs; recorded, not enforced"))
+        issues.append(
+            LintIssue(
+                Level.INFO,
+                "ai_operations.max_cost_per_action",
+                "a PreToolUse hook cannot know an action's cost before it runs; "
+                "recorded, not enforced",
+            )
+        )
 
     issues.extend(_approval_issues(policy))
     return issues
@@ -214,20 +299,36 @@ def _approval_issues(policy: Policy) -> list[LintIssue]:
     issues = []
     thresholds = {rule.threshold for rule in policy.approval_rules.values()}
     if not policy.approval_rules:
-        issues.append(LintIssue(Level.WARNING, "approval_rules",
-                                "no approval rules: every approval falls back to one approver "
-                                "from the console"))
+        issues.append(
+            LintIssue(
+                Level.WARNING,
+                "approval_rules",
+                "no approval rules: every approval falls back to one approver from the console",
+            )
+        )
     for risk in Risk:
         if policy.approval_rules and risk not in thresholds:
-            issues.append(LintIssue(
-                Level.INFO, "approval_rules",
-                f"no rule has threshold `{risk}`: {risk}-risk approvals use the nearest rule"))
+            issues.append(
+                LintIssue(
+                    Level.INFO,
+                    "approval_rules",
+                    f"no rule has threshold `{risk}`: {risk}-risk approvals use the nearest rule",
+                )
+            )
     for name, rule in policy.approval_rules.items():
-        unknown = [a for a in rule.approvers if a not in policy.approver_pools
-                   and not re.fullmatch(r"[USW][A-Z0-9]{6,}", a)]
+        unknown = [
+            a
+            for a in rule.approvers
+            if a not in policy.approver_pools and not re.fullmatch(r"[USW][A-Z0-9]{6,}", a)
+        ]
         if unknown:
-            issues.append(LintIssue(
-                Level.INFO, f"approval_rules.{name}",
-                f"approvers {', '.join(unknown)} are roles with no Slack ids in approver_pools: "
-                "until mapped, only the console approver can decide these requests"))
+            issues.append(
+                LintIssue(
+                    Level.INFO,
+                    f"approval_rules.{name}",
+                    f"approvers {', '.join(unknown)} are roles with no Slack ids in "
+                    "approver_pools: "
+                    "until mapped, only the console approver can decide these requests",
+                )
+            )
     return issues

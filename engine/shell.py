@@ -18,7 +18,8 @@ from engine.git import git_subcommand
 from engine.interpreters import analyze_code, code_argument, interpreter_language
 
 _PARSER = Parser(Language(tree_sitter_bash.language()))
-MAX_DEPTH = 12
+MAX_DEPTH = 12  # levels of code inside code: `bash -c "eval '…'"`
+MAX_NESTING = 60  # levels of syntax: `$( $( $( … ) ) )`, kept well inside Python's stack
 SHELLS = frozenset({"sh", "bash", "zsh", "dash", "ksh", "mksh", "ash", "busybox", "fish"})
 
 
@@ -65,7 +66,10 @@ class SimpleCommand:
         return command_name(self.words[0].value) if self.words else ""
 
     def display(self) -> str:
-        return shlex.join((*self.prefix, *self.argv)) if self.words else "(redirection only)"
+        if not self.words:
+            return "(redirection only)"
+        via = f"  (via {' '.join(self.prefix)})" if self.prefix else ""
+        return shlex.join(self.argv) + via
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,6 +89,7 @@ _GLOB_CHARS = re.compile(r"[*?\[]")
 _BRACE = re.compile(r"\{([^{}]*,[^{}]*)\}")
 _BACKSLASH = re.compile(r"\\(.)", re.DOTALL)
 _IFS_WHITESPACE = " \t\n"
+_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
 def _unescape_unquoted(text: str) -> str:
@@ -361,6 +366,7 @@ class _Walker:
         if variables:
             self.variables.update(variables)
         self.depth = depth
+        self.nesting = 0
         self.commands: list[SimpleCommand] = []
         self.opaque: list[str] = []
 
@@ -383,6 +389,16 @@ class _Walker:
     # ---- statements
 
     def walk(self, node: Node) -> None:
+        if self.nesting >= MAX_NESTING:
+            self.opaque.append(f"the command nests more than {MAX_NESTING} levels deep")
+            return
+        self.nesting += 1
+        try:
+            self._walk(node)
+        finally:
+            self.nesting -= 1
+
+    def _walk(self, node: Node) -> None:
         kind = node.type
         if kind == "command":
             self._pipeline([node])
@@ -547,7 +563,7 @@ class _Walker:
         stdin: str | None,
         upstream: str | None,
     ) -> SimpleCommand | None:
-        words: list[Word] = []
+        word_nodes: list[Node] = []
         assignments: dict[str, str | None] = {}
         heredoc = stdin
         local_redirects = list(redirects)
@@ -562,13 +578,13 @@ class _Walker:
                     assignments[key] = self.variables.get(key)
                 self.variables = saved
             elif child.type == "command_name":
-                for part in child.named_children:
-                    words.extend(self._expand(part))
+                word_nodes.extend(child.named_children)
             elif field_name == "redirect" or child.type.endswith("_redirect"):
                 text = self._redirect(child, local_redirects)
                 heredoc = text if text is not None else heredoc
-            elif child.is_named and child.type != "comment":
-                words.extend(self._expand(child))
+            elif child.type != "comment" and (child.is_named or child.type == "$"):
+                word_nodes.append(child)
+        words = [word for group in _adjacent_groups(word_nodes) for word in self._expand(*group)]
         if not words:
             # `FOO=bar` alone sets a shell variable for the rest of the line.
             self.variables.update(assignments)
@@ -661,8 +677,9 @@ class _Walker:
         replaced = tuple(Word(part) for part in expansion.split())
         inner = (*command.words[:start], *replaced, *command.words[start + 1 :])
         self._emit(
-            SimpleCommand(inner, command.redirects, command.stdin_text, command.piped_input,
-                          command.prefix),
+            SimpleCommand(
+                inner, command.redirects, command.stdin_text, command.piped_input, command.prefix
+            ),
             None,
         )
 
@@ -670,14 +687,16 @@ class _Walker:
         code = code_argument(language, command.argv)
         origin = f"{command.name} code"
         if code is None:
-            if any(not w.value.startswith("-") or w.value == "-" for w in command.words[1:]):
-                if not any(w.value == "-" for w in command.words[1:]):
-                    return  # runs a script or module file
+            arguments = [w.value for w in command.words[1:]]
+            if "-" not in arguments and any(not a.startswith("-") for a in arguments):
+                return  # runs a script or module file
             if command.stdin_text is not None:
                 code = command.stdin_text
             elif command.piped_input:
                 source = upstream or "an earlier command"
-                self.opaque.append(f"{command.name} runs code piped from `{source}`, which cannot be seen")
+                self.opaque.append(
+                    f"{command.name} runs code piped from `{source}`, which cannot be seen"
+                )
                 return
             else:
                 return
@@ -762,8 +781,9 @@ class _Walker:
 
     # ---- words
 
-    def _expand(self, node: Node, split: bool = True) -> list[Word]:
-        pieces = self._pieces(node, quoted=False)
+    def _expand(self, *nodes: Node, split: bool = True) -> list[Word]:
+        pieces = [piece for node in nodes for piece in self._pieces(node, quoted=False)]
+        pieces = self._late_variables(pieces)
         fields: list[list[_Piece]] = [[]]
         for piece in pieces:
             if piece.splittable and split and any(c in piece.text for c in _IFS_WHITESPACE):
@@ -788,6 +808,41 @@ class _Walker:
             else:
                 words.append(Word(value, glob=glob, dynamic=dynamic))
         return words
+
+    def _late_variables(self, pieces: list[_Piece]) -> list[_Piece]:
+        """tree-sitter splits `-rf$IFS/` into `-rf$` and `IFS/`; bash reads `$IFS` there."""
+        fixed: list[_Piece] = []
+        index = 0
+        while index < len(pieces):
+            piece = pieces[index]
+            following = pieces[index + 1] if index + 1 < len(pieces) else None
+            name = (
+                _NAME.match(following.text)
+                if following
+                and not following.quoted
+                and not following.dynamic
+                and not piece.quoted
+                and piece.text.endswith("$")
+                and not piece.dynamic
+                else None
+            )
+            if name is None or following is None:
+                fixed.append(piece)
+                index += 1
+                continue
+            if piece.text[:-1]:
+                fixed.append(_Piece(piece.text[:-1], quoted=False))
+            variable = name.group(0)
+            value = " " if variable == "IFS" else self.variables.get(variable)
+            if value is None:
+                fixed.append(_Piece("$" + variable, quoted=False, dynamic=True))
+            else:
+                fixed.append(_Piece(value, quoted=False, splittable=True))
+            rest = following.text[len(variable) :]
+            if rest:
+                fixed.append(_Piece(rest, quoted=False))
+            index += 2
+        return fixed
 
     def _pieces(self, node: Node, quoted: bool) -> list[_Piece]:
         kind = node.type
@@ -845,6 +900,17 @@ class _Walker:
         return _Piece(value, quoted, splittable=not quoted)
 
 
+def _adjacent_groups(nodes: list[Node]) -> list[list[Node]]:
+    """Nodes with no whitespace between them form one shell word."""
+    groups: list[list[Node]] = []
+    for node in nodes:
+        if groups and groups[-1][-1].end_byte == node.start_byte:
+            groups[-1].append(node)
+        else:
+            groups.append([node])
+    return groups
+
+
 def _snippet(node: Node) -> str:
     text = node.text.decode("utf-8", "replace")
     return text if len(text) <= 40 else text[:37] + "..."
@@ -887,7 +953,10 @@ def analyze_uncached(
     source = code.encode("utf-8", "replace")
     tree = _PARSER.parse(source)
     walker = _Walker(variables, depth)
-    walker.walk(tree.root_node)
+    try:
+        walker.walk(tree.root_node)
+    except RecursionError:
+        walker.opaque.append("the command nests too deeply to follow")
     commands = walker.commands
     if tree.root_node.has_error:
         if not any("cannot parse" in reason for reason in walker.opaque):
