@@ -10,8 +10,7 @@ from engine.evaluate import Engine
 from engine.events import ToolEvent
 from engine.policy import load_policy
 from engine.shell import analyze, analyze_uncached
-
-SEED = "/work/shared/seed-policies.json"
+from tests.conftest import SEED_POLICY
 
 
 def argvs(command: str) -> list[tuple[str, ...]]:
@@ -127,7 +126,7 @@ def test_ordinary_commands_are_not_opaque(command: str) -> None:
 
 # ---------------------------------------------------------------- nasty input
 
-_engine = Engine(load_policy(SEED))
+_engine = Engine(load_policy(SEED_POLICY))
 
 
 def _decide(command: str) -> str:
