@@ -7,7 +7,7 @@ import fnmatch
 import os
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from pathlib import PurePosixPath
 from typing import Any
@@ -73,6 +73,7 @@ class Engine:
         self._protected = PathPatterns(files.protected_paths)
         self._write_protected = PathPatterns(files.write_protected_paths)
         self._delete_exempt = PathPatterns(files.delete_exempt_paths)
+        self._deletes_need_approval = files.delete_requires_approval
         self._protected_index = {p: i for i, p in enumerate(files.protected_paths)}
         self._write_index = {p: i for i, p in enumerate(files.write_protected_paths)}
 
@@ -152,7 +153,20 @@ class Engine:
                 reason,
                 Risk.HIGH,
             )
+        for name in analysis.fork_bombs:
+            yield self._finding(
+                "builtin.fork_bomb",
+                Outcome.DENY,
+                f"function `{name}` calls itself in the background: a fork bomb that exhausts "
+                "the machine",
+                name,
+                Risk.CRITICAL,
+            )
+        base = where
         for command in analysis.commands:
+            where = base
+            if command.workdir:
+                where = replace(base, cwd=resolve_path(command.workdir, base.cwd, base.home))
             command_effects = _effects(command)
             yield from self._patterns(command, command_effects)
             yield from self._destructive(command, where)
@@ -501,6 +515,15 @@ class Engine:
     def _shell_file(self, access: FileAccess, where: _Where) -> Iterable[Finding]:
         word = access.word
         if word.dynamic:
+            if access.access is Access.DELETE and self._deletes_need_approval:
+                yield self._finding(
+                    "file_operations.delete_requires_approval",
+                    Outcome.APPROVE,
+                    f"{access.by} deletes `{word.value}`, files only known at run time; "
+                    "deleting files needs approval",
+                    f"{access.by} {word.value}",
+                    Risk.MEDIUM,
+                )
             return
         if word.glob:
             for patterns, index, rule, outcome in self._path_rules(access.access):
@@ -546,7 +569,7 @@ class Engine:
                 )
         if (
             access is Access.DELETE
-            and self.policy.policies.file_operations.delete_requires_approval
+            and self._deletes_need_approval
             and self._delete_exempt.match(path, root) is None
         ):
             yield self._finding(

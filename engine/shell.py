@@ -8,7 +8,7 @@ import binascii
 import codecs
 import re
 import shlex
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 
 import tree_sitter_bash
@@ -56,6 +56,8 @@ class SimpleCommand:
     stdin_text: str | None = None
     piped_input: bool = False
     prefix: tuple[str, ...] = ()
+    # Where an earlier `cd` in the same line moved to (relative to the call's cwd), if anywhere.
+    workdir: str | None = None
 
     @property
     def argv(self) -> tuple[str, ...]:
@@ -76,6 +78,8 @@ class SimpleCommand:
 class ShellAnalysis:
     commands: tuple[SimpleCommand, ...]
     opaque: tuple[str, ...] = field(default=())
+    # Functions that call themselves in the background: `:(){ :|:& };:`.
+    fork_bombs: tuple[str, ...] = field(default=())
 
 
 def command_name(word: str) -> str:
@@ -367,6 +371,8 @@ class _Walker:
             self.variables.update(variables)
         self.depth = depth
         self.nesting = 0
+        self.workdir: str | None = None
+        self.fork_bombs: list[str] = []
         self.commands: list[SimpleCommand] = []
         self.opaque: list[str] = []
 
@@ -378,9 +384,10 @@ class _Walker:
             return
         inner = analyze_uncached(code, depth=self.depth + 1, variables=self._known_variables())
         self.commands.extend(
-            SimpleCommand(c.words, c.redirects, c.stdin_text, c.piped_input, prefix + c.prefix)
+            replace(c, prefix=prefix + c.prefix, workdir=_join_dirs(self.workdir, c.workdir))
             for c in inner.commands
         )
+        self.fork_bombs.extend(inner.fork_bombs)
         self.opaque.extend(f"{origin}: {reason}" for reason in inner.opaque)
 
     def _known_variables(self) -> dict[str, str]:
@@ -419,11 +426,29 @@ class _Walker:
             self._for(node)
         elif kind in {"command_substitution", "process_substitution"}:
             self._substitution(node)
+        elif kind == "subshell":
+            saved = self.workdir  # `(cd /tmp && …)` does not move the rest of the line
+            for child in node.children:
+                self.walk(child)
+            self.workdir = saved
+        elif kind == "function_definition":
+            self._function(node)
         else:
             if node.is_missing:
                 self.opaque.append(f"incomplete command: missing {node.type!r}")
             for child in node.children:
                 self.walk(child)
+
+    def _function(self, node: Node) -> None:
+        name_node = node.child_by_field_name("name")
+        before = len(self.commands)
+        for child in node.children:
+            self.walk(child)
+        name = name_node.text.decode("utf-8", "replace") if name_node else ""
+        body = node.text.decode("utf-8", "replace")
+        calls_itself = any(c.name == name for c in self.commands[before:])
+        if name and calls_itself and "&" in body:
+            self.fork_bombs.append(name)
 
     def _assign(self, node: Node) -> None:
         name_node = node.child_by_field_name("name")
@@ -514,15 +539,9 @@ class _Walker:
         self.walk(body)
         for index in range(before, len(self.commands)):
             command = self.commands[index]
-            self.commands[index] = SimpleCommand(
-                command.words,
-                command.redirects + tuple(redirects),
-                command.stdin_text,
-                command.piped_input,
-                command.prefix,
-            )
+            self.commands[index] = replace(command, redirects=command.redirects + tuple(redirects))
         if before == len(self.commands) and redirects:
-            self.commands.append(SimpleCommand((), tuple(redirects)))
+            self.commands.append(SimpleCommand((), tuple(redirects), workdir=self.workdir))
         return None
 
     def _redirect(self, node: Node, redirects: list[Redirect]) -> str | None:
@@ -594,9 +613,19 @@ class _Walker:
             tuple(local_redirects),
             heredoc if (heredoc is not None) else stdin,
             piped,
-            (),
+            workdir=self.workdir,
         )
-        return self._emit(command, upstream)
+        emitted = self._emit(command, upstream)
+        if command.name in {"cd", "pushd"}:
+            self._change_directory(command)
+        return emitted
+
+    def _change_directory(self, command: SimpleCommand) -> None:
+        targets = [w for w in command.words[1:] if not w.value.startswith("-")]
+        if not targets:
+            self.workdir = "~"
+        elif not targets[0].dynamic:
+            self.workdir = _join_dirs(self.workdir, targets[0].value)
 
     def _emit(self, command: SimpleCommand, upstream: str | None) -> SimpleCommand:
         """Record a command and unwrap what it runs in turn."""
@@ -676,12 +705,7 @@ class _Walker:
             return
         replaced = tuple(Word(part) for part in expansion.split())
         inner = (*command.words[:start], *replaced, *command.words[start + 1 :])
-        self._emit(
-            SimpleCommand(
-                inner, command.redirects, command.stdin_text, command.piped_input, command.prefix
-            ),
-            None,
-        )
+        self._emit(replace(command, words=inner), None)
 
     def _interpreter(self, command: SimpleCommand, language: str, upstream: str | None) -> None:
         code = code_argument(language, command.argv)
@@ -717,12 +741,7 @@ class _Walker:
         if self.depth + len(prefix) > MAX_DEPTH * 4:
             self.opaque.append("wrappers nested too deeply to follow")
             return
-        self._emit(
-            SimpleCommand(
-                inner, command.redirects, command.stdin_text, command.piped_input, prefix
-            ),
-            None,
-        )
+        self._emit(replace(command, words=inner, prefix=prefix), None)
 
     def _shell(self, command: SimpleCommand, upstream: str | None) -> None:
         has_code, code_word = shell_code_argument(command.words)
@@ -900,6 +919,14 @@ class _Walker:
         return _Piece(value, quoted, splittable=not quoted)
 
 
+def _join_dirs(base: str | None, target: str | None) -> str | None:
+    if not target:
+        return base
+    if not base or target.startswith(("/", "~")):
+        return target
+    return f"{base.rstrip('/')}/{target}"
+
+
 def _adjacent_groups(nodes: list[Node]) -> list[list[Node]]:
     """Nodes with no whitespace between them form one shell word."""
     groups: list[list[Node]] = []
@@ -969,7 +996,9 @@ def analyze_uncached(
                 seen.update(c.argv for c in walker.commands[before:])
     if "\x00" in code:
         walker.opaque.append("the command contains NUL bytes")
-    return ShellAnalysis(tuple(commands), tuple(dict.fromkeys(walker.opaque)))
+    return ShellAnalysis(
+        tuple(commands), tuple(dict.fromkeys(walker.opaque)), tuple(walker.fork_bombs)
+    )
 
 
 @lru_cache(maxsize=4096)

@@ -13,9 +13,7 @@ GOVERNANCE = str(Path(sys.executable).parent / "governance")
 
 
 def run(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [GOVERNANCE, *args], capture_output=True, text=True, timeout=60, cwd=cwd
-    )
+    return subprocess.run([GOVERNANCE, *args], capture_output=True, text=True, timeout=60, cwd=cwd)
 
 
 def test_policy_test_passes_the_shared_samples() -> None:
@@ -27,10 +25,25 @@ def test_policy_test_passes_the_shared_samples() -> None:
 def test_policy_test_reports_each_mismatch_with_the_engines_reason(tmp_path: Path) -> None:
     cases = tmp_path / "cases.jsonl"
     cases.write_text(
-        json.dumps({"id": "wrong", "tool_name": "Bash", "tool_input": {"command": "rm -fr /"},
-                    "cwd": "/srv/app", "expected": "allow"}) + "\n"
-        + json.dumps({"id": "right", "tool_name": "Bash", "tool_input": {"command": "ls"},
-                      "expected": "allow"}) + "\n"
+        json.dumps(
+            {
+                "id": "wrong",
+                "tool_name": "Bash",
+                "tool_input": {"command": "rm -fr /"},
+                "cwd": "/srv/app",
+                "expected": "allow",
+            }
+        )
+        + "\n"
+        + json.dumps(
+            {
+                "id": "right",
+                "tool_name": "Bash",
+                "tool_input": {"command": "ls"},
+                "expected": "allow",
+            }
+        )
+        + "\n"
     )
     result = run("policy", "test", str(SEED_POLICY), str(cases))
     assert result.returncode == 1
@@ -51,8 +64,11 @@ def test_policy_check_names_the_shadowed_git_push_approval() -> None:
     result = run("policy", "check", str(SEED_POLICY))
     assert result.returncode == 0
     assert "valid policy" in result.stdout
-    shadow = [line for line in result.stdout.splitlines()
-              if line.startswith("warning: bash_commands.requires_approval[0]")]
+    shadow = [
+        line
+        for line in result.stdout.splitlines()
+        if line.startswith("warning: bash_commands.requires_approval[0]")
+    ]
     assert shadow and "git_operations.blocked_branches" in shadow[0]
     assert "deny > approve" in shadow[0]
 
@@ -75,8 +91,11 @@ def test_explain_shows_decision_rules_and_commands() -> None:
 
 
 def test_explain_takes_a_json_event() -> None:
-    event = {"tool_name": "Read", "tool_input": {"file_path": "/srv/app/config/.env.prod"},
-             "cwd": "/srv/app"}
+    event = {
+        "tool_name": "Read",
+        "tool_input": {"file_path": "/srv/app/config/.env.prod"},
+        "cwd": "/srv/app",
+    }
     result = run("explain", str(SEED_POLICY), json.dumps(event), "--json")
     decision = json.loads(result.stdout)
     assert decision["decision"] == "deny"

@@ -42,7 +42,10 @@ def test_the_builtin_policy_extends_the_seed() -> None:
     assert set(seed.policies.file_operations.protected_paths) <= set(
         policy.policies.file_operations.protected_paths
     )
-    assert policy.policies.bash_commands.blocked_patterns == seed.policies.bash_commands.blocked_patterns
+    assert (
+        policy.policies.bash_commands.blocked_patterns
+        == seed.policies.bash_commands.blocked_patterns
+    )
 
 
 def test_extensions_are_optional_keys(tmp_path: Path) -> None:
