@@ -56,11 +56,11 @@ def test_force_in_any_spelling(argv: str) -> None:
 
 
 def test_delete_flag_marks_targets() -> None:
-    push = analyze_push("git push origin --delete main".split(), None)
+    push = analyze_push(["git", "push", "origin", "--delete", "main"], None)
     assert push is not None and push.targets[0].delete and push.targets[0].branch == "main"
 
 
 def test_dry_run_and_non_push() -> None:
-    push = analyze_push("git push --dry-run origin main".split(), None)
+    push = analyze_push(["git", "push", "--dry-run", "origin", "main"], None)
     assert push is not None and push.dry_run
-    assert analyze_push("git pull origin main".split(), None) is None
+    assert analyze_push(["git", "pull", "origin", "main"], None) is None

@@ -1,4 +1,4 @@
-"""Loading policies: the seed verbatim in JSON and YAML, extensions, and errors that name the field."""
+"""Loading policies: the seed verbatim (JSON and YAML), extensions, errors naming the field."""
 
 from __future__ import annotations
 
