@@ -58,10 +58,11 @@ class Decision:
 
     @property
     def deciding(self) -> tuple[Finding, ...]:
-        """The findings that produced `would_be` (empty for a plain allow)."""
+        """The findings that produced `would_be`, riskiest first (empty for a plain allow)."""
         if self.would_be is Outcome.ALLOW:
             return ()
-        return tuple(f for f in self.findings if f.outcome is self.would_be)
+        chosen = [f for f in self.findings if f.outcome is self.would_be]
+        return tuple(sorted(chosen, key=lambda f: -RISK_ORDER[f.risk]))
 
     @property
     def rule(self) -> str | None:
