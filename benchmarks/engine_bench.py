@@ -68,8 +68,10 @@ def _report(label: str, elapsed: float, latencies: list[float]) -> None:
     latencies.sort()
     p50 = statistics.median(latencies) * 1e6
     p99 = latencies[int(len(latencies) * 0.99)] * 1e6
-    print(f"{label:<34} {len(latencies) / elapsed:>9,.0f} decisions/s   "
-          f"p50 {p50:7.1f} µs   p99 {p99:7.1f} µs")
+    print(
+        f"{label:<34} {len(latencies) / elapsed:>9,.0f} decisions/s   "
+        f"p50 {p50:7.1f} µs   p99 {p99:7.1f} µs"
+    )
 
 
 def main() -> None:

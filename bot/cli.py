@@ -5,28 +5,19 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import os
 import sys
 from collections.abc import Sequence
-from pathlib import Path
 
+from bot import cli_audit, cli_server, config, install
+from bot.client import ServerUnreachable
 from engine.cases import CasesError, load_cases, run_cases
 from engine.decide import Decision
 from engine.evaluate import Engine
 from engine.events import CallContext, ToolEvent
 from engine.lint import lint
 from engine.policy import BUILTIN_POLICY_NAME, Policy, PolicyError, builtin_policy, load_policy
-
-PROJECT_POLICY = Path(".claude/governance/policies.json")
-
-
-def resolve_policy_path(flag: str | None) -> str | None:
-    """Flag, then $GOVERNANCE_POLICY, then the project's file; None means the built-in policy."""
-    if flag:
-        return flag
-    if os.environ.get("GOVERNANCE_POLICY"):
-        return os.environ["GOVERNANCE_POLICY"]
-    return str(PROJECT_POLICY) if PROJECT_POLICY.exists() else None
 
 
 def _load(path: str | None) -> tuple[Policy, str]:
@@ -39,7 +30,7 @@ def _load(path: str | None) -> tuple[Policy, str]:
 
 
 def cmd_policy_check(args: argparse.Namespace) -> int:
-    policy, source = _load(resolve_policy_path(args.file))
+    policy, source = _load(config.policy_path(args.file))
     issues = lint(policy)
     bash = policy.policies.bash_commands
     regexes = len(bash.blocked_patterns) + len(bash.requires_approval) + len(bash.allowed_patterns)
@@ -169,14 +160,19 @@ def build_parser() -> argparse.ArgumentParser:
     explain.add_argument("--branch", help="checked-out git branch, for `git push` with no refspec")
     explain.add_argument("--json", action="store_true", help="print the decision as JSON")
     explain.set_defaults(handler=cmd_explain)
+
+    install.register(commands)
+    cli_server.register(commands)
+    cli_audit.register(commands)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    logging.getLogger("sqlglot").setLevel(logging.ERROR)  # its parse warnings are not ours
     args = build_parser().parse_args(argv)
     try:
         return args.handler(args)
-    except (PolicyError, CasesError) as error:
+    except (PolicyError, CasesError, ServerUnreachable) as error:
         print(f"governance: {error}", file=sys.stderr)
         return 2
 

@@ -51,6 +51,12 @@ class CommandEffects:
 
 _PRINTERS = frozenset(
     [
+        ":",
+        "true",
+        "false",
+        "test",
+        "[",
+        "[[",
         "echo",
         "printf",
         "logger",

@@ -214,7 +214,17 @@ class Engine:
         if name == "rm":
             yield from self._rm(words, where)
         elif name == "chmod":
-            yield from self._chmod(words)
+            # A mode starting with `-` (`chmod -w f`) only removes rights: skip options.
+            yield from self._world_writable(
+                words, next((w.value for w in words[1:] if not w.value.startswith("-")), None)
+            )
+        elif name in {"mkdir", "install", "mkfifo", "mknod"}:
+            modes = [
+                words[i + 1].value for i, w in enumerate(words[:-1]) if w.value in {"-m", "--mode"}
+            ]
+            modes += [w.value.split("=", 1)[1] for w in words if w.value.startswith("--mode=")]
+            for mode in modes:
+                yield from self._world_writable(words, mode)
         elif name == "find" and any(w.value in {"-delete", "-exec", "-execdir"} for w in words):
             for start in words[1:]:
                 if start.value.startswith(("-", "(", "!")):
@@ -321,16 +331,14 @@ class Engine:
                     Risk.HIGH,
                 )
 
-    def _chmod(self, words: tuple[Word, ...]) -> Iterable[Finding]:
-        # A mode starting with `-` (`chmod -w f`) only removes rights, so options can be skipped.
-        mode = next((w.value for w in words[1:] if not w.value.startswith("-")), None)
+    def _world_writable(self, words: tuple[Word, ...], mode: str | None) -> Iterable[Finding]:
         if mode is None or not _world_writable(mode):
             return
         display = " ".join(w.value for w in words)
         yield self._finding(
             "builtin.chmod_world_writable",
             Outcome.DENY,
-            f"`chmod {mode}` makes files writable by every user; use 755 for programs or 644 "
+            f"mode `{mode}` makes files writable by every user; use 755 for programs or 644 "
             "for files",
             display,
             Risk.HIGH,

@@ -52,9 +52,7 @@ def _compile(entries: list[PatternEntry], section: str) -> tuple[CompiledPattern
     compiled = []
     for index, entry in enumerate(entries):
         rule = entry if isinstance(entry, PatternRule) else PatternRule(pattern=entry)
-        # Whole-word semantics: `rm -rf /` must not fire on `rm -rf /tmp/build`, nor
-        # `git push.*main` on `git push origin feature/main-menu`.
-        regex = re.compile(rf"(?<!\S)(?:{rule.pattern})(?!\S)", re.IGNORECASE)
+        regex = re.compile(whole_words(rule.pattern), re.IGNORECASE)
         compiled.append(
             CompiledPattern(
                 rule=rule.id or f"{section}[{index}]",
@@ -65,6 +63,21 @@ def _compile(entries: list[PatternEntry], section: str) -> tuple[CompiledPattern
             )
         )
     return tuple(compiled)
+
+
+_GAP = re.compile(r"(?<!\\)\.\*(?=[\w-])")
+
+
+def whole_words(pattern: str) -> str:
+    """Make a policy regex match whole words of a command line.
+
+    The match must start and end at a word boundary (whitespace or the ends), and a `.*`
+    that leads into a word spans whole words: `rm -rf /` does not fire on `rm -rf /tmp/x`,
+    and `git push.*main` fires on `git push origin main` but not on
+    `git push origin feature/main` or `… feature/main-menu`.
+    """
+    spanning = _GAP.sub(lambda _: r"(?:.*\s)?", pattern)
+    return rf"(?<!\S)(?:{spanning})(?!\S)"
 
 
 def _check_regexes(entries: list[PatternEntry]) -> list[PatternEntry]:

@@ -641,9 +641,7 @@ class _Walker:
 
     def _unwrap(self, command: SimpleCommand, upstream: str | None) -> None:
         words, name = command.words, command.name
-        if name in SHELLS:
-            self._shell(command, upstream)
-        elif name == "eval":
+        if name == "eval":
             self._code_from_words(command, 1, "eval")
         elif name == "env":
             start, split_string = _env_start(words)
@@ -659,9 +657,11 @@ class _Walker:
             start = _skip_options(words, 1, frozenset({"-n", "--interval", "-d"}))
             self._code_from_words(command, start, "watch")
         elif name == "xargs":
-            start = _skip_options(words, 1, _WRAPPER_OPTION_ARGS["xargs"])
-            inner = words[start:] or (Word("echo"),)
-            self._emit_inner(command, tuple(inner) + (Word("{xargs input}", dynamic=True),), start)
+            self._xargs(command)
+        elif name in SHELLS:
+            self._shell(command, upstream)
+        elif name in {"source", "."}:
+            self._script_must_be_static(command)
         elif name == "find":
             self._find_exec(command)
         elif name == "command" and any(w.value in {"-v", "-V"} for w in words[1:2]):
@@ -693,6 +693,45 @@ class _Walker:
                     self._code_word(command, words[start + 1], "flock -c")
             else:
                 self._inner(command, start)
+
+    def _xargs(self, command: SimpleCommand) -> None:
+        """`xargs CMD` runs CMD with words read from its input, known when the input is."""
+        words = command.words
+        start = _skip_options(words, 1, _WRAPPER_OPTION_ARGS["xargs"])
+        inner = tuple(words[start:]) or (Word("echo"),)
+        options = [w.value for w in words[1:start]]
+        replace_with = next(
+            (
+                options[i + 1] if o == "-I" else o[2:]
+                for i, o in enumerate(options)
+                if (o == "-I" and i + 1 < len(options)) or (o.startswith("-I") and len(o) > 2)
+            ),
+            "{}" if "-i" in options else None,
+        )
+        known = command.stdin_text.split() if command.stdin_text is not None else None
+        if replace_with is not None:
+            for item in (known or [None])[:32]:
+                self._emit_inner(
+                    command,
+                    tuple(
+                        (
+                            Word(w.value.replace(replace_with, item))
+                            if item is not None
+                            else Word(w.value, dynamic=True)
+                        )
+                        if replace_with in w.value
+                        else w
+                        for w in inner
+                    ),
+                    start,
+                )
+            return
+        fed = (
+            tuple(Word(item) for item in known)
+            if known is not None
+            else (Word("{xargs input}", dynamic=True),)
+        )
+        self._emit_inner(command, inner + fed, start)
 
     def _git_alias(self, command: SimpleCommand) -> None:
         """`git -c alias.p='!rm -rf /' p` runs shell code; `-c alias.p=push p` is a push."""
@@ -752,7 +791,10 @@ class _Walker:
                 self._code_word(command, code_word, f"{command.name} -c")
             return
         if not _reads_code_from_stdin(command.words):
-            return  # runs a script file: its content is not part of this command line
+            # Runs a script file, whose content is not part of this command line; but a script
+            # that only exists at run time (`bash <(curl …)`) is downloaded code.
+            self._script_must_be_static(command)
+            return
         if command.stdin_text is not None:
             self.run_code(
                 command.stdin_text, (*command.prefix, command.name), f"{command.name} stdin"
@@ -761,6 +803,13 @@ class _Walker:
             source = upstream or "an earlier command"
             self.opaque.append(
                 f"{command.name} runs code piped from `{source}`, which cannot be seen"
+            )
+
+    def _script_must_be_static(self, command: SimpleCommand) -> None:
+        script = next((w for w in command.words[1:] if not w.value.startswith(("-", "+"))), None)
+        if script is not None and script.dynamic:
+            self.opaque.append(
+                f"{command.name} runs a script only known at run time: {script.value!r}"
             )
 
     def _code_word(self, command: SimpleCommand, word: Word, origin: str) -> None:

@@ -1,0 +1,133 @@
+"""`governance audit verify|search|export`: reads the audit trail straight from the database.
+Read-only: the server is the trail's only writer."""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import csv
+import json
+import re
+import sys
+import time
+from datetime import UTC, datetime
+from typing import Any
+
+from bot import config
+from engine.store import Store
+
+_COLUMNS = (
+    "seq",
+    "ts",
+    "kind",
+    "user",
+    "tool_name",
+    "decision",
+    "rule",
+    "risk",
+    "reason",
+    "approval_id",
+    "session_id",
+    "repo",
+    "branch",
+)
+
+
+def parse_since(text: str) -> float:
+    """`7d`, `24h`, `30m` ago, or an ISO date/time."""
+    match = re.fullmatch(r"(\d+)\s*([dhm])", text.strip())
+    if match:
+        seconds = {"d": 86400, "h": 3600, "m": 60}[match.group(2)]
+        return time.time() - int(match.group(1)) * seconds
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise SystemExit(
+            f"governance audit: --since {text!r}: use 7d, 24h or an ISO date"
+        ) from None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.timestamp()
+
+
+def _filters(args: argparse.Namespace) -> tuple[str, dict[str, Any]]:
+    clauses, params = [], {}
+    for column, value in (("user", args.user), ("tool_name", args.tool), ("decision", args.status)):
+        if value:
+            clauses.append(f"{column} = :{column}")
+            params[column] = value
+    if args.since:
+        clauses.append("ts >= :since")
+        params["since"] = parse_since(args.since)
+    return " AND ".join(clauses), params
+
+
+def cmd_verify(args: argparse.Namespace) -> int:
+    report = Store(config.db_path(args.db)).verify()
+    if report.ok:
+        print(f"audit chain intact: {report.checked} rows verified")
+        return 0
+    print(
+        f"audit chain BROKEN at row {report.first_bad_seq}: {report.problem} "
+        f"({report.checked} rows before it verified)"
+    )
+    return 1
+
+
+def _when(ts: float) -> str:
+    return datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%d %H:%M:%S")
+
+
+def cmd_search(args: argparse.Namespace) -> int:
+    where, params = _filters(args)
+    rows = list(Store(config.db_path(args.db)).audit_rows(where, params, order="seq DESC"))
+    for row in reversed(rows[: args.limit]):
+        print(
+            f"{row['seq']:>7}  {_when(row['ts'])}  {row['kind']:<18} {row['user'] or '-':<12} "
+            f"{row['tool_name'] or '-':<10} {row['decision'] or '-':<9} {row['rule'] or '-'}"
+            f"{'  ' + row['approval_id'] if row['approval_id'] else ''}"
+        )
+    print(f"{min(len(rows), args.limit)} of {len(rows)} matching rows")
+    return 0
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    where, params = _filters(args)
+    rows = Store(config.db_path(args.db)).audit_rows(where, params)
+    with contextlib.ExitStack() as stack:
+        out = sys.stdout
+        if args.output:
+            out = stack.enter_context(open(args.output, "w", newline="", encoding="utf-8"))
+        if args.format == "csv":
+            writer = csv.DictWriter(
+                out, fieldnames=[*_COLUMNS, "payload", "prev_hash", "hash"], extrasaction="ignore"
+            )
+            writer.writeheader()
+            writer.writerows(rows)
+        else:
+            for row in rows:
+                out.write(json.dumps(row, ensure_ascii=False) + "\n")
+    return 0
+
+
+def register(commands: argparse._SubParsersAction) -> None:
+    audit = commands.add_parser("audit", help="verify, search and export the audit trail")
+    audit_commands = audit.add_subparsers(dest="audit_command", required=True)
+    verify = audit_commands.add_parser(
+        "verify", help="check the hash chain, name the first bad row"
+    )
+    verify.add_argument("--db")
+    verify.set_defaults(handler=cmd_verify)
+    for name, handler in (("search", cmd_search), ("export", cmd_export)):
+        parser = audit_commands.add_parser(name)
+        parser.add_argument("--db")
+        parser.add_argument("--user")
+        parser.add_argument("--tool")
+        parser.add_argument("--status", help="decision: allow, deny, pending, approved, …")
+        parser.add_argument("--since", help="7d, 24h, 30m or an ISO date")
+        if name == "search":
+            parser.add_argument("--limit", type=int, default=50)
+        else:
+            parser.add_argument("--format", choices=("jsonl", "csv"), default="jsonl")
+            parser.add_argument("-o", "--output")
+        parser.set_defaults(handler=handler)

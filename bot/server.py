@@ -1,0 +1,733 @@
+"""`governance serve`: one asyncio process hosting the engine, the Unix-socket listener, the
+store and the approval queue. It speaks the socket protocol; deciding is the engine's job."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import os
+import pwd
+import resource
+import socket
+import struct
+import sys
+import time
+from collections import defaultdict
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol
+
+from pydantic import ValidationError
+
+from bot.config import ServerConfig
+from engine.approvals import (
+    ApprovalState,
+    Approver,
+    Vote,
+    VoteResult,
+    action_key,
+    cast_vote,
+    choose_rule,
+    new_approval_id,
+)
+from engine.decide import Decision, Outcome
+from engine.evaluate import Engine
+from engine.events import CallContext, ToolEvent
+from engine.policy import BUILTIN_POLICY_NAME, Policy, PolicyError, builtin_policy, load_policy
+from engine.store import ApprovalRecord, Store
+
+log = logging.getLogger("governance.server")
+
+_HOOK_EVENTS = {"PreToolUse", "PostToolUse", "UserPromptSubmit"}
+_MAX_OUTCOME_CHARS = 2000
+
+
+@dataclass(frozen=True, slots=True)
+class Peer:
+    """The caller as the kernel reports it (SO_PEERCRED), not as the request claims."""
+
+    pid: int
+    uid: int
+    user: str
+
+
+def peer_of(writer: asyncio.StreamWriter) -> Peer:
+    sock = writer.get_extra_info("socket")
+    try:
+        raw = sock.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, struct.calcsize("3i"))
+        pid, uid, _gid = struct.unpack("3i", raw)
+    except (OSError, AttributeError):
+        return Peer(0, -1, "unknown")
+    try:
+        user = pwd.getpwuid(uid).pw_name
+    except KeyError:
+        user = f"uid{uid}"
+    return Peer(pid, uid, user)
+
+
+class Notifier(Protocol):
+    """Where approval requests are shown: the console here, Slack later."""
+
+    async def request_created(self, approval: ApprovalRecord) -> None: ...
+
+    async def request_updated(
+        self, approval: ApprovalRecord, result: VoteResult, actor: str
+    ) -> None: ...
+
+
+class ConsoleNotifier:
+    """Prints each request and its outcome; decided with `governance approve|deny ID`."""
+
+    def __init__(self, stream: Any = None) -> None:
+        self.stream = stream or sys.stdout
+
+    def _print(self, text: str) -> None:
+        print(text, file=self.stream, flush=True)
+
+    async def request_created(self, approval: ApprovalRecord) -> None:
+        rule = approval.snapshot
+        what = (
+            approval.tool_input.get("command")
+            or approval.tool_input.get("file_path")
+            or (json.dumps(approval.tool_input)[:300])
+        )
+        where = f"{approval.repo or approval.cwd or '?'} ({approval.branch or 'no branch'})"
+        self._print(
+            f"\n[governance] APPROVAL NEEDED {approval.id}  risk {approval.risk}, "
+            f"{rule.required_approvers} approval(s) needed"
+            f"{', MFA required' if rule.require_mfa else ''}\n"
+            f"  requester: {approval.requester}@{approval.host}  session {approval.session_id}\n"
+            f"  where:     {where}\n"
+            f"  {approval.tool_name}: {what}\n"
+            f"  rule:      {approval.rule}: {approval.reason}\n"
+            f"  decide:    governance approve {approval.id}   |   "
+            f"governance deny {approval.id} --reason '…'"
+        )
+
+    async def request_updated(
+        self, approval: ApprovalRecord, result: VoteResult, actor: str
+    ) -> None:
+        self._print(f"[governance] {approval.id}: {result.message} (by {actor})")
+
+
+class PolicyHolder:
+    """The engine for the current policy file; reloads on change, keeps the old one on error."""
+
+    def __init__(self, path: str | None) -> None:
+        self.path = path
+        self.source = path or BUILTIN_POLICY_NAME
+        self.engine = Engine(self._load())
+        self._mtime = self._stat()
+
+    def _load(self) -> Policy:
+        return load_policy(self.path) if self.path else builtin_policy()
+
+    def _stat(self) -> int | None:
+        if not self.path:
+            return None
+        try:
+            return os.stat(self.path).st_mtime_ns
+        except OSError:
+            return None
+
+    def reload_if_changed(self) -> str | None:
+        """None when nothing changed; 'reloaded' or the error text otherwise."""
+        mtime = self._stat()
+        if mtime == self._mtime:
+            return None
+        self._mtime = mtime
+        try:
+            self.engine = Engine(self._load())
+        except PolicyError as error:
+            return str(error)
+        return "reloaded"
+
+
+class GovernanceServer:
+    def __init__(self, config: ServerConfig, notifier: Notifier | None = None) -> None:
+        self.config = config
+        self.store = Store(config.db)
+        self.policy = PolicyHolder(config.policy)
+        self.notifier: Notifier = notifier or ConsoleNotifier()
+        self.waiters: dict[str, set[asyncio.Future[ApprovalState]]] = defaultdict(set)
+        self._server: asyncio.base_events.Server | None = None
+        self._tasks: list[asyncio.Task[None]] = []
+
+    # ------------------------------------------------------------ lifecycle
+
+    async def start(self) -> None:
+        _raise_fd_limit()
+        path = self.config.socket
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if path.exists() or path.is_symlink():
+            if await _socket_is_live(path):
+                raise RuntimeError(f"another governance server is already listening on {path}")
+            path.unlink()
+        self._server = await asyncio.start_unix_server(
+            self._serve_connection, path=str(path), limit=self.config.max_line_bytes, backlog=1024
+        )
+        os.chmod(path, 0o660)
+        self.store.append_audit(
+            "server_started",
+            reason=f"policy {self.policy.source}",
+            mode=str(self.policy.engine.policy.mode),
+            payload={"socket": str(path), "pid": os.getpid()},
+        )
+        for loop_body, period in (
+            (self._expire_due, 0.5),
+            (self._ingest_spool, 2.0),
+            (self._watch_policy, 1.0),
+        ):
+            self._tasks.append(asyncio.create_task(self._every(period, loop_body)))
+
+    async def serve_forever(self) -> None:
+        assert self._server is not None
+        async with self._server:
+            await self._server.serve_forever()
+
+    async def close(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+        if self._server is not None:
+            self._server.close()
+            with contextlib.suppress(Exception):
+                await self._server.wait_closed()
+        with contextlib.suppress(FileNotFoundError):
+            self.config.socket.unlink()
+        self.store.close()
+
+    async def _every(self, period: float, body: Callable[[], Awaitable[None]]) -> None:
+        while True:
+            try:
+                await body()
+            except Exception:  # a background chore must never stop the server
+                log.exception("background task failed")
+            await asyncio.sleep(period)
+
+    # ------------------------------------------------------------ connections
+
+    async def _serve_connection(
+        self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter
+    ) -> None:
+        peer = peer_of(writer)
+        try:
+            try:
+                line = await asyncio.wait_for(reader.readline(), self.config.idle_timeout_s)
+            except (TimeoutError, asyncio.IncompleteReadError, ConnectionError):
+                return
+            except (asyncio.LimitOverrunError, ValueError):
+                self._malformed(peer, "request line longer than the limit")
+                await self._reply(writer, _error_reply("request too large"))
+                return
+            if not line:
+                return
+            try:
+                request = json.loads(line)
+            except (UnicodeDecodeError, json.JSONDecodeError) as error:
+                self._malformed(peer, f"not JSON: {error}")
+                await self._reply(writer, _error_reply(f"request is not JSON: {error}"))
+                return
+            if not isinstance(request, dict):
+                self._malformed(peer, "not an object")
+                await self._reply(writer, _error_reply("request must be a JSON object"))
+                return
+            reply = await self._dispatch(request, peer, reader)
+            await self._reply(writer, reply)
+        except Exception as error:  # one bad connection must not take the server down
+            log.exception("connection failed")
+            with contextlib.suppress(Exception):
+                await self._reply(writer, _error_reply(f"internal error: {type(error).__name__}"))
+        finally:
+            writer.close()
+            with contextlib.suppress(Exception):
+                await writer.wait_closed()
+
+    async def _reply(self, writer: asyncio.StreamWriter, reply: dict[str, Any]) -> None:
+        if writer.is_closing():
+            return
+        writer.write(json.dumps(reply, ensure_ascii=False).encode() + b"\n")
+        with contextlib.suppress(ConnectionError):
+            await writer.drain()
+
+    def _malformed(self, peer: Peer, what: str) -> None:
+        self.store.append_audit(
+            "malformed_request", peer_user=peer.user, decision="deny", reason=what[:300]
+        )
+
+    async def _dispatch(
+        self, request: dict[str, Any], peer: Peer, reader: asyncio.StreamReader
+    ) -> dict[str, Any]:
+        operation = request.get("op")
+        if operation is not None:
+            return await self._admin(str(operation), request, peer)
+        event = request.get("event")
+        if not isinstance(event, dict):
+            self._malformed(peer, "no event object")
+            return _error_reply("request has no `event` object")
+        try:
+            tool_event = ToolEvent.model_validate(event)
+            context = CallContext.model_validate(request.get("context") or {})
+        except ValidationError as error:
+            self._malformed(peer, f"invalid event: {error.errors()[0]['msg']}")
+            return _error_reply(f"invalid event: {error.errors()[0]['msg']}")
+        kind = tool_event.hook_event_name
+        if kind == "PostToolUse":
+            return self._record_outcome(tool_event, context, peer)
+        wait_s = request.get("wait_s", 0)
+        wait_s = (
+            min(max(float(wait_s), 0.0), self.config.max_wait_s)
+            if isinstance(wait_s, int | float)
+            else 0.0
+        )
+        return await self.decide(tool_event, context, peer, wait_s, reader)
+
+    # ------------------------------------------------------------ decisions
+
+    def _audit_fields(self, event: ToolEvent, context: CallContext, peer: Peer) -> dict[str, Any]:
+        return {
+            "session_id": event.session_id,
+            "user": context.user or peer.user,
+            "peer_user": peer.user,
+            "host": context.host,
+            "repo": context.repo or event.cwd,
+            "branch": context.git_branch,
+            "tool_name": event.tool_name or event.hook_event_name,
+        }
+
+    async def decide(
+        self,
+        event: ToolEvent,
+        context: CallContext,
+        peer: Peer,
+        wait_s: float,
+        reader: asyncio.StreamReader | None = None,
+    ) -> dict[str, Any]:
+        fields = self._audit_fields(event, context, peer)
+        key = action_key(event.session_id, event.tool_name, event.tool_input, event.cwd)
+        if event.hook_event_name == "PreToolUse":
+            granted = self.store.use_grant(key)
+            if granted is not None:
+                reason = f"approved in {granted}; this retry used its single-use grant"
+                self.store.append_audit(
+                    "decision",
+                    decision="allow",
+                    rule="approval.grant",
+                    reason=reason,
+                    approval_id=granted,
+                    payload={"tool_input": event.tool_input},
+                    **fields,
+                )
+                return _reply("approved", reason, "approval.grant", granted)
+        decision = self.policy.engine.evaluate(event, context)
+        self.store.append_audit(
+            "decision" if event.hook_event_name == "PreToolUse" else "prompt",
+            decision=str(decision.outcome),
+            would_be=str(decision.would_be),
+            mode=str(decision.mode),
+            rule=decision.rule,
+            risk=str(decision.risk),
+            reason=decision.reason,
+            payload=_decision_payload(event, decision),
+            **fields,
+        )
+        if decision.outcome is Outcome.ALLOW:
+            return _reply("allow", decision.reason, decision.rule, risk=str(decision.risk))
+        if decision.outcome is Outcome.DENY or event.hook_event_name != "PreToolUse":
+            return _reply(
+                "deny",
+                f"blocked by policy rule {decision.rule}: {decision.reason}",
+                decision.rule,
+                risk=str(decision.risk),
+            )
+        approval = self._request_approval(event, context, peer, decision, key)
+        if approval is None:
+            return _reply("deny", "could not create an approval request", decision.rule)
+        return await self._wait_for(approval, wait_s, reader)
+
+    def _request_approval(
+        self, event: ToolEvent, context: CallContext, peer: Peer, decision: Decision, key: str
+    ) -> ApprovalRecord | None:
+        existing = self.store.pending_for_action(key)
+        if existing is not None:
+            return existing
+        rule = choose_rule(self.policy.engine.policy, decision.risk)
+        now = time.time()
+        approval_id = new_approval_id()
+        while self.store.approval(approval_id) is not None:
+            approval_id = new_approval_id()
+        self.store.create_approval(
+            {
+                "id": approval_id,
+                "created_at": now,
+                "expires_at": now + rule.timeout_minutes * 60,
+                "requester": context.user or peer.user,
+                "peer_user": peer.user,
+                "host": context.host,
+                "repo": context.repo,
+                "branch": context.git_branch,
+                "session_id": event.session_id,
+                "tool_name": event.tool_name,
+                "tool_input": event.tool_input,
+                "cwd": event.cwd,
+                "action_key": key,
+                "rule": decision.rule,
+                "reason": decision.reason,
+                "risk": str(decision.risk),
+                "snapshot": rule,
+            }
+        )
+        approval = self.store.approval(approval_id)
+        assert approval is not None
+        self.store.append_audit(
+            "approval_requested",
+            approval_id=approval_id,
+            rule=decision.rule,
+            risk=str(decision.risk),
+            reason=decision.reason,
+            decision="pending",
+            payload={"approval_rule": rule.model_dump(mode="json"), "tool_input": event.tool_input},
+            **self._audit_fields(event, context, peer),
+        )
+        asyncio.get_running_loop().create_task(self._notify_created(approval))
+        return approval
+
+    async def _notify_created(self, approval: ApprovalRecord) -> None:
+        try:
+            await self.notifier.request_created(approval)
+        except Exception:
+            log.exception("could not announce %s", approval.id)
+
+    async def _wait_for(
+        self, approval: ApprovalRecord, wait_s: float, reader: asyncio.StreamReader | None
+    ) -> dict[str, Any]:
+        pending = self._pending_reply(approval)
+        if wait_s <= 0:
+            return pending
+        future: asyncio.Future[ApprovalState] = asyncio.get_running_loop().create_future()
+        self.waiters[approval.id].add(future)
+        hung_up = asyncio.ensure_future(reader.read(1)) if reader is not None else None
+        try:
+            watched = {future} | ({hung_up} if hung_up else set())
+            await asyncio.wait(watched, timeout=wait_s, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            self.waiters[approval.id].discard(future)
+            if not self.waiters[approval.id]:
+                self.waiters.pop(approval.id, None)
+            if hung_up is not None:
+                hung_up.cancel()
+        if not future.done():
+            return pending
+        return self._final_reply(approval, future.result())
+
+    def _pending_reply(self, approval: ApprovalRecord) -> dict[str, Any]:
+        rule = approval.snapshot
+        where = rule.channel
+        reason = (
+            f"needs approval {approval.id} in {where} ({approval.reason}); "
+            f"{rule.required_approvers} approver(s) from {', '.join(rule.roles) or 'the pool'} "
+            "must approve it. Retry the same command after it is approved"
+        )
+        return _reply("approval_pending", reason, approval.rule, approval.id, approval.risk)
+
+    def _final_reply(self, approval: ApprovalRecord, state: ApprovalState) -> dict[str, Any]:
+        record = self.store.approval(approval.id) or approval
+        if state is ApprovalState.APPROVED:
+            if self.store.use_grant(approval.action_key) == approval.id:
+                self.store.append_audit(
+                    "grant_used",
+                    approval_id=approval.id,
+                    decision="allow",
+                    session_id=approval.session_id,
+                    tool_name=approval.tool_name,
+                    user=approval.requester,
+                )
+                return _reply(
+                    "approved",
+                    f"approved in {approval.id}: {record.decided_note}",
+                    approval.rule,
+                    approval.id,
+                    approval.risk,
+                )
+            return _reply(
+                "approval_pending",
+                f"{approval.id} was approved but its single-use grant was already "
+                "used by another call; retry to ask again",
+                approval.rule,
+                approval.id,
+            )
+        if state is ApprovalState.DENIED:
+            return _reply(
+                "denied",
+                f"{approval.id} was denied: {record.decided_note}. Do not "
+                "retry this action; ask the approver what to do instead",
+                approval.rule,
+                approval.id,
+                approval.risk,
+            )
+        return _reply(
+            "expired",
+            f"{approval.id} expired without a decision; retry to ask "
+            "again, or ask a human to approve it",
+            approval.rule,
+            approval.id,
+        )
+
+    def _resolve(self, approval_id: str, state: ApprovalState) -> None:
+        for future in list(self.waiters.get(approval_id, ())):
+            if not future.done():
+                future.set_result(state)
+
+    def _record_outcome(self, event: ToolEvent, context: CallContext, peer: Peer) -> dict[str, Any]:
+        extra = event.model_extra or {}
+        response = json.dumps(extra.get("tool_response"), default=str)[:_MAX_OUTCOME_CHARS]
+        self.store.append_audit(
+            "tool_outcome",
+            decision="recorded",
+            payload={"tool_input": event.tool_input, "tool_response": response},
+            **self._audit_fields(event, context, peer),
+        )
+        return _reply("recorded", "outcome recorded", None)
+
+    # ------------------------------------------------------------ votes
+
+    async def vote(
+        self,
+        approval_id: str,
+        approver: Approver,
+        vote: Vote,
+        note: str | None = None,
+        mfa_verified: bool = False,
+    ) -> VoteResult:
+        """The one path every approver takes, console or Slack: rules, store, audit, waiters."""
+        approval = self.store.approval(approval_id)
+        if approval is None:
+            return VoteResult(
+                False, ApprovalState.CANCELLED, f"no approval request {approval_id}", 0, 0
+            )
+        result = cast_vote(
+            state=approval.state,
+            rule=approval.snapshot,
+            requester_names=approval.requester_names,
+            votes=self.store.votes(approval_id),
+            approver=approver,
+            vote=vote,
+            mfa_verified=mfa_verified,
+        )
+        if result.accepted and not self.store.add_vote(
+            approval_id, approver.identity, vote, approver.via, note
+        ):
+            result = VoteResult(
+                False,
+                approval.state,
+                "you already voted on this request",
+                result.approvals,
+                result.required,
+                duplicate=True,
+            )
+        self.store.append_audit(
+            "vote" if result.accepted else "vote_refused",
+            approval_id=approval_id,
+            user=approver.identity,
+            decision=str(vote),
+            reason=result.message,
+            session_id=approval.session_id,
+            tool_name=approval.tool_name,
+            payload={"via": approver.via, "note": note},
+        )
+        if result.accepted and result.state is not ApprovalState.PENDING:
+            summary = f"{result.state} by {approver.identity}" + (f": {note}" if note else "")
+            if self.store.finish_approval(approval_id, result.state, summary):
+                if result.state is ApprovalState.APPROVED:
+                    self.store.add_grant(approval_id, approval.action_key)
+                self.store.append_audit(
+                    f"approval_{result.state}",
+                    approval_id=approval_id,
+                    decision=str(result.state),
+                    reason=summary,
+                    session_id=approval.session_id,
+                    tool_name=approval.tool_name,
+                    user=approval.requester,
+                )
+                self._resolve(approval_id, result.state)
+        if result.accepted:
+            updated = self.store.approval(approval_id) or approval
+            with contextlib.suppress(Exception):
+                await self.notifier.request_updated(updated, result, approver.identity)
+        return result
+
+    async def _admin(self, operation: str, request: dict[str, Any], peer: Peer) -> dict[str, Any]:
+        if operation == "ping":
+            return {"ok": True, "policy": self.policy.source, "pid": os.getpid()}
+        if operation == "pending":
+            return {
+                "ok": True,
+                "pending": [_approval_summary(a) for a in self.store.pending_approvals()],
+            }
+        if operation in {"approve", "deny"}:
+            approval_id = str(request.get("approval_id", "")).strip().upper()
+            note = request.get("reason")
+            approver = Approver(peer.user, "console")
+            result = await self.vote(
+                approval_id, approver, Vote(operation), str(note) if note else None
+            )
+            return {
+                "ok": result.accepted,
+                "state": str(result.state),
+                "message": result.message,
+                "approvals": result.approvals,
+                "required": result.required,
+            }
+        return {"ok": False, "message": f"unknown operation {operation!r}"}
+
+    # ------------------------------------------------------------ background chores
+
+    async def _expire_due(self) -> None:
+        for approval in self.store.claim_expired(time.time()):
+            self.store.append_audit(
+                "approval_expired",
+                approval_id=approval.id,
+                decision="expired",
+                reason="no decision before the deadline",
+                session_id=approval.session_id,
+                tool_name=approval.tool_name,
+                user=approval.requester,
+            )
+            self._resolve(approval.id, ApprovalState.EXPIRED)
+
+    async def _ingest_spool(self) -> None:
+        spool = self.config.spool
+        if not spool.is_dir():
+            return
+        for path in sorted(spool.glob("*.json")):
+            try:
+                spooled = json.loads(path.read_text(encoding="utf-8", errors="replace"))
+            except (OSError, json.JSONDecodeError) as error:
+                spooled = {"unreadable": str(error)}
+            event = spooled.get("event") if isinstance(spooled, dict) else None
+            context = spooled.get("context") if isinstance(spooled, dict) else None
+            fields: dict[str, Any] = {}
+            would_be = None
+            if isinstance(event, dict):
+                with contextlib.suppress(ValidationError):
+                    tool_event = ToolEvent.model_validate(event)
+                    call_context = CallContext.model_validate(context or {})
+                    fields = self._audit_fields(tool_event, call_context, Peer(0, -1, "spool"))
+                    if tool_event.hook_event_name == "PreToolUse":
+                        would_be = str(
+                            self.policy.engine.evaluate(tool_event, call_context).would_be
+                        )
+            self.store.append_audit(
+                "spooled_event",
+                decision="allow (fail-open)"
+                if spooled.get("fail_mode") == "open"
+                else "not decided (server down)",
+                would_be=would_be,
+                reason=f"server unreachable: {spooled.get('error')}",
+                payload=spooled,
+                **fields,
+            )
+            path.unlink(missing_ok=True)
+
+    async def _watch_policy(self) -> None:
+        outcome = self.policy.reload_if_changed()
+        if outcome is None:
+            return
+        if outcome == "reloaded":
+            log.warning("policy %s reloaded", self.policy.source)
+            self.store.append_audit(
+                "policy_reloaded",
+                reason=self.policy.source,
+                mode=str(self.policy.engine.policy.mode),
+            )
+            return
+        print(
+            f"\n[governance] POLICY RELOAD FAILED, still enforcing the previous policy:\n"
+            f"{outcome}\n",
+            file=sys.stderr,
+            flush=True,
+        )
+        self.store.append_audit("policy_reload_failed", reason=outcome[:1000])
+
+
+def _reply(
+    decision: str,
+    reason: str,
+    rule: str | None,
+    approval_id: str | None = None,
+    risk: str | None = None,
+) -> dict[str, Any]:
+    return {
+        "decision": decision,
+        "reason": reason,
+        "rule": rule,
+        "approval_id": approval_id,
+        "risk": risk,
+    }
+
+
+def _error_reply(reason: str) -> dict[str, Any]:
+    return _reply("deny", f"malformed request: {reason}", "protocol.malformed")
+
+
+def _decision_payload(event: ToolEvent, decision: Decision) -> dict[str, Any]:
+    return {
+        "tool_input": event.tool_input
+        if event.hook_event_name == "PreToolUse"
+        else {"prompt_chars": len(event.prompt or "")},
+        "cwd": event.cwd,
+        "findings": [
+            {"rule": f.rule, "outcome": str(f.outcome), "risk": str(f.risk), "fragment": f.fragment}
+            for f in decision.findings
+        ],
+        "egress_hosts": list(decision.egress_hosts),
+    }
+
+
+def _approval_summary(approval: ApprovalRecord) -> dict[str, Any]:
+    return {
+        "id": approval.id,
+        "requester": approval.requester,
+        "tool_name": approval.tool_name,
+        "tool_input": approval.tool_input,
+        "rule": approval.rule,
+        "reason": approval.reason,
+        "risk": approval.risk,
+        "created_at": approval.created_at,
+        "expires_at": approval.expires_at,
+        "required": approval.snapshot.required_approvers,
+        "repo": approval.repo,
+        "branch": approval.branch,
+    }
+
+
+async def _socket_is_live(path: Path) -> bool:
+    try:
+        _reader, writer = await asyncio.wait_for(asyncio.open_unix_connection(str(path)), 1)
+    except (OSError, TimeoutError):
+        return False
+    writer.close()
+    return True
+
+
+def _raise_fd_limit() -> None:
+    # Thousands of idle or waiting hooks each hold a descriptor; the default soft limit is 1024.
+    _soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    with contextlib.suppress(ValueError, OSError):
+        resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+
+
+async def run(config: ServerConfig) -> None:
+    server = GovernanceServer(config)
+    await server.start()
+    print(
+        f"governance server listening on {config.socket} (policy {server.policy.source}, "
+        f"database {config.db}); approvals on this console",
+        flush=True,
+    )
+    try:
+        await server.serve_forever()
+    finally:
+        await server.close()

@@ -1,0 +1,194 @@
+"""The approval state machine: which rule a request gets, who may vote, when quorum is reached.
+Pure: no clock, no store, no Slack. Callers pass `now` and the votes already recorded."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import secrets
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict
+
+from engine.decide import RISK_ORDER, Risk
+from engine.policy import EscalationLevel, Policy
+
+
+class ApprovalState(StrEnum):
+    PENDING = "pending"
+    APPROVED = "approved"
+    DENIED = "denied"
+    EXPIRED = "expired"
+    CANCELLED = "cancelled"
+
+
+class Vote(StrEnum):
+    APPROVE = "approve"
+    DENY = "deny"
+
+
+class RuleSnapshot(BaseModel):
+    """The approval rule as it was when the request was made; later policy edits don't touch it."""
+
+    model_config = ConfigDict(frozen=True)
+
+    name: str
+    threshold: Risk
+    roles: tuple[str, ...]
+    # Resolved pool: Slack user/group ids from approver_pools; an unmapped role is open to
+    # any local (console) approver, which the kernel authenticated.
+    members: tuple[str, ...]
+    open_to_console: bool
+    required_approvers: int
+    require_mfa: bool
+    timeout_minutes: float
+    escalation: tuple[EscalationLevel, ...] = ()
+    channel: str = "#governance-approvals"
+
+
+@dataclass(frozen=True, slots=True)
+class Approver:
+    """Who is clicking: `identity` is an OS user (console) or a Slack user id."""
+
+    identity: str
+    via: str  # "console" or "slack"
+    aliases: tuple[str, ...] = ()  # the same person's other names (email, OS user)
+    groups: tuple[str, ...] = ()  # Slack user groups the person belongs to
+
+
+@dataclass(frozen=True, slots=True)
+class VoteRecord:
+    approver: str
+    vote: Vote
+    via: str
+
+
+@dataclass(frozen=True, slots=True)
+class VoteResult:
+    """What a vote did. `accepted` is False for refusals, which carry a reason for the clicker."""
+
+    accepted: bool
+    state: ApprovalState
+    message: str
+    approvals: int
+    required: int
+    duplicate: bool = False
+
+
+_DEFAULT_RULE = RuleSnapshot(
+    name="default",
+    threshold=Risk.LOW,
+    roles=(),
+    members=(),
+    open_to_console=True,
+    required_approvers=1,
+    require_mfa=False,
+    timeout_minutes=60,
+)
+
+
+def choose_rule(policy: Policy, risk: Risk) -> RuleSnapshot:
+    """The rule with the highest threshold at or below `risk`; else the lowest rule there is."""
+    rules = sorted(policy.approval_rules.items(), key=lambda item: RISK_ORDER[item[1].threshold])
+    if not rules:
+        return _DEFAULT_RULE
+    eligible = [item for item in rules if RISK_ORDER[item[1].threshold] <= RISK_ORDER[risk]]
+    name, rule = eligible[-1] if eligible else rules[0]
+    members: list[str] = []
+    open_to_console = False
+    for role in rule.approvers:
+        mapped = policy.approver_pools.get(role)
+        if mapped:
+            members.extend(mapped)
+        else:
+            open_to_console = True
+    return RuleSnapshot(
+        name=name,
+        threshold=rule.threshold,
+        roles=tuple(rule.approvers),
+        members=tuple(dict.fromkeys(members)),
+        open_to_console=open_to_console,
+        required_approvers=rule.required_approvers,
+        require_mfa=rule.require_mfa,
+        timeout_minutes=rule.timeout_minutes,
+        escalation=tuple(rule.escalation),
+        channel=rule.channel or policy.slack.approval_channel,
+    )
+
+
+def new_approval_id() -> str:
+    alphabet = "23456789ABCDEFGHJKMNPQRSTVWXYZ"  # no 0/O, 1/I/L: read aloud over a call
+    return "APR-" + "".join(secrets.choice(alphabet) for _ in range(6))
+
+
+_COSMETIC_INPUT_KEYS = frozenset({"description", "timeout", "run_in_background"})
+
+
+def action_key(session_id: str, tool_name: str, tool_input: dict[str, Any], cwd: str | None) -> str:
+    """Identity of "the same action": a retry with another description is still the same."""
+    canonical = {k: v for k, v in tool_input.items() if k not in _COSMETIC_INPUT_KEYS}
+    text = json.dumps(
+        [session_id, tool_name, canonical, cwd or ""],
+        sort_keys=True,
+        separators=(",", ":"),
+        ensure_ascii=False,
+        default=str,
+    )
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def in_pool(rule: RuleSnapshot, approver: Approver) -> bool:
+    names = {approver.identity, *approver.aliases, *approver.groups}
+    if names & set(rule.members):
+        return True
+    return approver.via == "console" and rule.open_to_console
+
+
+def cast_vote(
+    *,
+    state: ApprovalState,
+    rule: RuleSnapshot,
+    requester_names: tuple[str, ...],
+    votes: tuple[VoteRecord, ...],
+    approver: Approver,
+    vote: Vote,
+    mfa_verified: bool = False,
+) -> VoteResult:
+    """Judge one vote against the request's frozen rule and the votes already counted."""
+    approvals = sum(1 for v in votes if v.vote is Vote.APPROVE)
+    required = rule.required_approvers
+
+    def refuse(message: str, duplicate: bool = False) -> VoteResult:
+        return VoteResult(False, state, message, approvals, required, duplicate)
+
+    if state is not ApprovalState.PENDING:
+        return refuse(f"this request is already {state}")
+    previous = next((v for v in votes if v.approver == approver.identity), None)
+    if previous is not None:
+        return refuse(f"you already voted {previous.vote} on this request", duplicate=True)
+    people = {approver.identity, *approver.aliases}
+    if people & {name for name in requester_names if name}:
+        return refuse("you made this request; someone else has to decide it (separation of duties)")
+    if not in_pool(rule, approver):
+        pool = ", ".join(rule.roles) or "the approver pool"
+        return refuse(f"you are not in the approver pool for this request ({pool})")
+    if vote is Vote.APPROVE and rule.require_mfa and not mfa_verified:
+        return refuse("this request needs an MFA code with the approval")
+    if vote is Vote.DENY:
+        return VoteResult(
+            True, ApprovalState.DENIED, "denied: one deny vetoes the request", approvals, required
+        )
+    approvals += 1
+    if approvals >= required:
+        return VoteResult(
+            True,
+            ApprovalState.APPROVED,
+            f"approved ({approvals} of {required})",
+            approvals,
+            required,
+        )
+    return VoteResult(
+        True, ApprovalState.PENDING, f"{approvals} of {required} approvals", approvals, required
+    )

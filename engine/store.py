@@ -1,0 +1,272 @@
+"""The SQLite store (sqlite-utils, WAL): audit trail, approval requests, votes and grants.
+All reads and writes of the database go through here; it makes no policy decision."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import sqlite_utils
+
+from engine.approvals import ApprovalState, RuleSnapshot, Vote, VoteRecord
+from engine.audit import CHAINED_FIELDS, GENESIS, ChainReport, row_hash, verify_chain
+from engine.redact import redact
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS audit (
+    seq INTEGER PRIMARY KEY,
+    ts REAL NOT NULL,
+    kind TEXT NOT NULL,
+    session_id TEXT, user TEXT, peer_user TEXT, host TEXT, repo TEXT, branch TEXT,
+    tool_name TEXT, decision TEXT, would_be TEXT, mode TEXT, rule TEXT, risk TEXT,
+    reason TEXT, approval_id TEXT, payload TEXT,
+    prev_hash TEXT NOT NULL,
+    hash TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS audit_ts ON audit(ts);
+CREATE INDEX IF NOT EXISTS audit_user ON audit(user);
+CREATE TRIGGER IF NOT EXISTS audit_append_only_update BEFORE UPDATE ON audit
+BEGIN SELECT RAISE(ABORT, 'audit rows are append-only'); END;
+CREATE TRIGGER IF NOT EXISTS audit_append_only_delete BEFORE DELETE ON audit
+BEGIN SELECT RAISE(ABORT, 'audit rows are append-only'); END;
+
+CREATE TABLE IF NOT EXISTS approval_requests (
+    id TEXT PRIMARY KEY,
+    state TEXT NOT NULL,
+    created_at REAL NOT NULL,
+    expires_at REAL NOT NULL,
+    decided_at REAL,
+    decided_note TEXT,
+    requester TEXT, peer_user TEXT, host TEXT, repo TEXT, branch TEXT,
+    session_id TEXT, tool_name TEXT, tool_input TEXT, cwd TEXT,
+    action_key TEXT NOT NULL,
+    rule TEXT, reason TEXT, risk TEXT,
+    snapshot TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS approval_pending ON approval_requests(state, expires_at);
+CREATE INDEX IF NOT EXISTS approval_action ON approval_requests(action_key, state);
+
+CREATE TABLE IF NOT EXISTS approval_votes (
+    request_id TEXT NOT NULL,
+    approver TEXT NOT NULL,
+    vote TEXT NOT NULL,
+    via TEXT NOT NULL,
+    at REAL NOT NULL,
+    note TEXT,
+    PRIMARY KEY (request_id, approver)
+);
+
+CREATE TABLE IF NOT EXISTS grants (
+    request_id TEXT PRIMARY KEY,
+    action_key TEXT NOT NULL,
+    created_at REAL NOT NULL,
+    used_at REAL
+);
+CREATE INDEX IF NOT EXISTS grants_action ON grants(action_key, used_at);
+"""
+
+
+@dataclass(frozen=True, slots=True)
+class ApprovalRecord:
+    id: str
+    state: ApprovalState
+    created_at: float
+    expires_at: float
+    decided_at: float | None
+    decided_note: str | None
+    requester: str | None
+    peer_user: str | None
+    host: str | None
+    repo: str | None
+    branch: str | None
+    session_id: str | None
+    tool_name: str | None
+    tool_input: dict[str, Any]
+    cwd: str | None
+    action_key: str
+    rule: str | None
+    reason: str | None
+    risk: str | None
+    snapshot: RuleSnapshot
+
+    @property
+    def requester_names(self) -> tuple[str, ...]:
+        # The person the agent works for, as the hook reports it from Claude Code's own
+        # environment (which the agent's shell cannot change). The socket peer's uid is kept
+        # beside it for the audit, but on a shared machine account it is everyone.
+        return (self.requester,) if self.requester else ()
+
+
+def _approval(row: dict[str, Any]) -> ApprovalRecord:
+    return ApprovalRecord(
+        **{
+            **row,
+            "state": ApprovalState(row["state"]),
+            "tool_input": json.loads(row["tool_input"] or "{}"),
+            "snapshot": RuleSnapshot.model_validate_json(row["snapshot"]),
+        }
+    )
+
+
+class Store:
+    """One SQLite file. The server is its only writer; CLI readers open it read-only."""
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        connection = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
+        self.db = sqlite_utils.Database(connection)
+        self.db.enable_wal()
+        self.db.execute("PRAGMA synchronous=NORMAL")  # WAL: a crash loses nothing committed
+        self.db.execute("PRAGMA busy_timeout=5000")
+        self.db.executescript(_SCHEMA)
+        self._lock = threading.Lock()
+        self._last_hash = self._tail_hash()
+
+    def close(self) -> None:
+        self.db.close()
+
+    # ------------------------------------------------------------ audit
+
+    def _tail_hash(self) -> str:
+        row = self.db.execute("SELECT hash FROM audit ORDER BY seq DESC LIMIT 1").fetchone()
+        return row[0] if row else GENESIS
+
+    def append_audit(self, kind: str, **fields: Any) -> int:
+        """Append one redacted, hash-chained row; returns its seq."""
+        payload = fields.pop("payload", None)
+        with self._lock:
+            seq_row = self.db.execute("SELECT COALESCE(MAX(seq), 0) + 1 FROM audit").fetchone()
+            record: dict[str, Any] = {name: None for name in CHAINED_FIELDS}
+            record.update(redact({k: v for k, v in fields.items() if k in CHAINED_FIELDS}))
+            record.update(
+                seq=seq_row[0],
+                ts=fields.get("ts") or time.time(),
+                kind=kind,
+                payload=json.dumps(redact(payload), sort_keys=True, ensure_ascii=False, default=str)
+                if payload is not None
+                else None,
+                prev_hash=self._last_hash,
+            )
+            record["hash"] = row_hash(record)
+            self.db["audit"].insert(record)
+            self._last_hash = record["hash"]
+            return record["seq"]
+
+    def audit_rows(
+        self, where: str = "", params: dict[str, Any] | None = None, order: str = "seq"
+    ) -> Iterator[dict[str, Any]]:
+        sql = f"SELECT * FROM audit {('WHERE ' + where) if where else ''} ORDER BY {order}"
+        yield from self.db.query(sql, params or {})
+
+    def verify(self) -> ChainReport:
+        return verify_chain(self.audit_rows())
+
+    # ------------------------------------------------------------ approvals
+
+    def create_approval(self, record: dict[str, Any]) -> None:
+        row = dict(record)
+        row["tool_input"] = json.dumps(redact(row["tool_input"]), ensure_ascii=False, default=str)
+        row["snapshot"] = row["snapshot"].model_dump_json()
+        row["state"] = str(ApprovalState.PENDING)
+        self.db["approval_requests"].insert(row)
+
+    def approval(self, approval_id: str) -> ApprovalRecord | None:
+        rows = list(
+            self.db.query("SELECT * FROM approval_requests WHERE id = :id", {"id": approval_id})
+        )
+        return _approval(rows[0]) if rows else None
+
+    def pending_for_action(self, key: str) -> ApprovalRecord | None:
+        rows = list(
+            self.db.query(
+                "SELECT * FROM approval_requests WHERE action_key = :key AND state = 'pending' "
+                "ORDER BY created_at DESC LIMIT 1",
+                {"key": key},
+            )
+        )
+        return _approval(rows[0]) if rows else None
+
+    def pending_approvals(self) -> list[ApprovalRecord]:
+        return [
+            _approval(row)
+            for row in self.db.query(
+                "SELECT * FROM approval_requests WHERE state = 'pending' ORDER BY created_at"
+            )
+        ]
+
+    def votes(self, approval_id: str) -> tuple[VoteRecord, ...]:
+        return tuple(
+            VoteRecord(row["approver"], Vote(row["vote"]), row["via"])
+            for row in self.db.query(
+                "SELECT * FROM approval_votes WHERE request_id = :id ORDER BY at",
+                {"id": approval_id},
+            )
+        )
+
+    def add_vote(
+        self, approval_id: str, approver: str, vote: Vote, via: str, note: str | None
+    ) -> bool:
+        """Store a vote once per (request, approver); False if it was already there."""
+        cursor = self.db.execute(
+            "INSERT OR IGNORE INTO approval_votes (request_id, approver, vote, via, at, note) "
+            "VALUES (?, ?, ?, ?, ?, ?)",
+            [approval_id, approver, str(vote), via, time.time(), note],
+        )
+        return cursor.rowcount == 1
+
+    def finish_approval(
+        self, approval_id: str, state: ApprovalState, note: str | None, now: float | None = None
+    ) -> bool:
+        """Move a pending request to a final state; False if something else got there first."""
+        cursor = self.db.execute(
+            "UPDATE approval_requests SET state = ?, decided_at = ?, decided_note = ? "
+            "WHERE id = ? AND state = 'pending'",
+            [str(state), now or time.time(), note, approval_id],
+        )
+        return cursor.rowcount == 1
+
+    def claim_expired(self, now: float) -> list[ApprovalRecord]:
+        """Expire every pending request past its deadline, each exactly once."""
+        candidates = [
+            _approval(row)
+            for row in self.db.query(
+                "SELECT * FROM approval_requests WHERE state = 'pending' AND expires_at <= :now",
+                {"now": now},
+            )
+        ]
+        return [
+            c
+            for c in candidates
+            if self.finish_approval(c.id, ApprovalState.EXPIRED, "timed out", now)
+        ]
+
+    # ------------------------------------------------------------ grants
+
+    def add_grant(self, approval_id: str, key: str) -> None:
+        self.db.execute(
+            "INSERT OR IGNORE INTO grants (request_id, action_key, created_at) VALUES (?, ?, ?)",
+            [approval_id, key, time.time()],
+        )
+
+    def use_grant(self, key: str) -> str | None:
+        """Consume the oldest unused grant for this action; its approval id, or None."""
+        with self._lock:
+            row = self.db.execute(
+                "SELECT request_id FROM grants WHERE action_key = ? AND used_at IS NULL "
+                "ORDER BY created_at LIMIT 1",
+                [key],
+            ).fetchone()
+            if row is None:
+                return None
+            cursor = self.db.execute(
+                "UPDATE grants SET used_at = ? WHERE request_id = ? AND used_at IS NULL",
+                [time.time(), row[0]],
+            )
+            return row[0] if cursor.rowcount == 1 else None

@@ -1,0 +1,174 @@
+"""Real parts for end-to-end tests: a `governance serve` process on a tmp socket and database,
+and the real `governance-hook` process fed real PreToolUse JSON."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+BIN = Path(sys.executable).parent
+GOVERNANCE = str(BIN / "governance")
+HOOK = str(BIN / "governance-hook")
+
+
+def pre_tool_use(command: str, session: str = "sess-1", cwd: str = "/srv/app") -> dict[str, Any]:
+    return {
+        "session_id": session,
+        "transcript_path": "/tmp/transcript.jsonl",
+        "cwd": cwd,
+        "permission_mode": "default",
+        "hook_event_name": "PreToolUse",
+        "tool_name": "Bash",
+        "tool_input": {"command": command, "description": "run it"},
+        "tool_use_id": "toolu_01",
+    }
+
+
+@dataclass
+class Server:
+    root: Path
+    policy: Path | None = None
+    process: subprocess.Popen[str] | None = None
+    log: Path = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.log = self.root / "server.log"
+
+    @property
+    def socket(self) -> Path:
+        return self.root / "gov.sock"
+
+    @property
+    def db(self) -> Path:
+        return self.root / "gov.db"
+
+    @property
+    def spool(self) -> Path:
+        return self.root / "spool"
+
+    def env(self, **extra: str) -> dict[str, str]:
+        env = dict(os.environ)
+        env.update(
+            GOVERNANCE_SOCKET=str(self.socket),
+            GOVERNANCE_DB=str(self.db),
+            GOVERNANCE_SPOOL_DIR=str(self.spool),
+            GOVERNANCE_USER="agent-alice",
+        )
+        env.update(extra)
+        return env
+
+    def start(self) -> Server:
+        args = [
+            GOVERNANCE,
+            "serve",
+            "--socket",
+            str(self.socket),
+            "--db",
+            str(self.db),
+            "--spool-dir",
+            str(self.spool),
+        ]
+        if self.policy is not None:
+            args += ["--policy", str(self.policy)]
+        with open(self.log, "a") as log:
+            self.process = subprocess.Popen(
+                args, stdout=log, stderr=subprocess.STDOUT, text=True, env=self.env()
+            )
+        deadline = time.time() + 20
+        while time.time() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"server exited: {self.log.read_text()}")
+            if self.socket.exists() and self.call({"op": "ping"}).get("ok"):
+                return self
+            time.sleep(0.05)
+        raise RuntimeError(f"server did not start: {self.log.read_text()}")
+
+    def kill(self, sig: int = signal.SIGKILL) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.send_signal(sig)
+            self.process.wait(timeout=10)
+
+    def call(self, request: dict[str, Any]) -> dict[str, Any]:
+        from bot.client import ServerUnreachable, call
+
+        try:
+            return call(self.socket, request, timeout=10)
+        except ServerUnreachable:
+            return {}
+
+    def hook(
+        self, event: dict[str, Any] | bytes | str, wait_s: float = 5, **env: str
+    ) -> dict[str, Any]:
+        process = self.hook_process(event, wait_s, **env)
+        out, err = process.communicate(timeout=wait_s + 60)
+        assert process.returncode == 0, err
+        assert "Traceback" not in err, err
+        return json.loads(out) if out.strip() else {}
+
+    def hook_process(
+        self, event: dict[str, Any] | bytes | str, wait_s: float = 5, **env: str
+    ) -> subprocess.Popen[str]:
+        data = event if isinstance(event, str | bytes) else json.dumps(event)
+        process = subprocess.Popen(
+            [HOOK],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            env=self.env(GOVERNANCE_WAIT_S=str(wait_s), **env),
+        )
+        assert process.stdin is not None
+        process.stdin.write(data.encode() if isinstance(data, str) else data)
+        process.stdin.close()
+        process.stdin = None
+        return _Text(process)
+
+    def cli(self, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [GOVERNANCE, *args], capture_output=True, text=True, timeout=60, env=self.env(**env)
+        )
+
+    def pending_ids(self, timeout: float = 10) -> list[str]:
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            pending = self.call({"op": "pending"}).get("pending") or []
+            if pending:
+                return [item["id"] for item in pending]
+            time.sleep(0.05)
+        return []
+
+    def audit(self) -> list[dict[str, Any]]:
+        import sqlite3
+
+        with sqlite3.connect(self.db) as connection:
+            connection.row_factory = sqlite3.Row
+            return [dict(row) for row in connection.execute("SELECT * FROM audit ORDER BY seq")]
+
+
+class _Text:
+    """A Popen whose communicate() decodes, so tests read str."""
+
+    def __init__(self, process: subprocess.Popen[bytes]) -> None:
+        self.process = process
+
+    @property
+    def returncode(self) -> int | None:
+        return self.process.returncode
+
+    def communicate(self, timeout: float | None = None) -> tuple[str, str]:
+        out, err = self.process.communicate(timeout=timeout)
+        return out.decode(), err.decode()
+
+    def poll(self) -> int | None:
+        return self.process.poll()
+
+
+def decision_of(output: dict[str, Any]) -> tuple[str, str]:
+    specific = output["hookSpecificOutput"]
+    return specific["permissionDecision"], specific["permissionDecisionReason"]

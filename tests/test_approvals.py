@@ -1,0 +1,172 @@
+"""The approval state machine, directly: rule choice, pool, separation of duties, quorum, veto."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from engine.approvals import (
+    ApprovalState,
+    Approver,
+    Vote,
+    VoteRecord,
+    action_key,
+    cast_vote,
+    choose_rule,
+)
+from engine.decide import Risk
+from engine.policy import load_policy
+from tests.conftest import SEED_POLICY
+
+SEED = load_policy(SEED_POLICY)
+CONSOLE_BOB = Approver("bob", "console")
+
+
+def _policy(tmp_path: Path, **changes: object) -> object:
+    document = json.loads(SEED_POLICY.read_text())
+    document.update(changes)
+    path = tmp_path / "p.json"
+    path.write_text(json.dumps(document))
+    return load_policy(path)
+
+
+def test_rule_choice_by_risk() -> None:
+    assert choose_rule(SEED, Risk.HIGH).name == "high_risk_actions"
+    assert choose_rule(SEED, Risk.CRITICAL).name == "high_risk_actions"
+    assert choose_rule(SEED, Risk.MEDIUM).name == "medium_risk_actions"
+    assert choose_rule(SEED, Risk.LOW).name == "medium_risk_actions"  # nearest there is
+
+
+def test_unmapped_roles_are_open_to_console_approvers_only() -> None:
+    rule = choose_rule(SEED, Risk.MEDIUM)
+    assert rule.open_to_console and rule.members == ()
+    slack_user = Approver("U0123", "slack")
+    result = cast_vote(
+        state=ApprovalState.PENDING,
+        rule=rule,
+        requester_names=("alice",),
+        votes=(),
+        approver=slack_user,
+        vote=Vote.APPROVE,
+    )
+    assert not result.accepted and "not in the approver pool" in result.message
+
+
+def test_pool_members_by_user_or_group(tmp_path: Path) -> None:
+    policy = _policy(tmp_path, approver_pools={"team-lead": ["U1", "S_LEADS"]})
+    rule = choose_rule(policy, Risk.MEDIUM)
+    by_id = Approver("U1", "slack")
+    by_group = Approver("U9", "slack", groups=("S_LEADS",))
+    outsider = Approver("U7", "slack")
+    for approver, accepted in ((by_id, True), (by_group, True), (outsider, False)):
+        result = cast_vote(
+            state=ApprovalState.PENDING,
+            rule=rule,
+            requester_names=("alice",),
+            votes=(),
+            approver=approver,
+            vote=Vote.APPROVE,
+        )
+        assert result.accepted is accepted
+
+
+def test_requester_cannot_approve_even_under_another_name() -> None:
+    rule = choose_rule(SEED, Risk.MEDIUM)
+    sneaky = Approver("U555", "console", aliases=("alice",))
+    result = cast_vote(
+        state=ApprovalState.PENDING,
+        rule=rule,
+        requester_names=("alice",),
+        votes=(),
+        approver=sneaky,
+        vote=Vote.APPROVE,
+    )
+    assert not result.accepted and "separation of duties" in result.message
+
+
+def test_quorum_counts_distinct_approvers_and_a_deny_vetoes(tmp_path: Path) -> None:
+    document_rules = json.loads(SEED_POLICY.read_text())["approval_rules"]
+    document_rules["medium_risk_actions"]["requiredApprovers"] = 2
+    rule = choose_rule(_policy(tmp_path, approval_rules=document_rules), Risk.MEDIUM)
+    first = cast_vote(
+        state=ApprovalState.PENDING,
+        rule=rule,
+        requester_names=("alice",),
+        votes=(),
+        approver=CONSOLE_BOB,
+        vote=Vote.APPROVE,
+    )
+    assert first.state is ApprovalState.PENDING and first.message == "1 of 2 approvals"
+    votes = (VoteRecord("bob", Vote.APPROVE, "console"),)
+    again = cast_vote(
+        state=ApprovalState.PENDING,
+        rule=rule,
+        requester_names=("alice",),
+        votes=votes,
+        approver=CONSOLE_BOB,
+        vote=Vote.APPROVE,
+    )
+    assert not again.accepted and again.duplicate
+    carol = Approver("carol", "console")
+    done = cast_vote(
+        state=ApprovalState.PENDING,
+        rule=rule,
+        requester_names=("alice",),
+        votes=votes,
+        approver=carol,
+        vote=Vote.APPROVE,
+    )
+    assert done.state is ApprovalState.APPROVED
+    veto = cast_vote(
+        state=ApprovalState.PENDING,
+        rule=rule,
+        requester_names=("alice",),
+        votes=votes,
+        approver=carol,
+        vote=Vote.DENY,
+    )
+    assert veto.state is ApprovalState.DENIED
+
+
+def test_mfa_rule_needs_a_verified_code() -> None:
+    rule = choose_rule(SEED, Risk.HIGH)
+    without = cast_vote(
+        state=ApprovalState.PENDING,
+        rule=rule,
+        requester_names=("alice",),
+        votes=(),
+        approver=CONSOLE_BOB,
+        vote=Vote.APPROVE,
+    )
+    assert not without.accepted and "MFA" in without.message
+    verified = cast_vote(
+        state=ApprovalState.PENDING,
+        rule=rule,
+        requester_names=("alice",),
+        votes=(),
+        approver=CONSOLE_BOB,
+        vote=Vote.APPROVE,
+        mfa_verified=True,
+    )
+    assert verified.state is ApprovalState.APPROVED
+
+
+def test_final_requests_take_no_more_votes() -> None:
+    rule = choose_rule(SEED, Risk.MEDIUM)
+    result = cast_vote(
+        state=ApprovalState.EXPIRED,
+        rule=rule,
+        requester_names=("alice",),
+        votes=(),
+        approver=CONSOLE_BOB,
+        vote=Vote.APPROVE,
+    )
+    assert not result.accepted and "already expired" in result.message
+
+
+def test_action_key_ignores_the_description_but_not_the_command() -> None:
+    a = action_key("s", "Bash", {"command": "rm x", "description": "one"}, "/srv")
+    b = action_key("s", "Bash", {"command": "rm x", "description": "two"}, "/srv")
+    c = action_key("s", "Bash", {"command": "rm y"}, "/srv")
+    d = action_key("other-session", "Bash", {"command": "rm x"}, "/srv")
+    assert a == b and a != c and a != d

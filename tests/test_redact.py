@@ -1,0 +1,519 @@
+import copy
+import time
+
+import pytest
+
+from engine.redact import REDACTED, redact, redact_text
+
+R = REDACTED
+
+# Made-up credentials with the right shape; none of them is real.
+AWS_KEY_ID = "AKIAIOSFODNN7EXAMPLE"
+AWS_SECRET = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"
+JWT = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U"
+
+
+# --- by value -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (f"export AWS_ACCESS_KEY_ID={AWS_KEY_ID}", f"export AWS_ACCESS_KEY_ID={R}"),
+        (f"aws s3 ls --key {AWS_KEY_ID} s3://b", f"aws s3 ls --key {R} s3://b"),
+        ("id ASIAY34FZKBOKMUTVV7A in use", f"id {R} in use"),
+    ],
+)
+def test_aws_access_key_id(text: str, expected: str) -> None:
+    assert redact_text(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (f"aws_secret_access_key = {AWS_SECRET}", f"aws_secret_access_key = {R}"),
+        (f"AWS_SECRET_ACCESS_KEY={AWS_SECRET} aws s3 ls", f"AWS_SECRET_ACCESS_KEY={R} aws s3 ls"),
+        (
+            f"aws configure set aws_secret_access_key {AWS_SECRET}",
+            f"aws configure set aws_secret_access_key {R}",
+        ),
+        (
+            f"[default]\naws_access_key_id = {AWS_KEY_ID}\naws_secret_access_key = {AWS_SECRET}\n",
+            f"[default]\naws_access_key_id = {R}\naws_secret_access_key = {R}\n",
+        ),
+    ],
+)
+def test_aws_secret_assignment(text: str, expected: str) -> None:
+    assert redact_text(text) == expected
+
+
+@pytest.mark.parametrize("prefix", ["ghp_", "gho_", "ghu_", "ghs_", "ghr_"])
+def test_github_token_prefixes(prefix: str) -> None:
+    token = prefix + "16C7e42F292c6912E7710c838347Ae178B4a"
+    assert redact_text(f"git clone https://{token}@github.com/o/r") == (
+        f"git clone https://{R}@github.com/o/r"
+    )
+    assert redact_text(f"gh auth login --with-token <<< {token}") == (
+        f"gh auth login --with-token <<< {R}"
+    )
+
+
+def test_github_fine_grained_pat() -> None:
+    token = "github_pat_11ABCDEFG0abcdefghijkl_mnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789ab"
+    assert redact_text(f"echo {token} | gh auth login") == f"echo {R} | gh auth login"
+
+
+@pytest.mark.parametrize(
+    "token",
+    [
+        "xoxb-1234567890-1234567890123-AbCdEfGhIjKlMnOpQrStUvWx",  # bot
+        "xoxp-1234567890-1234567890-1234567890123-abcdef0123456789",  # user
+        "xapp-1-A0123456789-1234567890123-abcdef0123456789abcdef",  # app-level
+        "xoxa-2-1234567890-abcdefghijk",
+        "xoxr-1234567890-abcdefghijk",
+        "xoxs-1234567890-abcdefghijk",
+    ],
+)
+def test_slack_tokens(token: str) -> None:
+    text = f'curl -d "token={token}" https://slack.com/api/auth.test'
+    assert redact_text(text) == f'curl -d "token={R}" https://slack.com/api/auth.test'
+    assert redact_text(f"bot started with {token} ok") == f"bot started with {R} ok"
+
+
+def test_slack_webhook_url() -> None:
+    url = "https://hooks.slack.com/services/T00000000/B00000000/XXXXXXXXXXXXXXXXXXXXXXXX"
+    assert redact_text(f"curl -X POST -d @msg.json {url}") == (
+        f"curl -X POST -d @msg.json https://hooks.slack.com/services/{R}"
+    )
+
+
+def test_private_key_block() -> None:
+    text = (
+        "cat > id_rsa <<EOF\n-----BEGIN RSA PRIVATE KEY-----\nMIIEpAIBAAKCAQEA75abc\n"
+        "q2E9fgh+/=\n-----END RSA PRIVATE KEY-----\nEOF\nchmod 600 id_rsa"
+    )
+    assert redact_text(text) == (
+        f"cat > id_rsa <<EOF\n-----BEGIN RSA PRIVATE KEY-----\n{R}\n"
+        "-----END RSA PRIVATE KEY-----\nEOF\nchmod 600 id_rsa"
+    )
+
+
+@pytest.mark.parametrize("kind", ["", "RSA ", "EC ", "OPENSSH ", "ENCRYPTED "])
+def test_private_key_block_kinds(kind: str) -> None:
+    text = f"-----BEGIN {kind}PRIVATE KEY-----\nAAAA\n-----END {kind}PRIVATE KEY-----"
+    assert redact_text(text) == (
+        f"-----BEGIN {kind}PRIVATE KEY-----\n{R}\n-----END {kind}PRIVATE KEY-----"
+    )
+
+
+def test_unterminated_private_key_block_redacts_to_end() -> None:
+    text = "key:\n-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAA\nmore secret"
+    assert redact_text(text) == f"key:\n-----BEGIN OPENSSH PRIVATE KEY-----\n{R}"
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("psql postgres://app:s3cr3t@db:5432/app", f"psql postgres://app:{R}@db:5432/app"),
+        ("psql postgresql://app:p%40ss@db/app", f"psql postgresql://app:{R}@db/app"),
+        (
+            "mysql --url mysql://root:hunter2@127.0.0.1/shop",
+            f"mysql --url mysql://root:{R}@127.0.0.1/shop",
+        ),
+        (
+            "git clone https://bob:pa55word@git.example.com/r.git",
+            f"git clone https://bob:{R}@git.example.com/r.git",
+        ),
+        ("redis-cli -u redis://:hunter2@cache:6379/0", f"redis-cli -u redis://:{R}@cache:6379/0"),
+        ("DATABASE_URL=postgres://u:p@ss@db/x", f"DATABASE_URL=postgres://u:{R}@db/x"),
+    ],
+)
+def test_url_password(text: str, expected: str) -> None:
+    assert redact_text(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (
+            'curl -H "Authorization: Bearer abc123def456" https://api.x.io',
+            f'curl -H "Authorization: Bearer {R}" https://api.x.io',
+        ),
+        (
+            "curl -H 'Authorization: token abc' https://api.github.com",
+            f"curl -H 'Authorization: token {R}' https://api.github.com",
+        ),
+        ("Authorization: Bearer xyz\nAccept: */*", f"Authorization: Bearer {R}\nAccept: */*"),
+        (
+            "http GET x.io Bearer:abc 'Bearer 9f8e7d6c5b4a'",
+            f"http GET x.io Bearer:abc 'Bearer {R}'",
+        ),
+        (f"Bearer {JWT}", f"Bearer {R}"),
+        ('curl -H "X-Api-Key: k3y-abc" https://x.io', f'curl -H "X-Api-Key: {R}" https://x.io'),
+        ("curl -H 'Cookie: sid=abc; csrftoken=def' x.io", f"curl -H 'Cookie: {R}' x.io"),
+    ],
+)
+def test_bearer_and_token_headers(text: str, expected: str) -> None:
+    assert redact_text(text) == expected
+
+
+def test_basic_auth_header() -> None:
+    assert redact_text('curl -H "Authorization: Basic dXNlcjpwYXNz" x.io') == (
+        f'curl -H "Authorization: Basic {R}" x.io'
+    )
+
+
+def test_jwt() -> None:
+    assert redact_text(f"session={JWT}; path=/") == f"session={R}; path=/"
+    assert redact_text(f"decode {JWT} please") == f"decode {R} please"
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("PASSWORD=hunter2 ./run.sh", f"PASSWORD={R} ./run.sh"),
+        ('DB_PASSWORD="correct horse" psql', f'DB_PASSWORD="{R}" psql'),
+        ("export API_KEY=abc123 && make", f"export API_KEY={R} && make"),
+        ("export OPENAI_API_KEY='abc'", f"export OPENAI_API_KEY='{R}'"),
+        ("mysql -u root --password=hunter2 shop", f"mysql -u root --password={R} shop"),
+        ("docker run -e CLIENT_SECRET=xyz img", f"docker run -e CLIENT_SECRET={R} img"),
+        ("https://x.io/cb?access_token=abc&state=1", f"https://x.io/cb?access_token={R}&state=1"),
+        ("token: abc123\nname: demo\n", f"token: {R}\nname: demo\n"),
+        ("db:\n  password: correct horse\n  port: 5432\n", f"db:\n  password: {R}\n  port: 5432\n"),
+        ("- api_key: k-123\n", f"- api_key: {R}\n"),
+        ('{"password": "pw", "user": "bob"}', f'{{"password": "{R}", "user": "bob"}}'),
+        ("{'secret': 'shh'}", f"{{'secret': '{R}'}}"),
+        (
+            'curl -d "{\\"password\\": \\"pw\\"}" x.io',
+            f'curl -d "{{\\"password\\": \\"{R}\\"}}" x.io',
+        ),
+        (
+            "SLACK_SIGNING_SECRET=8f7e6d\nPGPASSWORD=pw\nDB_PASS=pw\nDB_PWD=pw\nTOTP=123456\n",
+            f"SLACK_SIGNING_SECRET={R}\nPGPASSWORD={R}\nDB_PASS={R}\nDB_PWD={R}\nTOTP={R}\n",
+        ),
+        ("spring.datasource.password=pw", f"spring.datasource.password={R}"),
+    ],
+)
+def test_env_and_config_assignments(text: str, expected: str) -> None:
+    assert redact_text(text) == expected
+
+
+@pytest.mark.parametrize(
+    "key",
+    [
+        "sk_live_51H8abcdEFGHijklMNOPqrst",
+        "rk_live_51H8abcdEFGHijklMNOPqrst",
+        "sk_test_51H8abcdEFGHijklMNOPqrst",
+    ],
+)
+def test_stripe_keys(key: str) -> None:
+    assert redact_text(f"stripe login --api-key {key} --live") == (
+        f"stripe login --api-key {R} --live"
+    )
+
+
+@pytest.mark.parametrize(
+    "key",
+    [
+        "sk-ant-api03-AbCdEfGhIjKlMnOpQrStUvWxYz0123456789_-AbCdEfGh-AAAA",
+        "sk-proj-AbCdEfGhIjKlMnOpQrSt0123456789",
+        "sk-AbCdEfGhIjKlMnOpQrStT3BlbkFJ0123456789abcdefgh",
+    ],
+)
+def test_anthropic_and_openai_keys(key: str) -> None:
+    assert redact_text(f"ANTHROPIC_BASE=1 claude --key {key} -p hi") == (
+        f"ANTHROPIC_BASE=1 claude --key {R} -p hi"
+    )
+
+
+def test_google_api_key() -> None:
+    key = "AIzaSyD-9tSrke72PouQMnMX-a7eZSW0jkFMBWY"
+    assert redact_text(f"curl 'https://maps.googleapis.com/x?k={key}'") == (
+        f"curl 'https://maps.googleapis.com/x?k={R}'"
+    )
+
+
+def test_npm_token() -> None:
+    token = "npm_" + "a1B2c3D4e5F6g7H8i9J0k1L2m3N4o5P6q7R8"
+    assert redact_text(f"echo //registry.npmjs.org/:_x={token} >> .npmrc") == (
+        f"echo //registry.npmjs.org/:_x={R} >> .npmrc"
+    )
+
+
+def test_several_secrets_in_one_command() -> None:
+    text = (
+        "GITHUB_TOKEN=ghp_16C7e42F292c6912E7710c838347Ae178B4a psql "
+        "postgres://app:pw@db/app -c 'select 1' && curl -H 'Authorization: Bearer t0k' "
+        "https://hooks.slack.com/services/T0/B0/XX"
+    )
+    assert redact_text(text) == (
+        f"GITHUB_TOKEN={R} psql postgres://app:{R}@db/app -c 'select 1' && "
+        f"curl -H 'Authorization: Bearer {R}' https://hooks.slack.com/services/{R}"
+    )
+
+
+# --- benign text --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        'git commit -m "fix token refresh"',
+        "the password field is required",
+        "max_context_tokens: 180000",
+        '{"input_tokens": 1200, "output_tokens": 300, "max_tokens": 4096}',
+        "max_tokens=4096",
+        "pip install sk-learn",
+        "sk-learn-2024-cleanup-branch-name",
+        "ghp",
+        "ghp_short",
+        "xoxb",
+        "AKIA",
+        "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855",
+        "sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855",
+        "123e4567-e89b-12d3-a456-426614174000",
+        "SGVsbG8sIHdvcmxkISBUaGlzIGlzIGp1c3QgYmFzZTY0IG9mIGEgbm9ybWFsIHNlbnRlbmNlLg==",
+        "git log --author=alice --format=%H",
+        "pytest -k test_password_reset tests/",
+        "echo $GITHUB_TOKEN",
+        'curl -H "Authorization: Bearer $TOKEN" https://api.x.io',
+        "export API_KEY=${API_KEY:-}",
+        "TOKEN=$(vault read -field=token secret/x)",
+        "TOKEN_URL=https://oauth2.example.com/token",
+        "auth_type: oauth",
+        "PWD=/home/me/project",
+        "cd /tmp && pwd",
+        "def refresh(token: str) -> None:",
+        "    password: Optional[str] = None",
+        "token = get_token(user)",
+        "if password == expected:",
+        "session_id=abc123",
+        "Bearer tokens expire after an hour",
+        "https://example.com:8443/path?q=a:b",
+        "ssh://git@github.com:22/org/repo.git",
+        "git@github.com:org/repo.git",
+        "-----BEGIN PUBLIC KEY-----\nMFkwEwYH\n-----END PUBLIC KEY-----",
+        "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----",
+        "sudo apt-get install -y libssl-dev",
+        "password: null",
+        "",
+        "\x00\xff\ud800 garbage \U0001f600",
+    ],
+)
+def test_benign_text_unchanged(text: str) -> None:
+    assert redact_text(text) == text
+
+
+# --- by key ---------------------------------------------------------------------------------
+
+
+def test_secret_key_nested_in_dicts() -> None:
+    event = {"tool_input": {"env": {"DB_PASSWORD": "hunter2", "PATH": "/usr/bin"}}}
+    assert redact(event) == {"tool_input": {"env": {"DB_PASSWORD": R, "PATH": "/usr/bin"}}}
+
+
+def test_secret_key_inside_lists() -> None:
+    value = {"servers": [{"name": "a", "apiKey": "k1"}, {"name": "b", "x-api-key": "k2"}]}
+    assert redact(value) == {"servers": [{"name": "a", "apiKey": R}, {"name": "b", "x-api-key": R}]}
+
+
+@pytest.mark.parametrize(
+    "key",
+    [
+        "password",
+        "PASSWORD",
+        "db_passwd",
+        "pwd",
+        "dbPwd",
+        "secret",
+        "client_secret",
+        "access_token",
+        "refreshToken",
+        "api_key",
+        "apikey",
+        "Api-Key",
+        "aws_access_key_id",
+        "private_key",
+        "auth",
+        "Authorization",
+        "oauth",
+        "credentials",
+        "credential",
+        "Cookie",
+        "session_key",
+        "signing_key",
+        "otp",
+        "totp_code",
+    ],
+)
+def test_each_secret_key_name(key: str) -> None:
+    assert redact({key: "v4lue"}) == {key: R}
+
+
+@pytest.mark.parametrize(
+    "key",
+    [
+        "author",
+        "authority",
+        "tokenizer",
+        "session_id",
+        "cwd",
+        "bypass",
+        "footprint",
+        "keyboard",
+        "action_key",
+        "auth_url",
+        "token_type",
+        "password_file",
+    ],
+)
+def test_ordinary_key_names_kept(key: str) -> None:
+    assert redact({key: "plain"}) == {key: "plain"}
+
+
+def test_token_count_fields_keep_numbers() -> None:
+    usage = {
+        "input_tokens": 1200,
+        "output_tokens": 300.5,
+        "max_context_tokens": 180000,
+        "cache_tokens": None,
+        "tokens_enabled": True,
+    }
+    assert redact(usage) == usage
+    assert redact({"max_tokens": "4096"}) == {"max_tokens": "4096"}
+
+
+def test_numbers_as_strings_under_password_keys_are_secrets() -> None:
+    assert redact({"pin_password": "1234", "otp": "123456"}) == {"pin_password": R, "otp": R}
+
+
+def test_secret_key_with_list_of_strings_is_redacted_wholesale() -> None:
+    assert redact({"tokens": ["a", "b"], "secrets": []}) == {"tokens": R, "secrets": []}
+
+
+def test_secret_key_with_nested_value_hides_every_string() -> None:
+    value = {
+        "credentials": {"default": "s3cret", "count": 2, "profiles": [{"k": "v"}, 1]},
+        "auth": {"type": "oauth", "value": "abc"},
+    }
+    assert redact(value) == {
+        "credentials": {"default": R, "count": 2, "profiles": [{"k": R}, 1]},
+        "auth": {"type": "oauth", "value": R},
+    }
+
+
+def test_values_under_ordinary_keys_are_scanned() -> None:
+    event = {
+        "tool_name": "Bash",
+        "tool_input": {
+            "command": 'curl -H "Authorization: Bearer abc123" https://api.x.io',
+            "description": "call the api",
+        },
+    }
+    assert redact(event)["tool_input"] == {
+        "command": f'curl -H "Authorization: Bearer {R}" https://api.x.io',
+        "description": "call the api",
+    }
+
+
+def test_non_str_leaves_pass_through() -> None:
+    value = {"n": 1, "f": 2.5, "none": None, "yes": True, "no": False, "list": [1, None, 0.0]}
+    out = redact(value)
+    assert out == value
+    assert out["yes"] is True and out["none"] is None and isinstance(out["n"], int)
+    for leaf in (0, -7, 3.14, None, True, False):
+        assert redact(leaf) is leaf
+
+
+def test_redact_copies_and_never_mutates() -> None:
+    original = {"a": {"password": "pw"}, "b": ["ghp_16C7e42F292c6912E7710c838347Ae178B4a"]}
+    before = copy.deepcopy(original)
+    out = redact(original)
+    assert original == before
+    assert out is not original and out["a"] is not original["a"]
+
+
+def test_tuples_and_non_str_keys() -> None:
+    assert redact({1: ("x", "AKIAIOSFODNN7EXAMPLE")}) == {1: ("x", R)}
+
+
+def test_strings_redacted_at_top_level() -> None:
+    assert redact("PASSWORD=pw") == f"PASSWORD={R}"
+    assert redact(["token: t0k\n"]) == [f"token: {R}\n"]
+
+
+# --- robustness -----------------------------------------------------------------------------
+
+
+SAMPLES = [
+    f"export AWS_SECRET_ACCESS_KEY={AWS_SECRET} AWS_ACCESS_KEY_ID={AWS_KEY_ID}",
+    "psql postgres://app:s3cr3t@db:5432/app",
+    'curl -H "Authorization: Bearer abc123" -H "Cookie: a=b" https://x.io',
+    "-----BEGIN RSA PRIVATE KEY-----\nabc\n-----END RSA PRIVATE KEY-----",
+    "-----BEGIN RSA PRIVATE KEY-----\nabc",
+    '{"password": "x", "token": "y", "max_tokens": 5}',
+    'curl -d "{\\"password\\": \\"pw\\"}"',
+    "token: abc\npassword: 'q'\n",
+    f"Bearer {JWT}",
+    "https://hooks.slack.com/services/T0/B0/XX xoxb-1234567890-abcdefghij",
+]
+
+
+@pytest.mark.parametrize("text", SAMPLES)
+def test_idempotent(text: str) -> None:
+    once = redact_text(text)
+    assert once != text
+    assert redact_text(once) == once
+
+
+def test_idempotent_for_values() -> None:
+    value = {"env": {"DB_PASSWORD": "pw"}, "cmd": SAMPLES, "tokens": ["a"]}
+    once = redact(value)
+    assert redact(once) == once
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "a" * 1_000_000,
+        "password=x " * 90_000,
+        "token: x\n" * 110_000,
+        '"password": "' + "a" * 1_000_000,
+        "://" + "a:" * 500_000,
+        "-----BEGIN RSA PRIVATE KEY-----" * 30_000,
+        "sk-" + "a" * 1_000_000,
+        "eyJ" + "a" * 1_000_000 + ".",
+        "bearer " + "1" * 1_000_000,
+        "\n".join(SAMPLES) * 3_000,
+    ],
+    ids=[
+        "letters",
+        "assignments",
+        "yaml",
+        "open-quote",
+        "url",
+        "key-headers",
+        "sk",
+        "jwt",
+        "bearer",
+        "mixed",
+    ],
+)
+def test_megabyte_input_completes(text: str) -> None:
+    started = time.perf_counter()
+    out = redact_text(text)
+    assert isinstance(out, str)
+    assert time.perf_counter() - started < 5  # catastrophic backtracking would take minutes
+
+
+def test_never_raises_on_odd_values() -> None:
+    cyclic: list = []
+    cyclic.append(cyclic)
+    deep: dict = {}
+    node = deep
+    for _ in range(5_000):
+        node["x"] = {}
+        node = node["x"]
+    for value in (cyclic, deep, b"\xff\x00", object(), {("t",): "v"}, float("nan"), {"k": set()}):
+        redact(value)
+    assert redact_text(None) is None  # type: ignore[arg-type]

@@ -1,0 +1,247 @@
+"""End to end: the real `governance-hook` process against a real `governance serve` on a tmp
+socket and database: allow, deny, approvals (waiting, after giving up, denied, expired),
+server down in both fail modes, SIGKILL mid-approval, tampering, garbage on the socket."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import shutil
+import signal
+import socket
+import sqlite3
+import subprocess
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import SEED_POLICY
+from tests.harness import Server, decision_of, pre_tool_use
+
+
+def _policy(tmp_path: Path, **medium_rule: object) -> Path:
+    document = json.loads(SEED_POLICY.read_text())
+    document["approval_rules"]["medium_risk_actions"].update(medium_rule)
+    path = tmp_path / "policies.json"
+    path.write_text(json.dumps(document))
+    return path
+
+
+@pytest.fixture
+def server(tmp_path: Path) -> Iterator[Server]:
+    running = Server(tmp_path, policy=_policy(tmp_path)).start()
+    yield running
+    running.kill(signal.SIGTERM)
+
+
+def test_allowed_command(server: Server) -> None:
+    decision, _ = decision_of(server.hook(pre_tool_use("ls -la")))
+    assert decision == "allow"
+    rows = [r for r in server.audit() if r["kind"] == "decision"]
+    assert rows[-1]["decision"] == "allow" and rows[-1]["user"] == "agent-alice"
+    assert rows[-1]["peer_user"]  # the kernel's word, not the request's
+
+
+def test_denied_command_names_the_rule(server: Server) -> None:
+    decision, reason = decision_of(server.hook(pre_tool_use("sudo /bin/rm -r -f /")))
+    assert decision == "deny"
+    assert "builtin.rm_root" in reason
+
+
+def test_approval_granted_while_the_hook_waits(server: Server) -> None:
+    waiting = server.hook_process(pre_tool_use("rm notes.txt"), wait_s=30)
+    (approval_id,) = server.pending_ids()
+    result = server.cli("approve", approval_id)
+    assert result.returncode == 0, result.stdout + result.stderr
+    out, _ = waiting.communicate(timeout=30)
+    decision, reason = decision_of(json.loads(out))
+    assert decision == "allow"
+    assert approval_id in reason
+
+
+def test_approval_after_the_hook_gave_up_allows_one_retry(server: Server) -> None:
+    event = pre_tool_use("rm notes.txt")
+    decision, reason = decision_of(server.hook(event, wait_s=0.5))
+    assert decision == "deny"
+    (approval_id,) = server.pending_ids()
+    assert f"needs approval {approval_id}" in reason and "Retry the same command" in reason
+    assert server.cli("approve", approval_id).returncode == 0
+    retry = dict(event, tool_input={"command": "rm notes.txt", "description": "again"})
+    assert decision_of(server.hook(retry, wait_s=0.5))[0] == "allow"
+    second_decision, second_reason = decision_of(server.hook(event, wait_s=0.5))
+    assert second_decision == "deny"
+    assert approval_id not in second_reason  # a new request, not the used grant
+
+
+def test_denial_reaches_the_waiting_hook(server: Server) -> None:
+    waiting = server.hook_process(pre_tool_use("rm notes.txt"), wait_s=30)
+    (approval_id,) = server.pending_ids()
+    assert server.cli("deny", approval_id, "--reason", "use git rm").returncode == 0
+    out, _ = waiting.communicate(timeout=30)
+    decision, reason = decision_of(json.loads(out))
+    assert decision == "deny"
+    assert "was denied" in reason and "use git rm" in reason
+
+
+def test_requester_cannot_approve_their_own_request(server: Server) -> None:
+    me = server.cli("pending").stdout  # warm; the CLI runs as this OS user
+    assert "no approval" in me
+    import getpass
+
+    server.hook(pre_tool_use("rm notes.txt"), wait_s=0.5, GOVERNANCE_USER=getpass.getuser())
+    (approval_id,) = server.pending_ids()
+    result = server.cli("approve", approval_id)
+    assert result.returncode == 1
+    assert "separation of duties" in result.stdout
+
+
+def test_duplicate_votes_do_not_inflate_a_quorum(tmp_path: Path) -> None:
+    running = Server(tmp_path, policy=_policy(tmp_path, requiredApprovers=2)).start()
+    try:
+        running.hook(pre_tool_use("rm notes.txt"), wait_s=0.5)
+        (approval_id,) = running.pending_ids()
+        first = running.cli("approve", approval_id)
+        assert "1 of 2 approvals" in first.stdout
+        second = running.cli("approve", approval_id)
+        assert second.returncode == 1 and "already voted" in second.stdout
+        assert running.pending_ids() == [approval_id]
+    finally:
+        running.kill(signal.SIGTERM)
+
+
+def test_expiry_answers_the_waiting_hook(tmp_path: Path) -> None:
+    running = Server(tmp_path, policy=_policy(tmp_path, timeout_minutes=0.02)).start()
+    try:
+        decision, reason = decision_of(running.hook(pre_tool_use("rm notes.txt"), wait_s=20))
+        assert decision == "deny" and "expired" in reason
+        assert any(row["kind"] == "approval_expired" for row in running.audit())
+    finally:
+        running.kill(signal.SIGTERM)
+
+
+def test_server_down_fails_closed_by_default(tmp_path: Path) -> None:
+    down = Server(tmp_path)
+    decision, reason = decision_of(down.hook(pre_tool_use("ls")))
+    assert decision == "deny"
+    assert str(down.socket) in reason and "governance serve" in reason
+
+
+def test_server_down_fail_open_spools_and_the_restart_ingests(tmp_path: Path) -> None:
+    down = Server(tmp_path, policy=_policy(tmp_path))
+    output = down.hook(pre_tool_use("rm -rf /"), GOVERNANCE_FAIL_MODE="open")
+    assert decision_of(output)[0] == "allow"
+    assert len(list(down.spool.glob("*.json"))) == 1
+    down.start()
+    try:
+        deadline = time.time() + 10
+        while time.time() < deadline and not any(
+            r["kind"] == "spooled_event" for r in down.audit()
+        ):
+            time.sleep(0.1)
+        spooled = [r for r in down.audit() if r["kind"] == "spooled_event"]
+        assert len(spooled) == 1
+        assert spooled[0]["would_be"] == "deny"  # what enforcement would have said
+        assert list(down.spool.glob("*.json")) == []
+    finally:
+        down.kill(signal.SIGTERM)
+
+
+def test_sigkill_mid_approval_loses_nothing(tmp_path: Path) -> None:
+    running = Server(tmp_path, policy=_policy(tmp_path)).start()
+    event = pre_tool_use("rm notes.txt")
+    assert decision_of(running.hook(event, wait_s=0.5))[0] == "deny"
+    (approval_id,) = running.pending_ids()
+    rows_before = len(running.audit())
+    running.kill(signal.SIGKILL)
+    running.start()
+    try:
+        assert running.pending_ids() == [approval_id]
+        assert running.cli("approve", approval_id).returncode == 0
+        assert decision_of(running.hook(event, wait_s=0.5))[0] == "allow"
+        assert len(running.audit()) > rows_before
+        verify = running.cli("audit", "verify")
+        assert verify.returncode == 0, verify.stdout
+    finally:
+        running.kill(signal.SIGTERM)
+
+
+def test_an_edited_audit_row_is_named_by_verify(server: Server) -> None:
+    for command in ("ls", "rm -rf /", "git status"):
+        server.hook(pre_tool_use(command))
+    server.kill(signal.SIGTERM)
+    rows = server.audit()
+    target = next(r for r in rows if r["decision"] == "deny")["seq"]
+    edit = (
+        f"DROP TRIGGER audit_append_only_update; "
+        f"UPDATE audit SET decision = 'allow' WHERE seq = {target};"
+    )
+    if shutil.which("sqlite3"):
+        subprocess.run(["sqlite3", str(server.db), edit], check=True)
+    else:  # the shell is not on every machine; the Python binding does the same edit
+        with sqlite3.connect(server.db) as connection:
+            connection.executescript(edit)
+    result = server.cli("audit", "verify")
+    assert result.returncode == 1
+    assert f"row {target}" in result.stdout
+
+
+def test_audit_rows_refuse_update_and_delete(server: Server) -> None:
+    server.hook(pre_tool_use("ls"))
+    with sqlite3.connect(server.db) as connection, pytest.raises(sqlite3.DatabaseError):
+        connection.execute("DELETE FROM audit")
+
+
+def _raw(path: Path, data: bytes, read: bool = True) -> bytes:
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as connection:
+        connection.settimeout(15)
+        connection.connect(str(path))
+        # The server may answer and hang up before reading it all.
+        with contextlib.suppress(BrokenPipeError, ConnectionResetError):
+            connection.sendall(data)
+        if not read:
+            return b""
+        connection.shutdown(socket.SHUT_WR)
+        chunks = []
+        try:
+            while chunk := connection.recv(65536):
+                chunks.append(chunk)
+        except ConnectionResetError:
+            pass  # refused before we finished sending: the kernel drops the unread reply
+        return b"".join(chunks)
+
+
+def test_garbage_on_the_socket_leaves_the_server_serving(server: Server) -> None:
+    assert b"malformed request" in _raw(server.socket, b'{"v":1,"event":\xff\xfe}\n')
+    assert b"malformed request" in _raw(server.socket, b"[1,2,3]\n")
+    assert b"malformed request" in _raw(server.socket, b"x" * (10 * 1024 * 1024) + b"\n")
+    _raw(server.socket, b"x" * (20 * 1024 * 1024) + b"\n")
+    refused = [r for r in server.audit() if r["kind"] == "malformed_request"]
+    assert any("longer than the limit" in r["reason"] for r in refused)
+    half_line = _raw(server.socket, b'{"v":1, "event": {"tool_na')  # then EOF
+    assert b"malformed request" in half_line
+    idle = []
+    for _ in range(2000):
+        connection = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        connection.connect(str(server.socket))
+        idle.append(connection)
+    try:
+        assert decision_of(server.hook(pre_tool_use("git status")))[0] == "allow"
+    finally:
+        for connection in idle:
+            connection.close()
+    assert server.process is not None and server.process.poll() is None
+
+
+def test_policy_reload_keeps_the_old_policy_when_the_new_one_is_bad(server: Server) -> None:
+    assert server.policy is not None
+    server.policy.write_text('{"policies": {"bash_commands": {"blocked_patterns": ["(("]}}}')
+    time.sleep(2.5)
+    assert decision_of(server.hook(pre_tool_use("rm -rf /")))[0] == "deny"
+    assert "POLICY RELOAD FAILED" in server.log.read_text()
+    document = json.loads(SEED_POLICY.read_text())
+    document["policies"]["bash_commands"]["blocked_patterns"].append("cowsay")
+    server.policy.write_text(json.dumps(document))
+    time.sleep(2.5)
+    assert decision_of(server.hook(pre_tool_use("cowsay hi")))[0] == "deny"
