@@ -10,7 +10,7 @@ import os
 import sys
 from collections.abc import Sequence
 
-from bot import cli_audit, cli_server, config, install
+from bot import cli_audit, cli_server, config, demo, install
 from bot.client import ServerUnreachable
 from engine.cases import CasesError, load_cases, run_cases
 from engine.decide import Decision
@@ -164,6 +164,7 @@ def build_parser() -> argparse.ArgumentParser:
     install.register(commands)
     cli_server.register(commands)
     cli_audit.register(commands)
+    demo.register(commands)
     return parser
 
 

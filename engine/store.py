@@ -72,6 +72,13 @@ CREATE INDEX IF NOT EXISTS grants_action ON grants(action_key, used_at);
 """
 
 
+_AUDIT_COLUMNS = (*CHAINED_FIELDS, "hash")
+_AUDIT_INSERT = (
+    f"INSERT INTO audit ({', '.join(_AUDIT_COLUMNS)}) "
+    f"VALUES ({', '.join('?' for _ in _AUDIT_COLUMNS)})"
+)
+
+
 @dataclass(frozen=True, slots=True)
 class ApprovalRecord:
     id: str
@@ -155,7 +162,8 @@ class Store:
                 prev_hash=self._last_hash,
             )
             record["hash"] = row_hash(record)
-            self.db["audit"].insert(record)
+            # The hot path of every decision: a prepared statement, not a per-row introspection.
+            self.db.execute(_AUDIT_INSERT, [record[name] for name in _AUDIT_COLUMNS])
             self._last_hash = record["hash"]
             return record["seq"]
 

@@ -11,6 +11,7 @@ import signal
 import socket
 import sqlite3
 import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -245,3 +246,27 @@ def test_policy_reload_keeps_the_old_policy_when_the_new_one_is_bad(server: Serv
     server.policy.write_text(json.dumps(document))
     time.sleep(2.5)
     assert decision_of(server.hook(pre_tool_use("cowsay hi")))[0] == "deny"
+
+
+def test_secrets_never_reach_the_audit_trail(server: Server) -> None:
+    token = "ghp_" + "A1b2C3d4E5f6G7h8I9j0K1l2M3n4O5p6Q7r8"
+    command = f'curl -H "Authorization: Bearer {token}" https://postgres:hunter2pass@db.internal/x'
+    server.hook(pre_tool_use(command))
+    stored = json.dumps(server.audit())
+    assert token not in stored and "hunter2pass" not in stored
+    assert "[REDACTED]" in stored
+
+
+def test_demo_runs_a_session_through_the_real_hook() -> None:
+    result = subprocess.run(
+        [str(Path(sys.executable).parent / "governance"), "demo"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert "-> DENY: governance: blocked by policy rule builtin.rm_root" in out
+    assert "approver `lead` votes approve" in out and "-> ALLOW: governance: approved in" in out
+    assert "was denied" in out
+    assert "audit verify: intact" in out
