@@ -33,31 +33,59 @@ class Step:
 SCRIPT = (
     Step("ordinary work", "Bash", {"command": "ls -la && git status"}),
     Step("read a source file", "Read", {"file_path": "{cwd}/src/app.py"}),
-    Step("an evasion: base64 payload piped into a shell", "Bash",
-         {"command": "echo cm0gLXJmIC8= | base64 -d | sh"}),
-    Step("a benign look-alike: searching history for SQL", "Bash",
-         {"command": "git log --oneline --grep 'DROP TABLE'"}),
+    Step(
+        "an evasion: base64 payload piped into a shell",
+        "Bash",
+        {"command": "echo cm0gLXJmIC8= | base64 -d | sh"},
+    ),
+    Step(
+        "a benign look-alike: searching history for SQL",
+        "Bash",
+        {"command": "git log --oneline --grep 'DROP TABLE'"},
+    ),
     Step("reading secrets through a subshell", "Bash", {"command": "cat $(echo .env)"}),
-    Step("a delete that needs approval; the lead approves", "Bash",
-         {"command": "rm -rf build/"}, Vote.APPROVE, "build output, fine"),
-    Step("a clean-up the lead refuses", "Bash", {"command": "git clean -fdx"}, Vote.DENY,
-         "it would delete untracked work; use `make clean`"),
+    Step(
+        "a delete that needs approval; the lead approves",
+        "Bash",
+        {"command": "rm -rf build/"},
+        Vote.APPROVE,
+        "build output, fine",
+    ),
+    Step(
+        "a clean-up the lead refuses",
+        "Bash",
+        {"command": "git clean -fdx"},
+        Vote.DENY,
+        "it would delete untracked work; use `make clean`",
+    ),
     Step("pushing straight to main", "Bash", {"command": "git push origin HEAD:main"}),
 )
 
 
 def _event(step: Step, cwd: str) -> dict[str, Any]:
-    tool_input = {k: v.replace("{cwd}", cwd) if isinstance(v, str) else v
-                  for k, v in step.tool_input.items()}
-    return {"session_id": "demo-session", "transcript_path": "/dev/null", "cwd": cwd,
-            "permission_mode": "default", "hook_event_name": "PreToolUse",
-            "tool_name": step.tool_name, "tool_input": tool_input, "tool_use_id": "toolu_demo"}
+    tool_input = {
+        k: v.replace("{cwd}", cwd) if isinstance(v, str) else v for k, v in step.tool_input.items()
+    }
+    return {
+        "session_id": "demo-session",
+        "transcript_path": "/dev/null",
+        "cwd": cwd,
+        "permission_mode": "default",
+        "hook_event_name": "PreToolUse",
+        "tool_name": step.tool_name,
+        "tool_input": tool_input,
+        "tool_use_id": "toolu_demo",
+    }
 
 
 async def _run_hook(event: dict[str, Any], env: dict[str, str]) -> dict[str, Any]:
     process = await asyncio.create_subprocess_exec(
-        str(HOOK), stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE, env=env)
+        str(HOOK),
+        stdin=asyncio.subprocess.PIPE,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+        env=env,
+    )
     out, _ = await process.communicate(json.dumps(event).encode())
     return json.loads(out)["hookSpecificOutput"]
 
@@ -68,8 +96,9 @@ async def _decide_when_pending(server: GovernanceServer, step: Step, out: Any) -
         pending = server.store.pending_approvals()
         if pending:
             await asyncio.sleep(0.3)  # let the reader see the request before it is decided
-            result = await server.vote(pending[0].id, Approver("lead", "console"),
-                                       step.approver_vote, step.note)
+            result = await server.vote(
+                pending[0].id, Approver("lead", "console"), step.approver_vote, step.note
+            )
             print(f"   approver `lead` votes {step.approver_vote}: {result.message}", file=out)
             return
         await asyncio.sleep(0.05)
@@ -81,28 +110,42 @@ async def run_demo(out: io.TextIOBase | Any = sys.stdout) -> int:
         # The agent's project is only a path the engine reasons about; nothing is touched.
         # (A real dir under /tmp would hit the built-in policy's delete exemption for /tmp.)
         project = PurePosixPath("/srv/demo-app")
-        config = ServerConfig(socket=root / "gov.sock", db=root / "gov.db",
-                              spool=root / "spool", policy=None)
+        config = ServerConfig(
+            socket=root / "gov.sock", db=root / "gov.db", spool=root / "spool", policy=None
+        )
         server = GovernanceServer(config, ConsoleNotifier(out))
         await server.start()
         serving = asyncio.create_task(server.serve_forever())
-        env = dict(os.environ, GOVERNANCE_SOCKET=str(config.socket),
-                   GOVERNANCE_SPOOL_DIR=str(config.spool), GOVERNANCE_USER="agent-alice",
-                   GOVERNANCE_WAIT_S="20")
-        print(f"governance demo: server on {config.socket}, built-in policy, an agent working "
-              f"for `agent-alice` in {project}\n", file=out)
+        env = dict(
+            os.environ,
+            GOVERNANCE_SOCKET=str(config.socket),
+            GOVERNANCE_SPOOL_DIR=str(config.spool),
+            GOVERNANCE_USER="agent-alice",
+            GOVERNANCE_WAIT_S="20",
+        )
+        print(
+            f"governance demo: server on {config.socket}, built-in policy, an agent working "
+            f"for `agent-alice` in {project}\n",
+            file=out,
+        )
         try:
             for number, step in enumerate(SCRIPT, start=1):
                 event = _event(step, str(project))
                 shown = event["tool_input"].get("command") or event["tool_input"].get("file_path")
                 print(f"{number}. {step.title}\n   {step.tool_name}: {shown}", file=out)
-                deciding = (asyncio.create_task(_decide_when_pending(server, step, out))
-                            if step.approver_vote else None)
+                deciding = (
+                    asyncio.create_task(_decide_when_pending(server, step, out))
+                    if step.approver_vote
+                    else None
+                )
                 answer = await _run_hook(event, env)
                 if deciding is not None:
                     await deciding
-                print(f"   -> {answer['permissionDecision'].upper()}: "
-                      f"{answer['permissionDecisionReason']}\n", file=out)
+                print(
+                    f"   -> {answer['permissionDecision'].upper()}: "
+                    f"{answer['permissionDecisionReason']}\n",
+                    file=out,
+                )
             _print_audit(server, out)
         finally:
             serving.cancel()
@@ -113,12 +156,17 @@ async def run_demo(out: io.TextIOBase | Any = sys.stdout) -> int:
 def _print_audit(server: GovernanceServer, out: Any) -> None:
     print("audit trail (hash-chained, append-only):", file=out)
     for row in server.store.audit_rows():
-        print(f"  {row['seq']:>3} {row['kind']:<18} {row['tool_name'] or '':<6} "
-              f"{row['decision'] or '':<9} {row['rule'] or '':<45} {row['approval_id'] or ''}",
-              file=out)
+        print(
+            f"  {row['seq']:>3} {row['kind']:<18} {row['tool_name'] or '':<6} "
+            f"{row['decision'] or '':<9} {row['rule'] or '':<45} {row['approval_id'] or ''}",
+            file=out,
+        )
     report = server.store.verify()
-    print(f"\naudit verify: {'intact' if report.ok else 'BROKEN'}, {report.checked} rows "
-          "(try `governance audit verify` on your own database)", file=out)
+    print(
+        f"\naudit verify: {'intact' if report.ok else 'BROKEN'}, {report.checked} rows "
+        "(try `governance audit verify` on your own database)",
+        file=out,
+    )
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
