@@ -23,6 +23,7 @@ from typing import Any, Protocol
 from pydantic import ValidationError
 
 from bot.config import ServerConfig
+from bot.scheduler import DeadlineScheduler
 from engine.approvals import (
     ApprovalState,
     Approver,
@@ -31,6 +32,7 @@ from engine.approvals import (
     action_key,
     cast_vote,
     choose_rule,
+    escalation_timers,
     new_approval_id,
 )
 from engine.decide import Decision, Outcome
@@ -77,6 +79,12 @@ class Notifier(Protocol):
         self, approval: ApprovalRecord, result: VoteResult, actor: str
     ) -> None: ...
 
+    async def request_escalated(
+        self, approval: ApprovalRecord, level: int, notify: list[str]
+    ) -> None: ...
+
+    async def request_expired(self, approval: ApprovalRecord) -> None: ...
+
 
 class ConsoleNotifier:
     """Prints each request and its outcome; decided with `governance approve|deny ID`."""
@@ -111,6 +119,17 @@ class ConsoleNotifier:
         self, approval: ApprovalRecord, result: VoteResult, actor: str
     ) -> None:
         self._print(f"[governance] {approval.id}: {result.message} (by {actor})")
+
+    async def request_escalated(
+        self, approval: ApprovalRecord, level: int, notify: list[str]
+    ) -> None:
+        who = ", ".join(notify) or "nobody configured"
+        self._print(
+            f"[governance] {approval.id}: no decision yet, escalated to level {level + 1} ({who})"
+        )
+
+    async def request_expired(self, approval: ApprovalRecord) -> None:
+        self._print(f"[governance] {approval.id}: expired without a decision")
 
 
 class PolicyHolder:
@@ -153,6 +172,7 @@ class GovernanceServer:
         self.policy = PolicyHolder(config.policy)
         self.notifier: Notifier = notifier or ConsoleNotifier()
         self.waiters: dict[str, set[asyncio.Future[ApprovalState]]] = defaultdict(set)
+        self.scheduler = DeadlineScheduler(config.db, self._fire_deadline)
         self._server: asyncio.base_events.Server | None = None
         self._tasks: list[asyncio.Task[None]] = []
 
@@ -166,6 +186,7 @@ class GovernanceServer:
             if await _socket_is_live(path):
                 raise RuntimeError(f"another governance server is already listening on {path}")
             path.unlink()
+        self.scheduler.start(self.store.pending_deadlines())
         self._server = await asyncio.start_unix_server(
             self._serve_connection, path=str(path), limit=self.config.max_line_bytes, backlog=1024
         )
@@ -177,7 +198,6 @@ class GovernanceServer:
             payload={"socket": str(path), "pid": os.getpid()},
         )
         for loop_body, period in (
-            (self._expire_due, 0.5),
             (self._ingest_spool, 2.0),
             (self._watch_policy, 1.0),
         ):
@@ -191,6 +211,7 @@ class GovernanceServer:
     async def close(self) -> None:
         for task in self._tasks:
             task.cancel()
+        self.scheduler.shutdown()
         if self._server is not None:
             self._server.close()
             with contextlib.suppress(Exception):
@@ -358,11 +379,12 @@ class GovernanceServer:
         approval_id = new_approval_id()
         while self.store.approval(approval_id) is not None:
             approval_id = new_approval_id()
+        timers = escalation_timers(rule, now)
         self.store.create_approval(
             {
                 "id": approval_id,
                 "created_at": now,
-                "expires_at": now + rule.timeout_minutes * 60,
+                "expires_at": timers[-1][2],
                 "requester": context.user or peer.user,
                 "peer_user": peer.user,
                 "host": context.host,
@@ -379,6 +401,8 @@ class GovernanceServer:
                 "snapshot": rule,
             }
         )
+        for deadline in self.store.add_deadlines(approval_id, timers):
+            self.scheduler.schedule(deadline)
         approval = self.store.approval(approval_id)
         assert approval is not None
         self.store.append_audit(
@@ -540,6 +564,7 @@ class GovernanceServer:
         if result.accepted and result.state is not ApprovalState.PENDING:
             summary = f"{result.state} by {approver.identity}" + (f": {note}" if note else "")
             if self.store.finish_approval(approval_id, result.state, summary):
+                self.scheduler.cancel(self.store.cancel_deadlines(approval_id))
                 if result.state is ApprovalState.APPROVED:
                     self.store.add_grant(approval_id, approval.action_key)
                 self.store.append_audit(
@@ -584,18 +609,51 @@ class GovernanceServer:
 
     # ------------------------------------------------------------ background chores
 
-    async def _expire_due(self) -> None:
-        for approval in self.store.claim_expired(time.time()):
+    async def _fire_deadline(self, deadline_id: int) -> None:
+        """Act on a due deadline row, at most once even if its job runs twice."""
+        # A second of slack: the job may wake a hair before the row's timestamp.
+        deadline = self.store.claim_deadline(deadline_id, time.time() + 1.0)
+        if deadline is None:
+            return
+        approval = self.store.approval(deadline.approval_id)
+        if approval is None or approval.state is not ApprovalState.PENDING:
+            return
+        audit = {
+            "approval_id": approval.id,
+            "session_id": approval.session_id,
+            "tool_name": approval.tool_name,
+            "user": approval.requester,
+        }
+        if deadline.kind == "escalate":
+            level = approval.snapshot.escalation[deadline.level]
+            notify = self._resolve_people(level.notify)
+            self.store.append_audit(
+                "approval_escalated",
+                decision="pending",
+                reason=f"escalated to level {deadline.level + 1}",
+                payload={"notify": notify},
+                **audit,
+            )
+            with contextlib.suppress(Exception):
+                await self.notifier.request_escalated(approval, deadline.level, notify)
+            return
+        if self.store.finish_approval(approval.id, ApprovalState.EXPIRED, "timed out"):
+            self.scheduler.cancel(self.store.cancel_deadlines(approval.id))
             self.store.append_audit(
                 "approval_expired",
-                approval_id=approval.id,
                 decision="expired",
                 reason="no decision before the deadline",
-                session_id=approval.session_id,
-                tool_name=approval.tool_name,
-                user=approval.requester,
+                **audit,
             )
             self._resolve(approval.id, ApprovalState.EXPIRED)
+            expired = self.store.approval(approval.id) or approval
+            with contextlib.suppress(Exception):
+                await self.notifier.request_expired(expired)
+
+    def _resolve_people(self, names: list[str]) -> list[str]:
+        """Escalation targets: a role from approver_pools stands for its members."""
+        pools = self.policy.engine.policy.approver_pools
+        return list(dict.fromkeys(person for name in names for person in pools.get(name, [name])))
 
     async def _ingest_spool(self) -> None:
         spool = self.config.spool

@@ -118,6 +118,21 @@ def choose_rule(policy: Policy, risk: Risk) -> RuleSnapshot:
     )
 
 
+def escalation_timers(rule: RuleSnapshot, created_at: float) -> list[tuple[str, int, float]]:
+    """(kind, level, due_at) for each escalation level, then the expiry.
+
+    Each level's `after_minutes` counts from the previous level (or the request); the request
+    expires `timeout_minutes` after the last level was notified.
+    """
+    timers: list[tuple[str, int, float]] = []
+    due = created_at
+    for level, step in enumerate(rule.escalation):
+        due += step.after_minutes * 60
+        timers.append(("escalate", level, due))
+    timers.append(("expire", len(rule.escalation), due + rule.timeout_minutes * 60))
+    return timers
+
+
 def new_approval_id() -> str:
     alphabet = "23456789ABCDEFGHJKMNPQRSTVWXYZ"  # no 0/O, 1/I/L: read aloud over a call
     return "APR-" + "".join(secrets.choice(alphabet) for _ in range(6))

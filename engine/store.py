@@ -69,7 +69,35 @@ CREATE TABLE IF NOT EXISTS grants (
     used_at REAL
 );
 CREATE INDEX IF NOT EXISTS grants_action ON grants(action_key, used_at);
+
+CREATE TABLE IF NOT EXISTS deadlines (
+    id INTEGER PRIMARY KEY,
+    approval_id TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    level INTEGER NOT NULL DEFAULT 0,
+    due_at REAL NOT NULL,
+    state TEXT NOT NULL DEFAULT 'pending',
+    fired_at REAL
+);
+CREATE INDEX IF NOT EXISTS deadlines_pending ON deadlines(state, due_at);
+
+CREATE TABLE IF NOT EXISTS slack_messages (
+    approval_id TEXT PRIMARY KEY,
+    channel TEXT NOT NULL,
+    ts TEXT NOT NULL
+);
 """
+
+
+@dataclass(frozen=True, slots=True)
+class Deadline:
+    """A timer that must fire once: escalate a request to the next level, or expire it."""
+
+    id: int
+    approval_id: str
+    kind: str  # "escalate" or "expire"
+    level: int
+    due_at: float
 
 
 _AUDIT_COLUMNS = (*CHAINED_FIELDS, "hash")
@@ -240,20 +268,64 @@ class Store:
         )
         return cursor.rowcount == 1
 
-    def claim_expired(self, now: float) -> list[ApprovalRecord]:
-        """Expire every pending request past its deadline, each exactly once."""
-        candidates = [
-            _approval(row)
-            for row in self.db.query(
-                "SELECT * FROM approval_requests WHERE state = 'pending' AND expires_at <= :now",
-                {"now": now},
+    # ------------------------------------------------------------ deadlines
+
+    def add_deadlines(self, approval_id: str, due: list[tuple[str, int, float]]) -> list[Deadline]:
+        created = []
+        for kind, level, due_at in due:
+            cursor = self.db.execute(
+                "INSERT INTO deadlines (approval_id, kind, level, due_at) VALUES (?, ?, ?, ?)",
+                [approval_id, kind, level, due_at],
+            )
+            created.append(Deadline(cursor.lastrowid, approval_id, kind, level, due_at))
+        return created
+
+    def pending_deadlines(self) -> list[Deadline]:
+        return [
+            Deadline(r["id"], r["approval_id"], r["kind"], r["level"], r["due_at"])
+            for r in self.db.query(
+                "SELECT * FROM deadlines WHERE state = 'pending' ORDER BY due_at"
             )
         ]
-        return [
-            c
-            for c in candidates
-            if self.finish_approval(c.id, ApprovalState.EXPIRED, "timed out", now)
+
+    def claim_deadline(self, deadline_id: int, now: float) -> Deadline | None:
+        """Mark a due deadline fired; only the first caller gets it (at most once)."""
+        cursor = self.db.execute(
+            "UPDATE deadlines SET state = 'fired', fired_at = ? "
+            "WHERE id = ? AND state = 'pending' AND due_at <= ?",
+            [now, deadline_id, now],
+        )
+        if cursor.rowcount != 1:
+            return None
+        row = next(self.db.query("SELECT * FROM deadlines WHERE id = :id", {"id": deadline_id}))
+        return Deadline(row["id"], row["approval_id"], row["kind"], row["level"], row["due_at"])
+
+    def cancel_deadlines(self, approval_id: str) -> list[int]:
+        ids = [
+            r["id"]
+            for r in self.db.query(
+                "SELECT id FROM deadlines WHERE approval_id = :id AND state = 'pending'",
+                {"id": approval_id},
+            )
         ]
+        self.db.execute(
+            "UPDATE deadlines SET state = 'cancelled' WHERE approval_id = ? AND state = 'pending'",
+            [approval_id],
+        )
+        return ids
+
+    # ------------------------------------------------------------ Slack messages
+
+    def set_slack_message(self, approval_id: str, channel: str, ts: str) -> None:
+        self.db.execute(
+            "INSERT OR REPLACE INTO slack_messages VALUES (?, ?, ?)", [approval_id, channel, ts]
+        )
+
+    def slack_message(self, approval_id: str) -> tuple[str, str] | None:
+        row = self.db.execute(
+            "SELECT channel, ts FROM slack_messages WHERE approval_id = ?", [approval_id]
+        ).fetchone()
+        return (row[0], row[1]) if row else None
 
     # ------------------------------------------------------------ grants
 

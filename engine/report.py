@@ -1,0 +1,636 @@
+"""The compliance report: figures computed by SQL aggregates on the audit table, and renderers.
+It only reads the store (plus report indexes); it must never load every audit row into Python."""
+
+from __future__ import annotations
+
+import contextlib
+import html
+import math
+import sqlite3
+import time
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import sqlite_utils
+from pydantic import BaseModel, ConfigDict
+
+DAY_S = 86_400.0
+# Block-rate health thresholds from the article: fewer than 1% blocked means the policy
+# barely bites; more than 20% means agents are stopped so often that people route around it.
+LENIENT_BELOW = 0.01
+STRICT_ABOVE = 0.20
+# "Risk of the last hour": a burst of blocks suggests an agent probing the fence.
+RISK_WINDOW_S = 3_600.0
+RISK_HIGH_BLOCKS = 10
+RISK_MEDIUM_BLOCKS = 3
+TOP_REASONS = 10
+UNKNOWN = "(none)"
+
+FINISH_KINDS = ("approval_approved", "approval_denied", "approval_expired", "approval_cancelled")
+
+# Slack Block Kit limits (api.slack.com/reference/block-kit).
+SLACK_MAX_BLOCKS = 50
+SLACK_MAX_SECTION_TEXT = 3_000
+SLACK_MAX_FIELD_TEXT = 2_000
+SLACK_MAX_FIELDS = 10
+SLACK_MAX_HEADER_TEXT = 150
+
+# The covering index lets every decision aggregate run from the index alone: at a million
+# rows a table scan per figure would blow the 2 s budget. kind was not indexed before.
+_INDEXES = (
+    "CREATE INDEX IF NOT EXISTS audit_report_kind_ts "
+    "ON audit(kind, ts, decision, tool_name, user, mode, would_be)",
+)
+
+
+class Report(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    period_start: float
+    period_end: float
+    days: float
+    user: str | None = None
+    total_decisions: int
+    allowed: int
+    blocked: int
+    needed_approval: int
+    approvals_requested: int
+    approved: int
+    denied: int
+    expired: int
+    pending: int
+    would_have_blocked: int
+    by_tool: list[tuple[str, int, int]]
+    by_user: list[tuple[str, int, int]]
+    per_day: list[tuple[str, int, int]]
+    top_block_reasons: list[tuple[str, str, int]]
+    latency_p50_s: float | None
+    latency_p95_s: float | None
+    latency_max_s: float | None
+    block_rate: float
+    health: str
+    break_glass_uses: int
+    overrides: int
+    false_positives: int
+    risk_last_hour: str
+
+
+class RuleStat(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    rule: str
+    fired: int
+    blocked: int
+    approvals_requested: int
+    approved: int
+    denied: int
+    approval_rate: float | None
+
+
+# ---------------------------------------------------------------- pure helpers
+
+
+def nearest_rank(sorted_values: list[float], fraction: float) -> float | None:
+    """Nearest-rank percentile: the value at 1-based rank ceil(fraction * n), ascending.
+
+    No interpolation, so the figure is always a latency that really happened.
+    """
+    if not sorted_values:
+        return None
+    rank = max(1, math.ceil(fraction * len(sorted_values)))
+    return sorted_values[min(rank, len(sorted_values)) - 1]
+
+
+def health_of(blocked: int, total: int) -> str:
+    if total == 0:
+        return "no data"
+    rate = blocked / total
+    if rate < LENIENT_BELOW:
+        return "too lenient"
+    if rate > STRICT_ABOVE:
+        return "too strict"
+    return "healthy"
+
+
+def risk_level(blocks: int, critical: bool) -> str:
+    if critical or blocks >= RISK_HIGH_BLOCKS:
+        return "HIGH"
+    if blocks >= RISK_MEDIUM_BLOCKS:
+        return "MEDIUM"
+    return "LOW"
+
+
+def day_range(start: float, end: float) -> list[str]:
+    """UTC dates touched by [start, end); an end exactly at midnight adds no empty day."""
+    first = datetime.fromtimestamp(start, UTC).date()
+    last_moment = datetime.fromtimestamp(end, UTC)
+    last = last_moment.date()
+    if last_moment == datetime.combine(last, datetime.min.time(), UTC) and end > start:
+        last -= timedelta(days=1)
+    count = max((last - first).days + 1, 0)
+    return [(first + timedelta(days=offset)).isoformat() for offset in range(count)]
+
+
+# ---------------------------------------------------------------- SQL
+
+
+def _ensure_indexes(db: sqlite_utils.Database) -> None:
+    for statement in _INDEXES:
+        # A read-only connection can still report, only slower.
+        with contextlib.suppress(sqlite3.OperationalError):
+            db.execute(statement)
+
+
+def _window(days: float, now: float | None) -> tuple[float, float]:
+    if not days > 0:
+        raise ValueError(f"days must be positive, got {days!r}")
+    end = time.time() if now is None else float(now)
+    return end - days * DAY_S, end
+
+
+def _one(db: sqlite_utils.Database, sql: str, params: dict[str, Any]) -> tuple[Any, ...]:
+    return tuple(db.execute(sql, params).fetchone())
+
+
+def _rows(db: sqlite_utils.Database, sql: str, params: dict[str, Any]) -> list[tuple[Any, ...]]:
+    return [tuple(row) for row in db.execute(sql, params).fetchall()]
+
+
+# Requests made in the period form the cohort; each one's outcome is its first final event
+# before period_end. So requested == approved + denied + expired + cancelled + pending.
+# SQLite takes the bare `kind` from the row holding MIN(ts): the first final event wins.
+_COHORT = """
+WITH req AS (
+    SELECT approval_id, MIN(ts) AS ts, rule FROM audit
+    WHERE kind = 'approval_requested' AND ts >= :start AND ts < :end
+      AND approval_id IS NOT NULL {user_filter}
+    GROUP BY approval_id
+),
+fin AS (
+    SELECT approval_id, kind, MIN(ts) AS ts FROM audit
+    WHERE kind IN ({finish_kinds}) AND ts >= :start AND ts < :end
+      AND approval_id IS NOT NULL
+    GROUP BY approval_id
+)
+"""
+
+
+def _cohort(user_filter: str) -> str:
+    kinds = ", ".join(f"'{kind}'" for kind in FINISH_KINDS)
+    return _COHORT.format(user_filter=user_filter, finish_kinds=kinds)
+
+
+def _by(
+    db: sqlite_utils.Database, column: str, where: str, params: dict[str, Any]
+) -> list[tuple[str, int, int]]:
+    rows = _rows(
+        db,
+        f"SELECT COALESCE({column}, :unknown), COUNT(*), "
+        f"COALESCE(SUM(decision = 'deny'), 0) FROM audit WHERE {where} GROUP BY 1",
+        {**params, "unknown": UNKNOWN},
+    )
+    return sorted(((str(n), int(t), int(b)) for n, t, b in rows), key=lambda r: (-r[1], r[0]))
+
+
+def build_report(
+    db: sqlite_utils.Database, days: float = 7, now: float | None = None, user: str | None = None
+) -> Report:
+    """Every figure for the `days` before `now` (half-open [start, end)), optionally one user."""
+    _ensure_indexes(db)
+    start, end = _window(days, now)
+    params: dict[str, Any] = {"start": start, "end": end, "user": user}
+    user_filter = "AND user = :user" if user is not None else ""
+    decisions = f"kind = 'decision' AND ts >= :start AND ts < :end {user_filter}"
+
+    total, allowed, blocked, approve, would_have = _one(
+        db,
+        "SELECT COUNT(*), "
+        "COALESCE(SUM(decision = 'allow'), 0), COALESCE(SUM(decision = 'deny'), 0), "
+        "COALESCE(SUM(decision = 'approve'), 0), "
+        "COALESCE(SUM(mode = 'audit' AND would_be IN ('deny', 'approve')), 0) "
+        f"FROM audit WHERE {decisions}",
+        params,
+    )
+
+    calendar = day_range(start, end)
+    counts = dict.fromkeys(calendar, (0, 0))
+    for day, day_total, day_blocked in _rows(
+        db,
+        "SELECT date(ts, 'unixepoch'), COUNT(*), COALESCE(SUM(decision = 'deny'), 0) "
+        f"FROM audit WHERE {decisions} GROUP BY 1",
+        params,
+    ):
+        counts[day] = (int(day_total), int(day_blocked))
+    per_day = [(day, *counts[day]) for day in sorted(set(calendar) | set(counts))]
+
+    # The example reason is the latest one for the rule (bare column beside MAX(ts)).
+    reasons = _rows(
+        db,
+        "SELECT COALESCE(rule, :unknown), COALESCE(reason, ''), MAX(ts), COUNT(*) "
+        f"FROM audit WHERE {decisions} AND decision = 'deny' GROUP BY 1 "
+        "ORDER BY 4 DESC, 1 LIMIT :top",
+        {**params, "unknown": UNKNOWN, "top": TOP_REASONS},
+    )
+
+    cohort = _cohort(user_filter)
+    requested, approved, denied, expired, pending = _one(
+        db,
+        cohort + "SELECT COUNT(*), "
+        "COALESCE(SUM(fin.kind = 'approval_approved'), 0), "
+        "COALESCE(SUM(fin.kind = 'approval_denied'), 0), "
+        "COALESCE(SUM(fin.kind = 'approval_expired'), 0), "
+        "COALESCE(SUM(fin.approval_id IS NULL), 0) "
+        "FROM req LEFT JOIN fin USING (approval_id)",
+        params,
+    )
+    # Approvals are few next to decisions, so fetching just the sorted latencies is cheap.
+    latencies = [
+        float(row[0])
+        for row in _rows(
+            db,
+            cohort + "SELECT fin.ts - req.ts FROM req JOIN fin USING (approval_id) "
+            "WHERE fin.kind IN ('approval_approved', 'approval_denied') ORDER BY 1",
+            params,
+        )
+    ]
+
+    events = f"ts >= :start AND ts < :end {user_filter}"
+    break_glass, overrides, false_positives = _one(
+        db,
+        "SELECT COALESCE(SUM(kind = 'break_glass_opened'), 0), "
+        "COALESCE(SUM(kind = 'override'), 0), COALESCE(SUM(kind = 'false_positive'), 0) "
+        "FROM audit WHERE kind IN ('break_glass_opened', 'override', 'false_positive') "
+        f"AND {events}",
+        params,
+    )
+
+    recent_blocks, critical = _one(
+        db,
+        "SELECT COUNT(*), COALESCE(MAX(risk = 'critical'), 0) FROM audit "
+        "WHERE kind = 'decision' AND decision = 'deny' AND ts >= :hour AND ts < :end "
+        f"{user_filter}",
+        {**params, "hour": end - RISK_WINDOW_S},
+    )
+
+    return Report(
+        period_start=start,
+        period_end=end,
+        days=days,
+        user=user,
+        total_decisions=total,
+        allowed=allowed,
+        blocked=blocked,
+        needed_approval=approve,
+        approvals_requested=requested,
+        approved=approved,
+        denied=denied,
+        expired=expired,
+        pending=pending,
+        would_have_blocked=would_have,
+        by_tool=_by(db, "tool_name", decisions, params),
+        by_user=_by(db, "user", decisions, params),
+        per_day=per_day,
+        top_block_reasons=[(str(r), str(reason), int(n)) for r, reason, _, n in reasons],
+        latency_p50_s=nearest_rank(latencies, 0.50),
+        latency_p95_s=nearest_rank(latencies, 0.95),
+        latency_max_s=latencies[-1] if latencies else None,
+        block_rate=blocked / total if total else 0.0,
+        health=health_of(blocked, total),
+        break_glass_uses=break_glass,
+        overrides=overrides,
+        false_positives=false_positives,
+        risk_last_hour=risk_level(recent_blocks, bool(critical)),
+    )
+
+
+def rule_stats(db: sqlite_utils.Database, days: float, now: float | None = None) -> list[RuleStat]:
+    """Per rule: how often it fired and blocked, and how approvers answered its requests."""
+    _ensure_indexes(db)
+    start, end = _window(days, now)
+    params = {"start": start, "end": end}
+    fired: dict[str, list[int]] = {}
+    for rule, count, blocked in _rows(
+        db,
+        "SELECT rule, COUNT(*), COALESCE(SUM(decision = 'deny'), 0) FROM audit "
+        "WHERE kind = 'decision' AND ts >= :start AND ts < :end AND rule IS NOT NULL "
+        "GROUP BY rule",
+        params,
+    ):
+        fired[rule] = [int(count), int(blocked), 0, 0, 0]
+    for rule, requested, approved, denied in _rows(
+        db,
+        _cohort("")
+        + "SELECT req.rule, COUNT(*), COALESCE(SUM(fin.kind = 'approval_approved'), 0), "
+        "COALESCE(SUM(fin.kind = 'approval_denied'), 0) "
+        "FROM req LEFT JOIN fin USING (approval_id) WHERE req.rule IS NOT NULL GROUP BY 1",
+        params,
+    ):
+        fired.setdefault(rule, [0, 0, 0, 0, 0])[2:] = [int(requested), int(approved), int(denied)]
+    stats = [
+        RuleStat(
+            rule=rule,
+            fired=f,
+            blocked=b,
+            approvals_requested=r,
+            approved=a,
+            denied=d,
+            approval_rate=a / (a + d) if a + d else None,
+        )
+        for rule, (f, b, r, a, d) in fired.items()
+    ]
+    return sorted(stats, key=lambda s: (-s.fired, -s.approvals_requested, s.rule))
+
+
+# ---------------------------------------------------------------- renderers
+
+
+def _when(ts: float) -> str:
+    return datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%d %H:%M UTC")
+
+
+def _seconds(value: float | None) -> str:
+    if value is None:
+        return "n/a"
+    if value < 120:
+        return f"{value:.1f} s"
+    if value < 7_200:
+        return f"{value / 60:.1f} min"
+    return f"{value / 3_600:.1f} h"
+
+
+def _period(report: Report) -> str:
+    who = f" for {report.user}" if report.user else ""
+    return f"{_when(report.period_start)} to {_when(report.period_end)}{who}"
+
+
+def _figures(report: Report) -> list[tuple[str, str]]:
+    return [
+        ("Decisions", f"{report.total_decisions:,}"),
+        ("Allowed", f"{report.allowed:,}"),
+        ("Blocked", f"{report.blocked:,}"),
+        ("Needed approval", f"{report.needed_approval:,}"),
+        ("Block rate", f"{report.block_rate:.1%} ({report.health})"),
+        ("Would have blocked (audit mode)", f"{report.would_have_blocked:,}"),
+        ("Approvals requested", f"{report.approvals_requested:,}"),
+        (
+            "Approved / denied / expired",
+            f"{report.approved:,} / {report.denied:,} / {report.expired:,}",
+        ),
+        ("Pending", f"{report.pending:,}"),
+        (
+            "Approval latency p50 / p95 / max",
+            f"{_seconds(report.latency_p50_s)} / "
+            f"{_seconds(report.latency_p95_s)} / {_seconds(report.latency_max_s)}",
+        ),
+        ("Break-glass uses", f"{report.break_glass_uses:,}"),
+        ("Overrides", f"{report.overrides:,}"),
+        ("False-positive flags", f"{report.false_positives:,}"),
+        ("Risk (last hour)", report.risk_last_hour),
+    ]
+
+
+def to_json(report: Report) -> str:
+    return report.model_dump_json(indent=2)
+
+
+def _md(text: str) -> str:
+    # Table cells break on pipes and newlines; backslash-escape the rest of Markdown's syntax.
+    text = " ".join(str(text).split())
+    return "".join("\\" + c if c in "\\`*_{}[]<>()#+-!|" else c for c in text)
+
+
+def to_markdown(report: Report) -> str:
+    lines = [
+        "# Claude Code governance report",
+        "",
+        f"Period: {_md(_period(report))} ({report.days:g} days)",
+        "",
+        "| Figure | Value |",
+        "| --- | --- |",
+        *(f"| {_md(name)} | {_md(value)} |" for name, value in _figures(report)),
+    ]
+    for title, rows in (("By tool", report.by_tool), ("By user", report.by_user)):
+        lines += ["", f"## {title}", "", "| Name | Decisions | Blocked |", "| --- | ---: | ---: |"]
+        lines += [f"| {_md(name)} | {total:,} | {blocked:,} |" for name, total, blocked in rows]
+    lines += ["", "## Top block reasons", ""]
+    if report.top_block_reasons:
+        lines += ["| Rule | Example reason | Count |", "| --- | --- | ---: |"]
+        lines += [
+            f"| {_md(rule)} | {_md(reason)} | {count:,} |"
+            for rule, reason, count in report.top_block_reasons
+        ]
+    else:
+        lines.append("No blocks in this period.")
+    lines += ["", "## Per day (UTC)", "", "| Date | Decisions | Blocked |", "| --- | ---: | ---: |"]
+    lines += [f"| {day} | {total:,} | {blocked:,} |" for day, total, blocked in report.per_day]
+    return "\n".join(lines) + "\n"
+
+
+def _slack_escape(text: str) -> str:
+    # Slack treats only these three as control characters in mrkdwn.
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def _clip(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _mrkdwn(text: str, limit: int) -> dict[str, str]:
+    return {"type": "mrkdwn", "text": _clip(text, limit)}
+
+
+def _ranked_section(title: str, lines: list[str]) -> dict[str, Any]:
+    text = f"*{title}*"
+    for index, line in enumerate(lines):
+        more = f"\n_…and {len(lines) - index} more_"
+        if len(text) + 1 + len(line) + len(more) > SLACK_MAX_SECTION_TEXT:
+            text += more
+            break
+        text += "\n" + line
+    return {"type": "section", "text": _mrkdwn(text, SLACK_MAX_SECTION_TEXT)}
+
+
+def to_slack_blocks(report: Report) -> list[dict[str, Any]]:
+    """Block Kit for `/governance report`, clipped to Slack's limits."""
+    header = "Governance report" + (f": {report.user}" if report.user else "")
+    blocks: list[dict[str, Any]] = [
+        {
+            "type": "header",
+            "text": {"type": "plain_text", "text": _clip(header, SLACK_MAX_HEADER_TEXT)},
+        },
+        {
+            "type": "context",
+            "elements": [_mrkdwn(_slack_escape(_period(report)), SLACK_MAX_FIELD_TEXT)],
+        },
+    ]
+    fields = [
+        _mrkdwn(f"*{_slack_escape(name)}*\n{_slack_escape(value)}", SLACK_MAX_FIELD_TEXT)
+        for name, value in _figures(report)
+    ]
+    for offset in range(0, len(fields), SLACK_MAX_FIELDS):
+        blocks.append({"type": "section", "fields": fields[offset : offset + SLACK_MAX_FIELDS]})
+    if report.top_block_reasons:
+        blocks.append({"type": "divider"})
+        blocks.append(
+            _ranked_section(
+                "Top block reasons",
+                [
+                    f"{rank}. `{_slack_escape(_clip(rule, 200))}` — *{count:,}*\n"
+                    f"     _{_slack_escape(_clip(' '.join(reason.split()), 300))}_"
+                    for rank, (rule, reason, count) in enumerate(report.top_block_reasons, 1)
+                ],
+            )
+        )
+    for title, rows in (("By tool", report.by_tool), ("By user", report.by_user)):
+        if rows:
+            blocks.append(
+                _ranked_section(
+                    title,
+                    [
+                        f"{_slack_escape(_clip(name, 200))}: {total:,} ({blocked:,} blocked)"
+                        for name, total, blocked in rows
+                    ],
+                )
+            )
+    return blocks[:SLACK_MAX_BLOCKS]
+
+
+# ---------------------------------------------------------------- HTML
+
+_CSS = """
+body{font-family:-apple-system,Segoe UI,Helvetica,Arial,sans-serif;margin:2rem;color:#1f2328}
+h1{font-size:1.6rem}h2{font-size:1.2rem;margin-top:2rem}
+table{border-collapse:collapse;margin:.5rem 0}
+th,td{border:1px solid #d0d7de;padding:.3rem .6rem;text-align:left}
+td.n{text-align:right;font-variant-numeric:tabular-nums}
+.health{font-weight:bold}.chart{margin:.5rem 0}
+.legend span{display:inline-block;width:.8rem;height:.8rem;margin:0 .3rem 0 1rem}
+"""
+_ALLOWED_COLOUR = "#54aeff"
+_BLOCKED_COLOUR = "#cf222e"
+
+
+def _e(text: object) -> str:
+    return html.escape(str(text), quote=True)
+
+
+def _bar_chart(rows: list[tuple[str, int, int]], label: str) -> str:
+    """Horizontal stacked bars (not blocked / blocked) as inline SVG."""
+    if not rows:
+        return "<p>No decisions in this period.</p>"
+    bar_h, gap, label_w, plot_w = 18, 6, 180, 520
+    height = len(rows) * (bar_h + gap) + gap
+    peak = max(total for _, total, _ in rows) or 1
+    parts = [
+        f'<svg class="chart" role="img" aria-label="{_e(label)}" '
+        f'width="{label_w + plot_w + 90}" height="{height}">'
+    ]
+    for index, (name, total, blocked) in enumerate(rows):
+        y = gap + index * (bar_h + gap)
+        rest_w = (total - blocked) / peak * plot_w
+        blocked_w = blocked / peak * plot_w
+        parts.append(
+            f'<text x="{label_w - 6}" y="{y + bar_h - 4}" text-anchor="end" font-size="12">'
+            f"{_e(_clip(name, 28))}</text>"
+            f'<rect x="{label_w}" y="{y}" width="{rest_w:.1f}" height="{bar_h}" '
+            f'fill="{_ALLOWED_COLOUR}"><title>{_e(name)}: {total - blocked:,} not blocked'
+            f"</title></rect>"
+            f'<rect x="{label_w + rest_w:.1f}" y="{y}" width="{blocked_w:.1f}" '
+            f'height="{bar_h}" fill="{_BLOCKED_COLOUR}"><title>{_e(name)}: {blocked:,} blocked'
+            f"</title></rect>"
+            f'<text x="{label_w + rest_w + blocked_w + 4:.1f}" y="{y + bar_h - 4}" '
+            f'font-size="12">{total:,}</text>'
+        )
+    parts.append("</svg>")
+    return "".join(parts)
+
+
+def _column_chart(rows: list[tuple[str, int, int]], label: str) -> str:
+    """Vertical stacked columns per day as inline SVG."""
+    if not rows:
+        return "<p>No decisions in this period.</p>"
+    plot_h, base, left = 200, 40, 50
+    step = max(3.0, min(24.0, 900 / len(rows)))
+    width = left + step * len(rows) + 10
+    peak = max(total for _, total, _ in rows) or 1
+    parts = [
+        f'<svg class="chart" role="img" aria-label="{_e(label)}" '
+        f'width="{width:.0f}" height="{plot_h + base}">',
+        f'<text x="{left - 6}" y="12" text-anchor="end" font-size="11">{peak:,}</text>',
+        f'<text x="{left - 6}" y="{plot_h}" text-anchor="end" font-size="11">0</text>',
+        f'<line x1="{left}" y1="{plot_h}" x2="{width - 10:.0f}" y2="{plot_h}" stroke="#888"/>',
+    ]
+    label_every = max(1, math.ceil(len(rows) / 12))
+    for index, (day, total, blocked) in enumerate(rows):
+        x = left + index * step
+        rest_h = (total - blocked) / peak * (plot_h - 10)
+        blocked_h = blocked / peak * (plot_h - 10)
+        parts.append(
+            f'<rect x="{x:.1f}" y="{plot_h - rest_h:.1f}" width="{step * 0.8:.1f}" '
+            f'height="{rest_h:.1f}" fill="{_ALLOWED_COLOUR}"><title>{_e(day)}: '
+            f"{total:,} decisions</title></rect>"
+            f'<rect x="{x:.1f}" y="{plot_h - rest_h - blocked_h:.1f}" width="{step * 0.8:.1f}" '
+            f'height="{blocked_h:.1f}" fill="{_BLOCKED_COLOUR}"><title>{_e(day)}: '
+            f"{blocked:,} blocked</title></rect>"
+        )
+        if index % label_every == 0:
+            parts.append(
+                f'<text x="{x:.1f}" y="{plot_h + 14}" font-size="10" '
+                f'transform="rotate(30 {x:.1f} {plot_h + 14})">{_e(day[5:])}</text>'
+            )
+    parts.append("</svg>")
+    return "".join(parts)
+
+
+def _table(headers: tuple[str, ...], rows: list[tuple[Any, ...]]) -> str:
+    head = "".join(f"<th>{_e(h)}</th>" for h in headers)
+    body = "".join(
+        "<tr>"
+        + "".join(
+            f'<td class="n">{value:,}</td>' if isinstance(value, int) else f"<td>{_e(value)}</td>"
+            for value in row
+        )
+        + "</tr>"
+        for row in rows
+    )
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+
+
+def to_html(report: Report, title: str = "Claude Code governance report") -> str:
+    """A self-contained page for auditors: inline CSS and SVG, no scripts, nothing fetched."""
+    legend = (
+        f'<p class="legend"><span style="background:{_ALLOWED_COLOUR}"></span>not blocked'
+        f'<span style="background:{_BLOCKED_COLOUR}"></span>blocked</p>'
+    )
+    reasons = (
+        _table(("Rule", "Example reason", "Count"), list(report.top_block_reasons))
+        if report.top_block_reasons
+        else "<p>No blocks in this period.</p>"
+    )
+    sections = [
+        "<!DOCTYPE html>",
+        '<html lang="en"><head><meta charset="utf-8">',
+        f"<title>{_e(title)}</title><style>{_CSS}</style></head><body>",
+        f"<h1>{_e(title)}</h1>",
+        f"<p>Period: {_e(_period(report))} ({report.days:g} days). Generated "
+        f"{_e(_when(time.time()))}.</p>",
+        f'<p class="health">Block rate {report.block_rate:.1%}: {_e(report.health)} '
+        f"(healthy between {LENIENT_BELOW:.0%} and {STRICT_ABOVE:.0%}). "
+        f"Risk in the last hour: {_e(report.risk_last_hour)}.</p>",
+        "<h2>Summary</h2>",
+        _table(("Figure", "Value"), _figures(report)),
+        "<h2>Decisions per day (UTC)</h2>",
+        legend,
+        _column_chart(report.per_day, "Decisions per day"),
+        _table(("Date", "Decisions", "Blocked"), list(report.per_day)),
+        "<h2>Decisions by tool</h2>",
+        _bar_chart(report.by_tool, "Decisions by tool"),
+        _table(("Tool", "Decisions", "Blocked"), list(report.by_tool)),
+        "<h2>Decisions by user</h2>",
+        _bar_chart(report.by_user, "Decisions by user"),
+        _table(("User", "Decisions", "Blocked"), list(report.by_user)),
+        "<h2>Top block reasons</h2>",
+        reasons,
+        "</body></html>",
+    ]
+    return "\n".join(sections) + "\n"
