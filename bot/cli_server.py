@@ -11,7 +11,10 @@ import logging
 import time
 
 from bot import client, config
-from bot.server import run
+from bot.server import GovernanceServer
+from bot.slack_app import SlackSettings, attach
+from engine.mfa import MfaRegistry, qr_text
+from engine.store import Store
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
@@ -22,16 +25,48 @@ def cmd_serve(args: argparse.Namespace) -> int:
         spool=config.spool_dir(args.spool_dir),
         policy=config.policy_path(args.policy),
     )
+    settings = SlackSettings.from_env()
+    if args.http and settings is None:
+        raise SystemExit("governance serve --http needs SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET")
     with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(run(server_config))
+        asyncio.run(_serve(server_config, settings, args.port if args.http else None, args.host))
     return 0
 
 
-def _vote(args: argparse.Namespace, operation: str) -> int:
-    reply = client.call(
-        config.socket_path(args.socket),
-        {"op": operation, "approval_id": args.approval_id, "reason": args.reason},
+async def _serve(
+    server_config: config.ServerConfig,
+    settings: SlackSettings | None,
+    http_port: int | None,
+    host: str,
+) -> None:
+    server = GovernanceServer(server_config)
+    await server.start()
+    runner = await attach(server, settings, http_port, host) if settings else None
+    approvals = (
+        f"Slack over HTTP on {host}:{http_port}/slack/events"
+        if http_port
+        else "Slack (Socket Mode)"
+        if settings
+        else "this console"
     )
+    print(
+        f"governance server listening on {server_config.socket} (policy "
+        f"{server.policy.source}, database {server_config.db}); approvals in {approvals}",
+        flush=True,
+    )
+    try:
+        await server.serve_forever()
+    finally:
+        if runner is not None:
+            await runner.stop()
+        await server.close()
+
+
+def _vote(args: argparse.Namespace, operation: str) -> int:
+    request = {"op": operation, "approval_id": args.approval_id, "reason": args.reason}
+    if getattr(args, "code", None):
+        request["code"] = args.code
+    reply = client.call(config.socket_path(args.socket), request)
     print(f"{args.approval_id.upper()}: {reply.get('message')}")
     return 0 if reply.get("ok") else 1
 
@@ -63,12 +98,42 @@ def cmd_pending(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_mfa_enroll(args: argparse.Namespace) -> int:
+    store = Store(config.db_path(args.db))
+    enrollment = MfaRegistry(store.db).enroll(args.approver)
+    store.append_audit(
+        "mfa_enrolled",
+        user=args.approver,
+        decision="enrolled",
+        reason="new TOTP secret (a previous one, if any, is replaced)",
+    )
+    print(f"Enrolled {args.approver}. Add this to an authenticator app:\n{enrollment.uri}")
+    qr = qr_text(enrollment.uri)
+    if qr:
+        print(qr)
+    return 0
+
+
 def register(commands: argparse._SubParsersAction) -> None:
+    mfa = commands.add_parser("mfa", help="TOTP enrolment for approvers")
+    mfa_commands = mfa.add_subparsers(dest="mfa_command", required=True)
+    enroll = mfa_commands.add_parser("enroll", help="enrol an approver (Slack id or OS user)")
+    enroll.add_argument("approver")
+    enroll.add_argument("--db")
+    enroll.set_defaults(handler=cmd_mfa_enroll)
+
     serve = commands.add_parser("serve", help="run the governance server (console approver)")
     serve.add_argument("--policy", help="policy file (default: project's, else built-in)")
     serve.add_argument("--db", help="SQLite database (default ~/.local/state/governance/)")
     serve.add_argument("--socket", help="Unix socket path")
     serve.add_argument("--spool-dir", help="where fail-open hooks spool events")
+    serve.add_argument(
+        "--http",
+        action="store_true",
+        help="Slack over HTTP (needs SLACK_SIGNING_SECRET) instead of Socket Mode",
+    )
+    serve.add_argument("--port", type=int, default=3000, help="HTTP mode port")
+    serve.add_argument("--host", default="0.0.0.0", help="HTTP mode address")
     serve.set_defaults(handler=cmd_serve)
 
     for name, handler, helptext in (
@@ -79,6 +144,8 @@ def register(commands: argparse._SubParsersAction) -> None:
         parser.add_argument("approval_id")
         parser.add_argument("--reason", required=name == "deny", help="shown to the requester")
         parser.add_argument("--socket", help="server socket path")
+        if name == "approve":
+            parser.add_argument("--code", help="TOTP code, for rules with require_mfa")
         parser.set_defaults(handler=handler)
 
     pending = commands.add_parser("pending", help="list pending approval requests")

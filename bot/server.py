@@ -35,9 +35,10 @@ from engine.approvals import (
     escalation_timers,
     new_approval_id,
 )
-from engine.decide import Decision, Outcome
+from engine.decide import Decision, Outcome, Risk
 from engine.evaluate import Engine
 from engine.events import CallContext, ToolEvent
+from engine.mfa import MfaRegistry
 from engine.policy import BUILTIN_POLICY_NAME, Policy, PolicyError, builtin_policy, load_policy
 from engine.store import ApprovalRecord, Store
 
@@ -85,6 +86,8 @@ class Notifier(Protocol):
 
     async def request_expired(self, approval: ApprovalRecord) -> None: ...
 
+    async def alert(self, title: str, lines: list[str], audit_id: int | None = None) -> None: ...
+
 
 class ConsoleNotifier:
     """Prints each request and its outcome; decided with `governance approve|deny ID`."""
@@ -131,6 +134,9 @@ class ConsoleNotifier:
     async def request_expired(self, approval: ApprovalRecord) -> None:
         self._print(f"[governance] {approval.id}: expired without a decision")
 
+    async def alert(self, title: str, lines: list[str], audit_id: int | None = None) -> None:
+        self._print(f"[governance] ALERT: {title}\n  " + "\n  ".join(lines))
+
 
 class PolicyHolder:
     """The engine for the current policy file; reloads on change, keeps the old one on error."""
@@ -173,6 +179,7 @@ class GovernanceServer:
         self.notifier: Notifier = notifier or ConsoleNotifier()
         self.waiters: dict[str, set[asyncio.Future[ApprovalState]]] = defaultdict(set)
         self.scheduler = DeadlineScheduler(config.db, self._fire_deadline)
+        self.mfa = MfaRegistry(self.store.db)
         self._server: asyncio.base_events.Server | None = None
         self._tasks: list[asyncio.Task[None]] = []
 
@@ -343,7 +350,7 @@ class GovernanceServer:
                 )
                 return _reply("approved", reason, "approval.grant", granted)
         decision = self.policy.engine.evaluate(event, context)
-        self.store.append_audit(
+        seq = self.store.append_audit(
             "decision" if event.hook_event_name == "PreToolUse" else "prompt",
             decision=str(decision.outcome),
             would_be=str(decision.would_be),
@@ -357,6 +364,18 @@ class GovernanceServer:
         if decision.outcome is Outcome.ALLOW:
             return _reply("allow", decision.reason, decision.rule, risk=str(decision.risk))
         if decision.outcome is Outcome.DENY or event.hook_event_name != "PreToolUse":
+            if decision.risk is Risk.CRITICAL:
+                self._background(
+                    self.notifier.alert(
+                        f"Critical action blocked: {decision.rule}",
+                        [
+                            f"{fields['user']} on {fields['host'] or '?'}, {fields['repo'] or '?'}",
+                            f"{event.tool_name}: {json.dumps(event.tool_input)[:300]}",
+                            decision.reason,
+                        ],
+                        seq,
+                    )
+                )
             return _reply(
                 "deny",
                 f"blocked by policy rule {decision.rule}: {decision.reason}",
@@ -415,14 +434,21 @@ class GovernanceServer:
             payload={"approval_rule": rule.model_dump(mode="json"), "tool_input": event.tool_input},
             **self._audit_fields(event, context, peer),
         )
-        asyncio.get_running_loop().create_task(self._notify_created(approval))
+        self._background(self.notifier.request_created(approval))
         return approval
 
-    async def _notify_created(self, approval: ApprovalRecord) -> None:
-        try:
-            await self.notifier.request_created(approval)
-        except Exception:
-            log.exception("could not announce %s", approval.id)
+    def _background(self, work: Awaitable[None]) -> None:
+        """Notify without holding up the decision; a Slack outage must not block agents."""
+
+        async def guarded() -> None:
+            try:
+                await work
+            except Exception:
+                log.exception("notification failed")
+
+        task = asyncio.get_running_loop().create_task(guarded())
+        self._tasks.append(task)
+        task.add_done_callback(self._tasks.remove)
 
     async def _wait_for(
         self, approval: ApprovalRecord, wait_s: float, reader: asyncio.StreamReader | None
@@ -595,8 +621,26 @@ class GovernanceServer:
             approval_id = str(request.get("approval_id", "")).strip().upper()
             note = request.get("reason")
             approver = Approver(peer.user, "console")
+            code = request.get("code")
+            verified = False
+            if code and operation == "approve":
+                check = self.mfa.verify(peer.user, approval_id, str(code))
+                self.store.append_audit(
+                    "mfa_check",
+                    approval_id=approval_id,
+                    user=peer.user,
+                    decision="ok" if check.ok else "refused",
+                    reason=check.message,
+                )
+                if not check.ok:
+                    return {"ok": False, "message": check.message}
+                verified = True
             result = await self.vote(
-                approval_id, approver, Vote(operation), str(note) if note else None
+                approval_id,
+                approver,
+                Vote(operation),
+                str(note) if note else None,
+                mfa_verified=verified,
             )
             return {
                 "ok": result.accepted,
@@ -775,17 +819,3 @@ def _raise_fd_limit() -> None:
     _soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     with contextlib.suppress(ValueError, OSError):
         resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
-
-
-async def run(config: ServerConfig) -> None:
-    server = GovernanceServer(config)
-    await server.start()
-    print(
-        f"governance server listening on {config.socket} (policy {server.policy.source}, "
-        f"database {config.db}); approvals on this console",
-        flush=True,
-    )
-    try:
-        await server.serve_forever()
-    finally:
-        await server.close()

@@ -570,3 +570,9 @@ def test_html_escapes_every_text(report: Report) -> None:
     page = to_html(hostile, title=evil)
     assert "<script" not in page.lower()
     assert "&lt;script&gt;" in page
+
+
+def test_markdown_cells_cannot_break_the_table(report: Report) -> None:
+    hostile = report.model_copy(update={"by_user": [("a|b\n# c <img>", 2, 1)]})
+    text = to_markdown(hostile)
+    assert "| a\\|b # c \\<img\\> | 2 | 1 |" in text

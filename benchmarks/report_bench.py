@@ -1,0 +1,111 @@
+"""How long `governance report` takes on a store with a million audit rows.
+
+Run: .venv/bin/python benchmarks/report_bench.py [--rows N] [--days D]
+Builds the store in a temp dir (schema from engine.store.Store, rows by executemany with a
+cheap sha256 chain: the report never verifies hashes), then times build_report three times:
+the first call also builds the report index once, later calls are what users see.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import random
+import tempfile
+import time
+from pathlib import Path
+
+from engine.audit import GENESIS
+from engine.report import build_report, to_html, to_slack_blocks
+from engine.store import Store
+
+USERS = [f"user-{n}" for n in range(50)]
+TOOLS = ["Bash", "Read", "Edit", "Write", "Grep", "Glob", "WebFetch", "mcp__postgres__query"]
+RULES = [f"bash_commands.blocked_patterns[{n}]" for n in range(30)]
+COLUMNS = (
+    "seq, ts, kind, session_id, user, tool_name, decision, would_be, mode, rule, risk, reason, "
+    "approval_id, payload, prev_hash, hash"
+)
+
+
+def _rows(count: int, span_s: float, now: float):
+    rng = random.Random(7)
+    prev = GENESIS
+    seq = 0
+    while seq < count:
+        seq += 1
+        ts = now - span_s + span_s * seq / count
+        roll = rng.random()
+        user = rng.choice(USERS)
+        tool = rng.choice(TOOLS)
+        approval_id = None
+        if roll < 0.85:
+            kind, decision, rule, reason = "decision", "allow", None, "allowed: no rule objects"
+        elif roll < 0.95:
+            rule = rng.choice(RULES)
+            kind, decision, reason = "decision", "deny", f"{rule}: blocked by policy"
+        elif roll < 0.975:
+            rule = rng.choice(RULES)
+            kind, decision, reason = "decision", "approve", f"{rule}: needs approval"
+        else:
+            kind, decision, rule, reason = "approval_requested", "pending", None, None
+            approval_id = f"apr-{seq}"
+        mode = "audit" if roll < 0.05 else "enforce"
+        payload = '{"tool_input": {"command": "ls -la"}}'
+        digest = hashlib.sha256(f"{prev}{seq}{ts}{kind}".encode()).hexdigest()
+        yield (
+            seq, ts, kind, f"s-{seq // 40}", user, tool, decision, decision, mode, rule,
+            "high" if decision == "deny" else "low", reason, approval_id, payload, prev, digest,
+        )  # fmt: skip
+        prev = digest
+        if approval_id is not None and seq < count:
+            seq += 1
+            outcome = rng.choice(["approved", "denied", "expired"])
+            digest = hashlib.sha256(f"{prev}{seq}".encode()).hexdigest()
+            yield (
+                seq, ts + rng.uniform(5, 900), f"approval_{outcome}", None, user, tool, outcome,
+                None, None, None, None, None, approval_id, None, prev, digest,
+            )  # fmt: skip
+            prev = digest
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--rows", type=int, default=1_000_000)
+    parser.add_argument("--days", type=float, default=30)
+    args = parser.parse_args()
+    now = time.time()
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "audit.db"
+        store = Store(path)
+        started = time.perf_counter()
+        store.db.execute("BEGIN")
+        store.db.conn.executemany(
+            f"INSERT INTO audit ({COLUMNS}) VALUES ({', '.join('?' * 16)})",
+            _rows(args.rows, 45 * 86_400, now),
+        )
+        store.db.execute("COMMIT")
+        store.close()
+        print(f"built {args.rows:,} rows in {time.perf_counter() - started:.1f} s")
+
+        # A fresh connection, as `governance report` would open one.
+        store = Store(path)
+        for attempt in ("first (builds index)", "second", "third"):
+            started = time.perf_counter()
+            report = build_report(store.db, days=args.days, now=now)
+            elapsed = time.perf_counter() - started
+            print(f"build_report(days={args.days:g}) {attempt}: {elapsed:.3f} s")
+        started = time.perf_counter()
+        to_html(report)
+        to_slack_blocks(report)
+        print(f"render html + slack: {time.perf_counter() - started:.3f} s")
+        print(
+            f"  {report.total_decisions:,} decisions, {report.blocked:,} blocked "
+            f"({report.block_rate:.1%}, {report.health}), {report.approvals_requested:,} "
+            f"approvals, p50 {report.latency_p50_s:.0f} s"
+        )
+        store.close()
+
+
+if __name__ == "__main__":
+    main()
