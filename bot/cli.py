@@ -10,7 +10,7 @@ import os
 import sys
 from collections.abc import Sequence
 
-from bot import cli_audit, cli_server, config, demo, install
+from bot import cli_audit, cli_report, cli_server, config, demo, install
 from bot.client import ServerUnreachable
 from engine.cases import CasesError, load_cases, run_cases
 from engine.decide import Decision
@@ -165,6 +165,7 @@ def build_parser() -> argparse.ArgumentParser:
     cli_server.register(commands)
     cli_audit.register(commands)
     demo.register(commands)
+    cli_report.register(commands)
     return parser
 
 

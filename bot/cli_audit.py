@@ -11,9 +11,11 @@ import re
 import sys
 import time
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from bot import config
+from engine.policy import builtin_policy, load_policy
 from engine.store import Store
 
 _COLUMNS = (
@@ -110,6 +112,26 @@ def cmd_export(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_prune(args: argparse.Namespace) -> int:
+    days = args.days
+    if days is None:
+        policy_file = config.policy_path(args.policy)
+        policy = load_policy(policy_file) if policy_file else builtin_policy()
+        days = policy.audit.retention_days
+    store = Store(config.db_path(args.db))
+    archive_dir = Path(args.archive_dir) if args.archive_dir else config.state_dir() / "archive"
+    checkpoint = store.prune(time.time() - days * 86400, archive_dir)
+    if checkpoint is None:
+        print(f"nothing older than {days:g} days")
+        return 0
+    print(
+        f"archived {checkpoint['rows']} rows older than {days:g} days to "
+        f"{checkpoint['archive']} (sha256 {checkpoint['archive_sha256'][:16]}…); the chain "
+        f"now starts after row {checkpoint['last_pruned_seq']}"
+    )
+    return 0
+
+
 def register(commands: argparse._SubParsersAction) -> None:
     audit = commands.add_parser("audit", help="verify, search and export the audit trail")
     audit_commands = audit.add_subparsers(dest="audit_command", required=True)
@@ -118,6 +140,12 @@ def register(commands: argparse._SubParsersAction) -> None:
     )
     verify.add_argument("--db")
     verify.set_defaults(handler=cmd_verify)
+    prune = audit_commands.add_parser("prune", help="archive and remove rows past retention")
+    prune.add_argument("--db")
+    prune.add_argument("--days", type=float, help="default: the policy's audit.retention_days")
+    prune.add_argument("--policy", help="policy file for retention_days")
+    prune.add_argument("--archive-dir", help="default ~/.local/state/governance/archive")
+    prune.set_defaults(handler=cmd_prune)
     for name, handler in (("search", cmd_search), ("export", cmd_export)):
         parser = audit_commands.add_parser(name)
         parser.add_argument("--db")

@@ -3,6 +3,7 @@ Resolves paths only; it opens nothing (the hook has its own stdlib copy of the s
 
 from __future__ import annotations
 
+import getpass
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,6 +32,10 @@ def db_path(flag: str | None = None) -> Path:
 
 def spool_dir(flag: str | None = None) -> Path:
     return Path(flag or os.environ.get("GOVERNANCE_SPOOL_DIR") or state_dir() / "spool")
+
+
+def current_user() -> str:
+    return getpass.getuser()
 
 
 def policy_path(flag: str | None = None) -> str | None:

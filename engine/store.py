@@ -3,6 +3,9 @@ All reads and writes of the database go through here; it makes no policy decisio
 
 from __future__ import annotations
 
+import contextlib
+import gzip
+import hashlib
 import json
 import sqlite3
 import threading
@@ -35,6 +38,15 @@ CREATE TRIGGER IF NOT EXISTS audit_append_only_update BEFORE UPDATE ON audit
 BEGIN SELECT RAISE(ABORT, 'audit rows are append-only'); END;
 CREATE TRIGGER IF NOT EXISTS audit_append_only_delete BEFORE DELETE ON audit
 BEGIN SELECT RAISE(ABORT, 'audit rows are append-only'); END;
+CREATE TABLE IF NOT EXISTS audit_checkpoints (
+    id INTEGER PRIMARY KEY,
+    created_at REAL NOT NULL,
+    last_pruned_seq INTEGER NOT NULL,
+    last_pruned_hash TEXT NOT NULL,
+    archive TEXT NOT NULL,
+    archive_sha256 TEXT NOT NULL,
+    rows INTEGER NOT NULL
+);
 
 CREATE TABLE IF NOT EXISTS approval_requests (
     id TEXT PRIMARY KEY,
@@ -100,6 +112,10 @@ class Deadline:
     due_at: float
 
 
+_DELETE_GUARD = (
+    "CREATE TRIGGER audit_append_only_delete BEFORE DELETE ON audit "
+    "BEGIN SELECT RAISE(ABORT, 'audit rows are append-only'); END"
+)
 _AUDIT_COLUMNS = (*CHAINED_FIELDS, "hash")
 _AUDIT_INSERT = (
     f"INSERT INTO audit ({', '.join(_AUDIT_COLUMNS)}) "
@@ -162,38 +178,59 @@ class Store:
         self.db.execute("PRAGMA busy_timeout=5000")
         self.db.executescript(_SCHEMA)
         self._lock = threading.Lock()
-        self._last_hash = self._tail_hash()
 
     def close(self) -> None:
         self.db.close()
 
     # ------------------------------------------------------------ audit
 
-    def _tail_hash(self) -> str:
-        row = self.db.execute("SELECT hash FROM audit ORDER BY seq DESC LIMIT 1").fetchone()
-        return row[0] if row else GENESIS
+    def _tail(self) -> tuple[int, str]:
+        """(seq, hash) of the newest row; after a prune that left nothing, its checkpoint's."""
+        row = self.db.execute("SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1").fetchone()
+        if row:
+            return row[0], row[1]
+        checkpoint = self.latest_checkpoint()
+        return (
+            (checkpoint["last_pruned_seq"], checkpoint["last_pruned_hash"])
+            if checkpoint
+            else (0, GENESIS)
+        )
+
+    @contextlib.contextmanager
+    def _write(self) -> Iterator[None]:
+        """One write transaction that takes SQLite's write lock first, so the tail it reads is
+        the tail it extends even when a CLI command (prune, enrol) writes beside the server."""
+        with self._lock:
+            if self.db.conn.in_transaction:  # a caller's batch already holds the write lock
+                yield
+                return
+            self.db.execute("BEGIN IMMEDIATE")
+            try:
+                yield
+            except BaseException:
+                self.db.execute("ROLLBACK")
+                raise
+            self.db.execute("COMMIT")
 
     def append_audit(self, kind: str, **fields: Any) -> int:
         """Append one redacted, hash-chained row; returns its seq."""
         payload = fields.pop("payload", None)
-        with self._lock:
-            seq_row = self.db.execute("SELECT COALESCE(MAX(seq), 0) + 1 FROM audit").fetchone()
-            record: dict[str, Any] = {name: None for name in CHAINED_FIELDS}
-            record.update(redact({k: v for k, v in fields.items() if k in CHAINED_FIELDS}))
-            record.update(
-                seq=seq_row[0],
-                ts=fields.get("ts") or time.time(),
-                kind=kind,
-                payload=json.dumps(redact(payload), sort_keys=True, ensure_ascii=False, default=str)
-                if payload is not None
-                else None,
-                prev_hash=self._last_hash,
-            )
+        record: dict[str, Any] = {name: None for name in CHAINED_FIELDS}
+        record.update(redact({k: v for k, v in fields.items() if k in CHAINED_FIELDS}))
+        record.update(
+            ts=fields.get("ts") or time.time(),
+            kind=kind,
+            payload=json.dumps(redact(payload), sort_keys=True, ensure_ascii=False, default=str)
+            if payload is not None
+            else None,
+        )
+        with self._write():
+            last_seq, last_hash = self._tail()
+            record.update(seq=last_seq + 1, prev_hash=last_hash)
             record["hash"] = row_hash(record)
-            # The hot path of every decision: a prepared statement, not a per-row introspection.
+            # The hot path of every decision: a prepared statement, not per-row introspection.
             self.db.execute(_AUDIT_INSERT, [record[name] for name in _AUDIT_COLUMNS])
-            self._last_hash = record["hash"]
-            return record["seq"]
+        return record["seq"]
 
     def audit_rows(
         self, where: str = "", params: dict[str, Any] | None = None, order: str = "seq"
@@ -201,8 +238,89 @@ class Store:
         sql = f"SELECT * FROM audit {('WHERE ' + where) if where else ''} ORDER BY {order}"
         yield from self.db.query(sql, params or {})
 
+    def latest_checkpoint(self) -> dict[str, Any] | None:
+        rows = list(self.db.query("SELECT * FROM audit_checkpoints ORDER BY id DESC LIMIT 1"))
+        return rows[0] if rows else None
+
     def verify(self) -> ChainReport:
-        return verify_chain(self.audit_rows())
+        """Walk the chain; after a prune, from the checkpoint the prune recorded in the chain."""
+        checkpoint = self.latest_checkpoint()
+        if checkpoint is None:
+            return verify_chain(self.audit_rows())
+        recorded = self.db.execute(
+            "SELECT seq FROM audit WHERE kind = 'retention_prune' AND reason = ?",
+            [f"checkpoint {checkpoint['last_pruned_hash']}"],
+        ).fetchone()
+        if recorded is None:
+            return ChainReport(
+                False,
+                0,
+                checkpoint["last_pruned_seq"] + 1,
+                "the latest prune checkpoint is not recorded in the audit chain",
+            )
+        return verify_chain(
+            self.audit_rows(),
+            start_hash=checkpoint["last_pruned_hash"],
+            start_seq=checkpoint["last_pruned_seq"] + 1,
+        )
+
+    def prune(self, before: float, archive_dir: Path) -> dict[str, Any] | None:
+        """Archive rows older than `before` to compressed JSONL, then remove them.
+
+        The archive holds the rows and the checkpoint (the last pruned row's seq and hash);
+        the chain of what remains restarts from that checkpoint, which is itself recorded as
+        a `retention_prune` row. Returns the checkpoint, or None when nothing was old enough.
+        """
+        archive_dir.mkdir(parents=True, exist_ok=True)
+        with self._write():
+            rows = list(
+                self.db.query(
+                    "SELECT * FROM audit WHERE ts < :before ORDER BY seq", {"before": before}
+                )
+            )
+            if not rows:
+                return None
+            last = rows[-1]
+            path = archive_dir / f"audit-{rows[0]['seq']}-{last['seq']}.jsonl.gz"
+            with gzip.open(path, "wt", encoding="utf-8") as archive:
+                archive.write(
+                    json.dumps(
+                        {
+                            "checkpoint": {
+                                "last_pruned_seq": last["seq"],
+                                "last_pruned_hash": last["hash"],
+                            }
+                        }
+                    )
+                    + "\n"
+                )
+                for row in rows:
+                    archive.write(json.dumps(row, ensure_ascii=False) + "\n")
+            digest = hashlib.sha256(path.read_bytes()).hexdigest()
+            # The one sanctioned delete: lift the guard, delete, restore it, in one transaction.
+            self.db.execute("DROP TRIGGER audit_append_only_delete")
+            self.db.execute("DELETE FROM audit WHERE seq <= ?", [last["seq"]])
+            self.db.execute(_DELETE_GUARD)
+            checkpoint = {
+                "created_at": time.time(),
+                "last_pruned_seq": last["seq"],
+                "last_pruned_hash": last["hash"],
+                "archive": str(path),
+                "archive_sha256": digest,
+                "rows": len(rows),
+            }
+            self.db.execute(
+                "INSERT INTO audit_checkpoints (created_at, last_pruned_seq, last_pruned_hash, "
+                "archive, archive_sha256, rows) VALUES (?, ?, ?, ?, ?, ?)",
+                list(checkpoint.values()),
+            )
+        self.append_audit(
+            "retention_prune",
+            decision="pruned",
+            reason=f"checkpoint {last['hash']}",
+            payload=checkpoint,
+        )
+        return checkpoint
 
     # ------------------------------------------------------------ approvals
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -31,10 +32,22 @@ def pre_tool_use(command: str, session: str = "sess-1", cwd: str = "/srv/app") -
     }
 
 
+def free_port() -> int:
+    """A TCP port nobody listens on right now (bound, then released for the server)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
 @dataclass
 class Server:
     root: Path
     policy: Path | None = None
+    # For the server process only (Slack tokens, API URL); hooks and CLI calls don't get them.
+    serve_env: dict[str, str] = field(default_factory=dict)
+    serve_args: list[str] = field(default_factory=list)
+    # When set, start() also waits until Slack's HTTP endpoint accepts connections here.
+    http_port: int | None = None
     process: subprocess.Popen[str] | None = None
     log: Path = field(init=False)
 
@@ -77,15 +90,24 @@ class Server:
         ]
         if self.policy is not None:
             args += ["--policy", str(self.policy)]
+        args += self.serve_args
         with open(self.log, "a") as log:
             self.process = subprocess.Popen(
-                args, stdout=log, stderr=subprocess.STDOUT, text=True, env=self.env()
+                args,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                text=True,
+                env=self.env(**self.serve_env),
             )
         deadline = time.time() + 20
         while time.time() < deadline:
             if self.process.poll() is not None:
                 raise RuntimeError(f"server exited: {self.log.read_text()}")
-            if self.socket.exists() and self.call({"op": "ping"}).get("ok"):
+            if (
+                self.socket.exists()
+                and self.call({"op": "ping"}).get("ok")
+                and (self.http_port is None or _accepts(self.http_port))
+            ):
                 return self
             time.sleep(0.05)
         raise RuntimeError(f"server did not start: {self.log.read_text()}")
@@ -149,6 +171,14 @@ class Server:
         with sqlite3.connect(self.db) as connection:
             connection.row_factory = sqlite3.Row
             return [dict(row) for row in connection.execute("SELECT * FROM audit ORDER BY seq")]
+
+
+def _accepts(port: int) -> bool:
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=1):
+            return True
+    except OSError:
+        return False
 
 
 class _Text:

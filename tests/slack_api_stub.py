@@ -61,6 +61,8 @@ REQUIRED_ARGS: dict[str, tuple[tuple[str, ...], ...]] = {
     "usergroups.users.list": (("usergroup",),),
 }
 JSON_STRING_FIELDS = ("blocks", "view", "attachments")
+# Interaction `response_url`s (hooks.slack.com/commands/… in Slack) live under this path.
+RESPONSE_PREFIX = "response/"
 
 
 @dataclass
@@ -149,9 +151,16 @@ class SlackApiStub:
 
     @property
     def base_url(self) -> str:
+        return self._root() + "api/"
+
+    def response_url(self, name: str) -> str:
+        """A slash command's `response_url`; posts to it are recorded as `response/<name>`."""
+        return self._root() + RESPONSE_PREFIX + name
+
+    def _root(self) -> str:
         if self._server is None:
             raise RuntimeError("SlackApiStub is not started")
-        return f"http://127.0.0.1:{self._server.server_address[1]}/api/"
+        return f"http://127.0.0.1:{self._server.server_address[1]}/"
 
     # -- inspection ----------------------------------------------------------------------------
 
@@ -213,7 +222,8 @@ class SlackApiStub:
 
         call = Call(method, args, headers)
         try:
-            self._check_auth(method, headers)
+            if not method.startswith(RESPONSE_PREFIX):  # response_url posts carry no token
+                self._check_auth(method, headers)
             if problems:
                 error = "invalid_blocks" if "blocks" in problems[0] else "invalid_arguments"
                 raise _Invalid(error, "; ".join(problems))
@@ -317,7 +327,9 @@ class SlackApiStub:
                 "bot_id": "BBOT",
                 "is_enterprise_install": False,
             }
-        if method in ("chat.postMessage", "chat.postEphemeral", "chat.update"):
+        if method in ("chat.postMessage", "chat.postEphemeral", "chat.update") or method.startswith(
+            RESPONSE_PREFIX
+        ):
             self._validate_message(args)
         if method == "chat.postMessage":
             channel = self.channel_id(str(args["channel"]))

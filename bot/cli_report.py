@@ -1,0 +1,95 @@
+"""`governance report` and `governance feedback`: the compliance report in four formats, the
+per-rule tuning view, and false-positive flags. Rendering lives in engine/report.py."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from bot import config
+from engine.report import build_report, rule_stats, to_html, to_json, to_markdown, to_slack_blocks
+from engine.store import Store
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    store = Store(config.db_path(args.db))
+    if args.rules:
+        return _print_rules(store, args.days)
+    report = build_report(store.db, days=args.days, user=args.user)
+    rendered = {
+        "markdown": to_markdown,
+        "json": to_json,
+        "html": to_html,
+        "slack": lambda r: json.dumps(to_slack_blocks(r), indent=2),
+    }[args.format](report)
+    if args.output:
+        Path(args.output).write_text(rendered, encoding="utf-8")
+        print(f"wrote {args.output}")
+    else:
+        sys.stdout.write(rendered if rendered.endswith("\n") else rendered + "\n")
+    return 0
+
+
+def _print_rules(store: Store, days: float) -> int:
+    stats = rule_stats(store.db, days)
+    flags = dict(
+        store.db.execute(
+            "SELECT json_extract(payload, '$.rule'), COUNT(*) FROM audit "
+            "WHERE kind = 'false_positive' GROUP BY 1"
+        ).fetchall()
+    )
+    print(f"{'rule':<48} {'fired':>6} {'blocked':>7} {'asked':>6} {'granted':>7} {'FP':>4}")
+    for stat in stats:
+        rate = "" if stat.approval_rate is None else f"{stat.approval_rate:.0%}"
+        hint = "  <- always approved: a candidate to relax" if rate == "100%" else ""
+        print(
+            f"{stat.rule:<48} {stat.fired:>6} {stat.blocked:>7} {stat.approvals_requested:>6} "
+            f"{rate:>7} {flags.get(stat.rule, 0):>4}{hint}"
+        )
+    return 0
+
+
+def cmd_feedback(args: argparse.Namespace) -> int:
+    store = Store(config.db_path(args.db))
+    rows = list(store.audit_rows("seq = :seq", {"seq": args.audit_id}))
+    if not rows:
+        print(f"governance feedback: no audit row {args.audit_id}", file=sys.stderr)
+        return 1
+    flagged = rows[0]
+    seq = store.append_audit(
+        "false_positive",
+        user=args.user or config.current_user(),
+        decision="flagged",
+        rule=flagged["rule"],
+        reason=args.note or "flagged as a false positive",
+        payload={"audit_id": args.audit_id, "rule": flagged["rule"]},
+    )
+    print(f"recorded false positive on row {args.audit_id} ({flagged['rule']}) as row {seq}")
+    return 0
+
+
+def register(commands: argparse._SubParsersAction) -> None:
+    report = commands.add_parser("report", help="the compliance report")
+    report.add_argument("--days", type=float, default=7)
+    report.add_argument("--user", help="only this user's activity")
+    report.add_argument(
+        "--format", choices=("markdown", "json", "html", "slack"), default="markdown"
+    )
+    report.add_argument("-o", "--output", help="write to a file instead of stdout")
+    report.add_argument(
+        "--rules",
+        action="store_true",
+        help="per rule: fired, blocked, approval rate, false-positive flags",
+    )
+    report.add_argument("--db")
+    report.set_defaults(handler=cmd_report)
+
+    feedback = commands.add_parser("feedback", help="flag a decision as a false positive")
+    feedback.add_argument("audit_id", type=int)
+    feedback.add_argument("--false-positive", action="store_true", required=True)
+    feedback.add_argument("--note")
+    feedback.add_argument("--user")
+    feedback.add_argument("--db")
+    feedback.set_defaults(handler=cmd_feedback)
