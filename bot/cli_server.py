@@ -8,12 +8,14 @@ import asyncio
 import contextlib
 import json
 import logging
+import sys
 import time
 
 from bot import client, config
 from bot.server import GovernanceServer
 from bot.slack_app import SlackSettings, attach
 from engine.mfa import MfaRegistry, qr_text
+from engine.policy import PolicyError
 from engine.store import Store
 
 
@@ -28,8 +30,14 @@ def cmd_serve(args: argparse.Namespace) -> int:
     settings = SlackSettings.from_env()
     if args.http and settings is None:
         raise SystemExit("governance serve --http needs SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET")
-    with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(_serve(server_config, settings, args.port if args.http else None, args.host))
+    try:
+        with contextlib.suppress(KeyboardInterrupt):
+            asyncio.run(
+                _serve(server_config, settings, args.port if args.http else None, args.host)
+            )
+    except (RuntimeError, OSError, PolicyError) as error:  # a clear line, not a traceback
+        print(f"governance serve: {error}", file=sys.stderr)
+        return 1
     return 0
 
 
@@ -98,6 +106,15 @@ def cmd_pending(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_break_glass(args: argparse.Namespace) -> int:
+    reply = client.call(
+        config.socket_path(args.socket),
+        {"op": "break_glass", "minutes": args.minutes, "reason": args.reason},
+    )
+    print(reply.get("message"))
+    return 0 if reply.get("ok") else 1
+
+
 def cmd_mfa_enroll(args: argparse.Namespace) -> int:
     store = Store(config.db_path(args.db))
     enrollment = MfaRegistry(store.db).enroll(args.approver)
@@ -115,6 +132,12 @@ def cmd_mfa_enroll(args: argparse.Namespace) -> int:
 
 
 def register(commands: argparse._SubParsersAction) -> None:
+    glass = commands.add_parser("break-glass", help="open an audited emergency window")
+    glass.add_argument("--reason", required=True, help="why: shown to the security channel")
+    glass.add_argument("--minutes", type=float, required=True)
+    glass.add_argument("--socket", help="server socket path")
+    glass.set_defaults(handler=cmd_break_glass)
+
     mfa = commands.add_parser("mfa", help="TOTP enrolment for approvers")
     mfa_commands = mfa.add_subparsers(dest="mfa_command", required=True)
     enroll = mfa_commands.add_parser("enroll", help="enrol an approver (Slack id or OS user)")

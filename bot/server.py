@@ -35,17 +35,20 @@ from engine.approvals import (
     escalation_timers,
     new_approval_id,
 )
+from engine.breakglass import Window, may_open, override
 from engine.decide import Decision, Outcome, Risk
 from engine.evaluate import Engine
 from engine.events import CallContext, ToolEvent
 from engine.mfa import MfaRegistry
 from engine.policy import BUILTIN_POLICY_NAME, Policy, PolicyError, builtin_policy, load_policy
+from engine.report import risk_level
 from engine.store import ApprovalRecord, Store
 
 log = logging.getLogger("governance.server")
 
 _HOOK_EVENTS = {"PreToolUse", "PostToolUse", "UserPromptSubmit"}
 _MAX_OUTCOME_CHARS = 2000
+RISK_SUMMARY_PERIOD_S = float(os.environ.get("GOVERNANCE_RISK_SUMMARY_S", "30"))
 
 
 @dataclass(frozen=True, slots=True)
@@ -207,6 +210,7 @@ class GovernanceServer:
         for loop_body, period in (
             (self._ingest_spool, 2.0),
             (self._watch_policy, 1.0),
+            (self._risk_summary, RISK_SUMMARY_PERIOD_S),
         ):
             self._tasks.append(asyncio.create_task(self._every(period, loop_body)))
 
@@ -350,6 +354,9 @@ class GovernanceServer:
                 )
                 return _reply("approved", reason, "approval.grant", granted)
         decision = self.policy.engine.evaluate(event, context)
+        overridden = self._break_glass(event, decision, fields)
+        if overridden is not None:
+            return overridden
         seq = self.store.append_audit(
             "decision" if event.hook_event_name == "PreToolUse" else "prompt",
             decision=str(decision.outcome),
@@ -610,6 +617,15 @@ class GovernanceServer:
         return result
 
     async def _admin(self, operation: str, request: dict[str, Any], peer: Peer) -> dict[str, Any]:
+        if operation == "break_glass":
+            minutes = request.get("minutes")
+            ok, message = await self.open_break_glass(
+                (peer.user,),
+                peer.user,
+                float(minutes) if isinstance(minutes, int | float) else 0,
+                str(request.get("reason") or ""),
+            )
+            return {"ok": ok, "message": message}
         if operation == "ping":
             return {"ok": True, "policy": self.policy.source, "pid": os.getpid()}
         if operation == "pending":
@@ -653,11 +669,144 @@ class GovernanceServer:
 
     # ------------------------------------------------------------ background chores
 
+    # ------------------------------------------------------------ break-glass
+
+    async def open_break_glass(
+        self, names: tuple[str, ...], user: str, minutes: float, reason: str
+    ) -> tuple[bool, str]:
+        """Open an emergency window for `user`'s agents; refused unless the policy allows."""
+        settings = self.policy.engine.policy.break_glass
+        refusal = may_open(settings, names, minutes) or (
+            None if reason.strip() else "break-glass needs a --reason"
+        )
+        if refusal is not None:
+            self.store.append_audit(
+                "break_glass_refused",
+                user=user,
+                decision="refused",
+                reason=refusal,
+                payload={"minutes": minutes},
+            )
+            return False, refusal
+        now = time.time()
+        window = Window(
+            f"BG-{new_approval_id()[4:]}", user, reason.strip(), now, now + minutes * 60
+        )
+        self.store.open_break_glass(window)
+        for deadline in self.store.add_deadlines(
+            window.id, [("close_break_glass", 0, window.closes_at)]
+        ):
+            self.scheduler.schedule(deadline)
+        self.store.append_audit(
+            "break_glass_opened",
+            user=user,
+            decision="opened",
+            reason=window.reason,
+            approval_id=window.id,
+            payload={"minutes": minutes, "closes_at": window.closes_at},
+        )
+        self._background(
+            self.notifier.alert(
+                f"Break-glass {window.id} opened by {user} for {minutes:g} min",
+                [
+                    f"Reason: {window.reason}",
+                    "Approvals are skipped for their agents; every "
+                    "action is audited as an override.",
+                ],
+            )
+        )
+        return True, (
+            f"break-glass {window.id} open for {minutes:g} min: approvals skipped for "
+            f"{user}'s agents, every action audited as an override"
+        )
+
+    def _break_glass(
+        self, event: ToolEvent, decision: Decision, fields: dict[str, Any]
+    ) -> dict[str, Any] | None:
+        if decision.outcome is Outcome.ALLOW or event.hook_event_name != "PreToolUse":
+            return None
+        window = self.store.active_break_glass((fields["user"],), time.time())
+        if window is None:
+            return None
+        changed = override(decision, self.policy.engine.policy.break_glass)
+        if changed is None:
+            return None
+        reason = (
+            f"break-glass {window.id} by {window.user} ({window.reason}) overrides "
+            f"{decision.rule}: {decision.reason}"
+        )
+        self.store.append_audit(
+            "override",
+            decision="allow",
+            would_be=str(decision.would_be),
+            mode=str(decision.mode),
+            rule=decision.rule,
+            risk=str(decision.risk),
+            reason=reason,
+            approval_id=window.id,
+            payload=_decision_payload(event, decision),
+            **fields,
+        )
+        return _reply("allow", reason, decision.rule, risk=str(decision.risk))
+
+    async def _close_break_glass(self, window_id: str) -> None:
+        window = self.store.close_break_glass(window_id, time.time())
+        if window is None:
+            return
+        overrides = self.store.db.execute(
+            "SELECT COUNT(*) FROM audit WHERE kind = 'override' AND approval_id = ?", [window.id]
+        ).fetchone()[0]
+        self.store.append_audit(
+            "break_glass_closed",
+            user=window.user,
+            decision="closed",
+            approval_id=window.id,
+            reason=f"{overrides} override(s)",
+        )
+        self._background(
+            self.notifier.alert(
+                f"Break-glass {window.id} closed",
+                [
+                    f"Opened by {window.user}: {window.reason}",
+                    f"{overrides} action(s) ran as overrides",
+                ],
+            )
+        )
+
+    # ------------------------------------------------------------ alerts
+
+    async def _risk_summary(self) -> None:
+        """Post to the security channel once when the last hour turns HIGH, not once per block."""
+        since = time.time() - 3600
+        blocks, critical = self.store.db.execute(
+            "SELECT COUNT(*), COALESCE(SUM(risk = 'critical'), 0) FROM audit "
+            "WHERE kind = 'decision' AND decision = 'deny' AND ts >= ?",
+            [since],
+        ).fetchone()
+        level = risk_level(blocks, bool(critical))
+        previous = self.store.alert_level("risk_summary")
+        if level == previous:
+            return
+        self.store.set_alert_level("risk_summary", level, time.time())
+        if level == "HIGH":
+            self.store.append_audit(
+                "alert", decision="HIGH", reason=f"{blocks} blocks in the last hour"
+            )
+            await self.notifier.alert(
+                f"Risk HIGH: {blocks} blocked actions in the last hour",
+                ["Check `/governance report 1` for who and what."],
+            )
+        elif previous == "HIGH":
+            self.store.append_audit("alert", decision=level, reason="risk back below HIGH")
+
     async def _fire_deadline(self, deadline_id: int) -> None:
         """Act on a due deadline row, at most once even if its job runs twice."""
         # A second of slack: the job may wake a hair before the row's timestamp.
         deadline = self.store.claim_deadline(deadline_id, time.time() + 1.0)
         if deadline is None:
+            return
+        if deadline.kind == "close_break_glass":
+            await self._close_break_glass(deadline.approval_id)
             return
         approval = self.store.approval(deadline.approval_id)
         if approval is None or approval.state is not ApprovalState.PENDING:

@@ -79,7 +79,8 @@ class SlackNotifier:
         self, approval: ApprovalRecord, level: int, notify: list[str]
     ) -> None:
         waited = (time.time() - approval.created_at) / 60
-        message = views.escalation_dm(approval, level, waited)
+        # `level` indexes the policy's escalation list; people are told levels counted from 1.
+        message = views.escalation_dm(approval, level + 1, waited)
         for user in notify:
             with contextlib.suppress(SlackApiError):
                 channel = (await self.client.conversations_open(users=user))["channel"]["id"]

@@ -19,6 +19,7 @@ import sqlite_utils
 
 from engine.approvals import ApprovalState, RuleSnapshot, Vote, VoteRecord
 from engine.audit import CHAINED_FIELDS, GENESIS, ChainReport, row_hash, verify_chain
+from engine.breakglass import Window
 from engine.redact import redact
 
 _SCHEMA = """
@@ -92,6 +93,21 @@ CREATE TABLE IF NOT EXISTS deadlines (
     fired_at REAL
 );
 CREATE INDEX IF NOT EXISTS deadlines_pending ON deadlines(state, due_at);
+
+CREATE TABLE IF NOT EXISTS break_glass (
+    id TEXT PRIMARY KEY,
+    user TEXT NOT NULL,
+    reason TEXT NOT NULL,
+    opened_at REAL NOT NULL,
+    closes_at REAL NOT NULL,
+    closed_at REAL
+);
+
+CREATE TABLE IF NOT EXISTS alert_state (
+    key TEXT PRIMARY KEY,
+    level TEXT NOT NULL,
+    since REAL NOT NULL
+);
 
 CREATE TABLE IF NOT EXISTS slack_messages (
     approval_id TEXT PRIMARY KEY,
@@ -431,6 +447,44 @@ class Store:
             [approval_id],
         )
         return ids
+
+    # ------------------------------------------------------------ break-glass and alerts
+
+    def open_break_glass(self, window: Window) -> None:
+        self.db.execute(
+            "INSERT INTO break_glass (id, user, reason, opened_at, closes_at) VALUES (?,?,?,?,?)",
+            [window.id, window.user, window.reason, window.opened_at, window.closes_at],
+        )
+
+    def active_break_glass(self, names: tuple[str, ...], now: float) -> Window | None:
+        marks = ", ".join("?" for _ in names) or "NULL"
+        row = self.db.execute(
+            f"SELECT id, user, reason, opened_at, closes_at FROM break_glass WHERE user IN "
+            f"({marks}) AND closed_at IS NULL AND closes_at > ? ORDER BY opened_at DESC LIMIT 1",
+            [*names, now],
+        ).fetchone()
+        return Window(*row) if row else None
+
+    def close_break_glass(self, window_id: str, now: float) -> Window | None:
+        """Close an open window once; the window, or None if it was already closed."""
+        cursor = self.db.execute(
+            "UPDATE break_glass SET closed_at = ? WHERE id = ? AND closed_at IS NULL",
+            [now, window_id],
+        )
+        if cursor.rowcount != 1:
+            return None
+        row = self.db.execute(
+            "SELECT id, user, reason, opened_at, closes_at FROM break_glass WHERE id = ?",
+            [window_id],
+        ).fetchone()
+        return Window(*row)
+
+    def alert_level(self, key: str) -> str | None:
+        row = self.db.execute("SELECT level FROM alert_state WHERE key = ?", [key]).fetchone()
+        return row[0] if row else None
+
+    def set_alert_level(self, key: str, level: str, now: float) -> None:
+        self.db.execute("INSERT OR REPLACE INTO alert_state VALUES (?, ?, ?)", [key, level, now])
 
     # ------------------------------------------------------------ Slack messages
 
