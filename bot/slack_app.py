@@ -278,6 +278,18 @@ def build_app(server: GovernanceServer, settings: SlackSettings) -> AsyncApp:
         elif verb == "pending":
             message = views.pending_message(server.store.pending_approvals(), command["user_id"])
             await respond(**message.kwargs(), response_type="ephemeral")
+        elif verb == "break-glass":
+            user_id = command["user_id"]
+            user_map = server.policy.engine.policy.slack.user_map
+            aliases = tuple(name for name, mapped in user_map.items() if mapped == user_id)
+            # The window covers the agents of the person's OS identity when the policy maps one.
+            _, message = await server.open_break_glass(
+                (user_id, *aliases),
+                aliases[0] if aliases else user_id,
+                _days(words[1:2], 0),
+                " ".join(words[2:]),
+            )
+            await respond(text=message, response_type="ephemeral")
         elif verb == "audit" and len(words) > 1:
             mention = _MENTION.search(words[1])
             who = mention.group(1) if mention else words[1].lstrip("@")

@@ -50,6 +50,7 @@ def write_policy(path: Path, **medium_rule: Any) -> Path:
         "security_channel": "#security-alerts",
         "user_map": {"agent-alice": ALICE},
     }
+    document["break_glass"] = {"allowed_users": [ALICE], "max_minutes": 30}
     path.write_text(json.dumps(document))
     return path
 
@@ -642,6 +643,26 @@ def test_report_command_acks_at_once_and_answers_via_response_url(
     assert "Governance report" in text
     assert "*Decisions*\n3" in text and "*Allowed*\n2" in text and "*Blocked*\n1" in text
     assert "builtin.rm_root" in text  # the top block reason
+    assert slack.stub.problems == []
+
+
+def test_break_glass_from_slack_overrides_and_tells_security(
+    slack_server: Callable[..., Slack],
+) -> None:
+    slack = slack_server()
+    status, _, _ = slack.command(
+        "break-glass 10 db failover", LEAD1, slack.stub.response_url("bg-refused")
+    )
+    (refused,) = slack.stub.wait_for("response/bg-refused")
+    assert status == 200 and "not in break_glass.allowed_users" in refused.args["text"]
+    slack.command("break-glass 10 db failover INC-9", ALICE, slack.stub.response_url("bg"))
+    (opened,) = slack.stub.wait_for("response/bg")
+    assert "open for 10 min" in opened.args["text"]
+    decision, reason = decision_of(slack.server.hook(pre_tool_use("rm notes.txt")))
+    assert decision == "allow" and "db failover INC-9" in reason
+    posts = slack.stub.wait_for("chat.postMessage")
+    alerts = [c for c in posts if c.args["channel"] == "#security-alerts"]
+    assert alerts and "Break-glass" in text_of(alerts[0].args["blocks"])
     assert slack.stub.problems == []
 
 
