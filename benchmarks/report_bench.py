@@ -90,7 +90,7 @@ def main() -> None:
 
         # A fresh connection, as `governance report` would open one.
         store = Store(path)
-        for attempt in ("first (builds index)", "second", "third"):
+        for attempt in ("first", "second", "third"):
             started = time.perf_counter()
             report = build_report(store.db, days=args.days, now=now)
             elapsed = time.perf_counter() - started

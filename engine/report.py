@@ -3,10 +3,8 @@ It only reads the store (plus report indexes); it must never load every audit ro
 
 from __future__ import annotations
 
-import contextlib
 import html
 import math
-import sqlite3
 import time
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -38,12 +36,6 @@ SLACK_MAX_HEADER_TEXT = 150
 
 # The covering index lets every decision aggregate run from the index alone: at a million
 # rows a table scan per figure would blow the 2 s budget. kind was not indexed before.
-_INDEXES = (
-    "CREATE INDEX IF NOT EXISTS audit_report_kind_ts "
-    "ON audit(kind, ts, decision, tool_name, user, mode, would_be)",
-)
-
-
 class Report(BaseModel):
     model_config = ConfigDict(frozen=True)
 
@@ -135,13 +127,6 @@ def day_range(start: float, end: float) -> list[str]:
 # ---------------------------------------------------------------- SQL
 
 
-def _ensure_indexes(db: sqlite_utils.Database) -> None:
-    for statement in _INDEXES:
-        # A read-only connection can still report, only slower.
-        with contextlib.suppress(sqlite3.OperationalError):
-            db.execute(statement)
-
-
 def _window(days: float, now: float | None) -> tuple[float, float]:
     if not days > 0:
         raise ValueError(f"days must be positive, got {days!r}")
@@ -197,7 +182,6 @@ def build_report(
     db: sqlite_utils.Database, days: float = 7, now: float | None = None, user: str | None = None
 ) -> Report:
     """Every figure for the `days` before `now` (half-open [start, end)), optionally one user."""
-    _ensure_indexes(db)
     start, end = _window(days, now)
     params: dict[str, Any] = {"start": start, "end": end, "user": user}
     user_filter = "AND user = :user" if user is not None else ""
@@ -309,7 +293,6 @@ def build_report(
 
 def rule_stats(db: sqlite_utils.Database, days: float, now: float | None = None) -> list[RuleStat]:
     """Per rule: how often it fired and blocked, and how approvers answered its requests."""
-    _ensure_indexes(db)
     start, end = _window(days, now)
     params = {"start": start, "end": end}
     fired: dict[str, list[int]] = {}
