@@ -184,6 +184,23 @@ _PERMISSIONS = frozenset({"chmod", "chown", "chgrp", "chattr", "setfacl"})
 _GREPS = frozenset(["grep", "egrep", "fgrep", "zgrep", "rg", "ag", "ack"])
 _SCRIPTED = {"sed": "e", "awk": "f", "gawk": "f", "mawk": "f", "nawk": "f", "jq": "f", "yq": "f"}
 
+# curl's request payload options: they take a value, and that value is data, not a command.
+_CURL_PAYLOAD = frozenset(
+    [
+        "-d",
+        "-H",
+        "-F",
+        "-A",
+        "--data",
+        "--data-raw",
+        "--data-binary",
+        "--data-urlencode",
+        "--json",
+        "--header",
+        "--form",
+        "--user-agent",
+    ]
+)
 # Options that take a value, so the value is not mistaken for a file.
 _OPTION_VALUES: dict[str, frozenset[str]] = {
     "head": frozenset({"-n", "-c", "--lines", "--bytes"}),
@@ -240,12 +257,9 @@ _OPTION_VALUES: dict[str, frozenset[str]] = {
     "chmod": frozenset({"--reference"}),
     "xxd": frozenset({"-c", "-g", "-l", "-s", "-o"}),
     "od": frozenset({"-A", "-j", "-N", "-t", "-w"}),
-    "curl": frozenset(
+    "curl": _CURL_PAYLOAD
+    | frozenset(
         [
-            "-d",
-            "-H",
-            "-F",
-            "-A",
             "-u",
             "-X",
             "-o",
@@ -258,14 +272,6 @@ _OPTION_VALUES: dict[str, frozenset[str]] = {
             "-K",
             "-m",
             "-E",
-            "--data",
-            "--data-raw",
-            "--data-binary",
-            "--data-urlencode",
-            "--json",
-            "--header",
-            "--form",
-            "--user-agent",
             "--user",
             "--request",
             "--output",
@@ -312,22 +318,7 @@ _DATA_OPTIONS: dict[str, frozenset[str]] = {
         ["-t", "-b", "-m", "--title", "--body", "--message", "--notes", "--subject", "-q", "--jq"]
     ),
     "glab": frozenset(["-t", "-d", "--title", "--description", "--message"]),
-    "curl": frozenset(
-        [
-            "-d",
-            "-H",
-            "-F",
-            "-A",
-            "--data",
-            "--data-raw",
-            "--data-binary",
-            "--data-urlencode",
-            "--json",
-            "--header",
-            "--form",
-            "--user-agent",
-        ]
-    ),
+    "curl": _CURL_PAYLOAD,
     "wget": frozenset({"--post-data", "--body-data", "--header", "-U", "--user-agent"}),
     "jira": frozenset({"-m", "--message", "--summary", "--body"}),
 }
