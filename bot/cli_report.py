@@ -53,20 +53,16 @@ def _print_rules(store: Store, days: float) -> int:
 
 def cmd_feedback(args: argparse.Namespace) -> int:
     store = Store(config.db_path(args.db))
-    rows = list(store.audit_rows("seq = :seq", {"seq": args.audit_id}))
-    if not rows:
+    flagged = store.flag_false_positive(
+        args.audit_id,
+        args.user or config.current_user(),
+        args.note or "flagged as a false positive",
+    )
+    if flagged is None:
         print(f"governance feedback: no audit row {args.audit_id}", file=sys.stderr)
         return 1
-    flagged = rows[0]
-    seq = store.append_audit(
-        "false_positive",
-        user=args.user or config.current_user(),
-        decision="flagged",
-        rule=flagged["rule"],
-        reason=args.note or "flagged as a false positive",
-        payload={"audit_id": args.audit_id, "rule": flagged["rule"]},
-    )
-    print(f"recorded false positive on row {args.audit_id} ({flagged['rule']}) as row {seq}")
+    seq, rule = flagged
+    print(f"recorded false positive on row {args.audit_id} ({rule}) as row {seq}")
     return 0
 
 

@@ -254,13 +254,14 @@ def build_app(server: GovernanceServer, settings: SlackSettings) -> AsyncApp:
     async def on_flag(ack: AsyncAck, body: dict[str, Any]) -> None:
         await ack()
         audit_id = body["actions"][0]["value"]
-        server.store.append_audit(
-            "false_positive",
-            user=body["user"]["id"],
-            decision="flagged",
-            reason=f"audit row {audit_id} flagged from Slack",
-            payload={"audit_id": audit_id},
-        )
+        if (
+            not audit_id.isdigit()
+            or server.store.flag_false_positive(
+                int(audit_id), body["user"]["id"], "flagged from the Slack alert"
+            )
+            is None
+        ):
+            log.warning("false-positive flag for unknown audit row %r", audit_id)
 
     @app.command("/governance")
     async def on_command(ack: AsyncAck, respond: AsyncRespond, command: dict[str, Any]) -> None:

@@ -34,6 +34,7 @@ SLACK_MAX_FIELD_TEXT = 2_000
 SLACK_MAX_FIELDS = 10
 SLACK_MAX_HEADER_TEXT = 150
 
+
 # The covering index lets every decision aggregate run from the index alone: at a million
 # rows a table scan per figure would blow the 2 s budget. kind was not indexed before.
 class Report(BaseModel):

@@ -257,6 +257,21 @@ class Store:
         sql = f"SELECT * FROM audit {('WHERE ' + where) if where else ''} ORDER BY {order}"
         yield from self.db.query(sql, params or {})
 
+    def flag_false_positive(self, audit_id: int, user: str, note: str) -> tuple[int, str] | None:
+        """Record that a decision was wrong; (new row's seq, the flagged rule), or None."""
+        row = self.db.execute("SELECT rule FROM audit WHERE seq = ?", [audit_id]).fetchone()
+        if row is None:
+            return None
+        seq = self.append_audit(
+            "false_positive",
+            user=user,
+            decision="flagged",
+            rule=row[0],
+            reason=note,
+            payload={"audit_id": audit_id, "rule": row[0]},
+        )
+        return seq, row[0]
+
     def latest_checkpoint(self) -> dict[str, Any] | None:
         rows = list(self.db.query("SELECT * FROM audit_checkpoints ORDER BY id DESC LIMIT 1"))
         return rows[0] if rows else None

@@ -666,6 +666,34 @@ def test_break_glass_from_slack_overrides_and_tells_security(
     assert slack.stub.problems == []
 
 
+def test_critical_block_alerts_security_and_can_be_flagged_as_false_positive(
+    slack_server: Callable[..., Slack],
+) -> None:
+    slack = slack_server()
+    assert decision_of(slack.server.hook(pre_tool_use("rm -rf /")))[0] == "deny"
+    alert = next(
+        call
+        for call in slack.stub.wait_for("chat.postMessage")
+        if call.args["channel"] == "#security-alerts"
+    )
+    assert "builtin.rm_root" in text_of(alert.args["blocks"])
+    message = slack.stub.message(alert.response["channel"], alert.response["ts"])
+    assert message is not None
+    block = next(b for b in message["blocks"] if b["type"] == "actions")
+    (button,) = [e for e in block["elements"] if e["action_id"] == views.FLAG_ACTION]
+    payload = Slack.block_action(
+        LEAD1, alert.response["channel"], alert.response["ts"], block["block_id"], button
+    )
+    assert slack.interact(payload)[0] == 200
+    deadline = time.time() + 10
+    flags: list[dict[str, Any]] = []
+    while time.time() < deadline and not flags:
+        flags = [r for r in slack.server.audit() if r["kind"] == "false_positive"]
+        time.sleep(0.1)
+    assert flags and flags[0]["rule"] == "builtin.rm_root" and flags[0]["user"] == LEAD1
+    assert slack.stub.problems == []
+
+
 def test_app_home_shows_the_viewers_pending_approvals_and_the_week(
     slack_server: Callable[..., Slack],
 ) -> None:
