@@ -88,7 +88,7 @@ class SlackNotifier:
         posted = self.server.store.slack_message(approval.id)
         if posted is not None:
             note = views.thread_note(
-                f"No decision after {waited:.0f} min: escalated to level {level + 1}",
+                f"No decision after {views.duration(waited)}: escalated to level {level + 1}",
                 mentions=notify,
             )
             await self.client.chat_postMessage(

@@ -508,9 +508,17 @@ def decided_dm(approval: ApprovalRecord) -> Message:
     return Message(_fallback(fallback), _dicts(blocks, MAX_MESSAGE_BLOCKS))
 
 
+def duration(minutes: float) -> str:
+    """How long a request has waited, for people: seconds under a minute."""
+    if minutes < 1:
+        seconds = round(minutes * 60)
+        return f"{seconds} second{'s' if seconds != 1 else ''}"
+    return f"{minutes:.0f} minute{'s' if round(minutes) != 1 else ''}"
+
+
 def escalation_dm(approval: ApprovalRecord, level: int, waited_minutes: float) -> Message:
     """DM to the on-call of escalation `level`; carries the same buttons as the channel message."""
-    waited = f"{waited_minutes:.0f} minute{'s' if round(waited_minutes) != 1 else ''}"
+    waited = duration(waited_minutes)
     blocks: list[Block] = [
         _header(f"⏰ Escalation level {level}: approval waiting"),
         _section(

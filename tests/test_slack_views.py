@@ -405,6 +405,12 @@ def test_escalation_dm_has_buttons(slack: WebClient, stub: SlackApiStub) -> None
     assert [b["action_id"] for b in _buttons(blocks)] == [sv.APPROVE_ACTION, sv.DENY_ACTION]
 
 
+def test_a_short_wait_is_said_in_seconds() -> None:
+    assert sv.duration(0.75) == "45 seconds"
+    assert sv.duration(1 / 60) == "1 second"
+    assert sv.duration(1.2) == "1 minute"
+
+
 def test_thread_note_escapes_text_but_keeps_real_mentions(
     slack: WebClient, stub: SlackApiStub
 ) -> None:
