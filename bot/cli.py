@@ -7,6 +7,7 @@ import argparse
 import json
 import logging
 import os
+import signal
 import sys
 from collections.abc import Sequence
 
@@ -171,6 +172,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     logging.getLogger("sqlglot").setLevel(logging.ERROR)  # its parse warnings are not ours
+    signal.signal(signal.SIGPIPE, signal.SIG_DFL)  # `governance … | head` ends quietly
     args = build_parser().parse_args(argv)
     try:
         return args.handler(args)

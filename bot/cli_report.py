@@ -9,6 +9,8 @@ import sys
 from pathlib import Path
 
 from bot import config
+from engine.evaluate import Engine
+from engine.policy import builtin_policy, load_policy
 from engine.report import build_report, rule_stats, to_html, to_json, to_markdown, to_slack_blocks
 from engine.store import Store
 
@@ -16,7 +18,9 @@ from engine.store import Store
 def cmd_report(args: argparse.Namespace) -> int:
     store = Store(config.db_path(args.db))
     if args.rules:
-        return _print_rules(store, args.days)
+        policy_file = config.policy_path(args.policy)
+        policy = load_policy(policy_file) if policy_file else builtin_policy()
+        return _print_rules(store, args.days, Engine(policy).rule_ids())
     report = build_report(store.db, days=args.days, user=args.user)
     rendered = {
         "markdown": to_markdown,
@@ -32,8 +36,10 @@ def cmd_report(args: argparse.Namespace) -> int:
     return 0
 
 
-def _print_rules(store: Store, days: float) -> int:
+def _print_rules(store: Store, days: float, policy_rules: list[str]) -> int:
     stats = rule_stats(store.db, days)
+    fired = {stat.rule for stat in stats}
+    quiet = [rule for rule in policy_rules if rule not in fired]
     flags = dict(
         store.db.execute(
             "SELECT json_extract(payload, '$.rule'), COUNT(*) FROM audit "
@@ -48,6 +54,8 @@ def _print_rules(store: Store, days: float) -> int:
             f"{stat.rule:<48} {stat.fired:>6} {stat.blocked:>7} {stat.approvals_requested:>6} "
             f"{rate:>7} {flags.get(stat.rule, 0):>4}{hint}"
         )
+    for rule in quiet:
+        print(f"{rule:<48} {0:>6} {0:>7} {0:>6} {'':>7} {flags.get(rule, 0):>4}  <- never fired")
     return 0
 
 
@@ -79,6 +87,7 @@ def register(commands: argparse._SubParsersAction) -> None:
         action="store_true",
         help="per rule: fired, blocked, approval rate, false-positive flags",
     )
+    report.add_argument("--policy", help="policy whose rules --rules lists (default as serve)")
     report.add_argument("--db")
     report.set_defaults(handler=cmd_report)
 

@@ -59,6 +59,16 @@ def _effects(command: SimpleCommand) -> CommandEffects:
     return effects(command)
 
 
+BUILTIN_RULES = (
+    "builtin.rm_root",
+    "builtin.rm_unknown_target",
+    "builtin.disk_destroy",
+    "builtin.chmod_world_writable",
+    "builtin.fork_bomb",
+    "builtin.unseen_code",
+)
+
+
 class Engine:
     """A policy made ready to evaluate: regexes compiled, path patterns indexed."""
 
@@ -76,6 +86,49 @@ class Engine:
         self._deletes_need_approval = files.delete_requires_approval
         self._protected_index = {p: i for i, p in enumerate(files.protected_paths)}
         self._write_index = {p: i for i, p in enumerate(files.write_protected_paths)}
+
+    def rule_ids(self) -> list[str]:
+        """Every rule id this policy can fire, for tuning views that must list quiet rules."""
+        sections = self.policy.policies
+        ids = [p.rule for p in (*self._blocked, *self._approval, *self._allowed)]
+        files = sections.file_operations
+        ids += [f"file_operations.protected_paths[{i}]" for i in range(len(files.protected_paths))]
+        ids += [
+            f"file_operations.write_protected_paths[{i}]"
+            for i in range(len(files.write_protected_paths))
+        ]
+        if files.delete_requires_approval:
+            ids.append("file_operations.delete_requires_approval")
+        git = sections.git_operations
+        ids += [
+            f"git_operations.{name}"
+            for name, on in (
+                ("blocked_branches", git.blocked_branches),
+                ("requires_approval_branches", git.requires_approval_branches),
+                ("block_force_push", git.block_force_push),
+                ("require_pr_for_main", git.require_pr_for_main),
+                ("require_code_review", git.require_code_review),
+            )
+            if on
+        ]
+        database = sections.database_operations
+        ids += [
+            f"database_operations.blocked_operations[{i}]"
+            for i in range(len(database.blocked_operations))
+        ]
+        ids += [
+            f"database_operations.requires_approval[{i}]"
+            for i in range(len(database.requires_approval))
+        ]
+        if database.readonly_schemas:
+            ids.append("database_operations.readonly_schemas")
+        ai = sections.ai_operations
+        ids += [f"ai_operations.blocked_models[{i}]" for i in range(len(ai.blocked_models))]
+        ids += [
+            f"ai_operations.requires_approval_models[{i}]"
+            for i in range(len(ai.requires_approval_models))
+        ]
+        return [*ids, *BUILTIN_RULES]
 
     # ------------------------------------------------------------ entry point
 

@@ -110,6 +110,8 @@ def test_report_formats_and_rules(tmp_path: Path) -> None:
     assert as_json["blocked"] == 1 and as_json["allowed"] == 1
     rules = run("report", "--db", str(db), "--days", "400", "--rules")
     assert "builtin.rm_root" in rules.stdout
+    quiet = [line for line in rules.stdout.splitlines() if line.endswith("never fired")]
+    assert any(line.startswith("git_operations.blocked_branches") for line in quiet)
 
 
 def test_false_positive_feedback_reaches_report_and_rules(tmp_path: Path) -> None:
