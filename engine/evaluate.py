@@ -90,44 +90,29 @@ class Engine:
     def rule_ids(self) -> list[str]:
         """Every rule id this policy can fire, for tuning views that must list quiet rules."""
         sections = self.policy.policies
+
+        def indexed(section: str, entries: list[Any]) -> list[str]:
+            return [f"{section}[{i}]" for i in range(len(entries))]
+
+        files, git = sections.file_operations, sections.git_operations
+        database, ai = sections.database_operations, sections.ai_operations
         ids = [p.rule for p in (*self._blocked, *self._approval, *self._allowed)]
-        files = sections.file_operations
-        ids += [f"file_operations.protected_paths[{i}]" for i in range(len(files.protected_paths))]
-        ids += [
-            f"file_operations.write_protected_paths[{i}]"
-            for i in range(len(files.write_protected_paths))
-        ]
-        if files.delete_requires_approval:
-            ids.append("file_operations.delete_requires_approval")
-        git = sections.git_operations
-        ids += [
-            f"git_operations.{name}"
-            for name, on in (
-                ("blocked_branches", git.blocked_branches),
-                ("requires_approval_branches", git.requires_approval_branches),
-                ("block_force_push", git.block_force_push),
-                ("require_pr_for_main", git.require_pr_for_main),
-                ("require_code_review", git.require_code_review),
-            )
-            if on
-        ]
-        database = sections.database_operations
-        ids += [
-            f"database_operations.blocked_operations[{i}]"
-            for i in range(len(database.blocked_operations))
-        ]
-        ids += [
-            f"database_operations.requires_approval[{i}]"
-            for i in range(len(database.requires_approval))
-        ]
-        if database.readonly_schemas:
-            ids.append("database_operations.readonly_schemas")
-        ai = sections.ai_operations
-        ids += [f"ai_operations.blocked_models[{i}]" for i in range(len(ai.blocked_models))]
-        ids += [
-            f"ai_operations.requires_approval_models[{i}]"
-            for i in range(len(ai.requires_approval_models))
-        ]
+        ids += indexed("file_operations.protected_paths", files.protected_paths)
+        ids += indexed("file_operations.write_protected_paths", files.write_protected_paths)
+        ids += indexed("database_operations.blocked_operations", database.blocked_operations)
+        ids += indexed("database_operations.requires_approval", database.requires_approval)
+        ids += indexed("ai_operations.blocked_models", ai.blocked_models)
+        ids += indexed("ai_operations.requires_approval_models", ai.requires_approval_models)
+        switches = {
+            "file_operations.delete_requires_approval": files.delete_requires_approval,
+            "git_operations.blocked_branches": git.blocked_branches,
+            "git_operations.requires_approval_branches": git.requires_approval_branches,
+            "git_operations.block_force_push": git.block_force_push,
+            "git_operations.require_pr_for_main": git.require_pr_for_main,
+            "git_operations.require_code_review": git.require_code_review,
+            "database_operations.readonly_schemas": database.readonly_schemas,
+        }
+        ids += [rule for rule, on in switches.items() if on]
         return [*ids, *BUILTIN_RULES]
 
     # ------------------------------------------------------------ entry point
