@@ -172,8 +172,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     logging.getLogger("sqlglot").setLevel(logging.ERROR)  # its parse warnings are not ours
-    signal.signal(signal.SIGPIPE, signal.SIG_DFL)  # `governance … | head` ends quietly
     args = build_parser().parse_args(argv)
+    if not getattr(args, "long_running", False):
+        # `governance … | head` ends quietly. Never for a server: a hook that hangs up before
+        # its reply would kill it with SIGPIPE, and with it every agent on the machine.
+        signal.signal(signal.SIGPIPE, signal.SIG_DFL)
     try:
         return args.handler(args)
     except (PolicyError, CasesError, ServerUnreachable) as error:

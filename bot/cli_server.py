@@ -157,7 +157,7 @@ def register(commands: argparse._SubParsersAction) -> None:
     )
     serve.add_argument("--port", type=int, default=3000, help="HTTP mode port")
     serve.add_argument("--host", default="0.0.0.0", help="HTTP mode address")
-    serve.set_defaults(handler=cmd_serve)
+    serve.set_defaults(handler=cmd_serve, long_running=True)
 
     for name, handler, helptext in (
         ("approve", cmd_approve, "approve a pending request"),

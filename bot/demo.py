@@ -175,4 +175,4 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 def register(commands: argparse._SubParsersAction) -> None:
     demo = commands.add_parser("demo", help="a scripted agent session through the real hook")
-    demo.set_defaults(handler=cmd_demo)
+    demo.set_defaults(handler=cmd_demo, long_running=True)

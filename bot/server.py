@@ -469,15 +469,34 @@ class GovernanceServer:
         try:
             watched = {future} | ({hung_up} if hung_up else set())
             await asyncio.wait(watched, timeout=wait_s, return_when=asyncio.FIRST_COMPLETED)
+            # A hook gone at the moment of approval must not spend the grant its retry needs.
+            gone = hung_up is not None and hung_up.done()
         finally:
             self.waiters[approval.id].discard(future)
             if not self.waiters[approval.id]:
                 self.waiters.pop(approval.id, None)
             if hung_up is not None:
                 hung_up.cancel()
+        if gone:
+            self._client_gone(approval)
+            return pending
         if not future.done():
             return pending
         return self._final_reply(approval, future.result())
+
+    def _client_gone(self, approval: ApprovalRecord) -> None:
+        """The hook hung up (Esc, or its own timeout): the request stays pending and its grant,
+        once approved, stays unused for the agent's retry."""
+        log.warning("hook waiting on %s hung up; the request stays pending", approval.id)
+        self.store.append_audit(
+            "client_gone",
+            approval_id=approval.id,
+            decision="pending",
+            session_id=approval.session_id,
+            tool_name=approval.tool_name,
+            user=approval.requester,
+            reason="the waiting hook closed its connection; the request stays pending",
+        )
 
     def _pending_reply(self, approval: ApprovalRecord) -> dict[str, Any]:
         rule = approval.snapshot

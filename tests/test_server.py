@@ -270,3 +270,37 @@ def test_demo_runs_a_session_through_the_real_hook() -> None:
     assert "approver `lead` votes approve" in out and "-> ALLOW: governance: approved in" in out
     assert "was denied" in out
     assert "audit verify: intact" in out
+
+
+def test_a_client_that_hangs_up_before_its_reply_does_not_stop_the_server(
+    server: Server,
+) -> None:
+    for _ in range(20):
+        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as client:
+            client.connect(str(server.socket))
+            client.sendall(b'{"op":"ping"}\n')
+    assert server.call({"op": "ping"}).get("ok")
+    assert server.process is not None and server.process.poll() is None
+    assert decision_of(server.hook(pre_tool_use("ls")))[0] == "allow"
+
+
+def test_a_hook_killed_while_waiting_leaves_the_request_pending_and_its_grant_usable(
+    server: Server,
+) -> None:
+    event = pre_tool_use("rm notes.txt")
+    waiting = server.hook_process(event, wait_s=60)
+    (approval_id,) = server.pending_ids()
+    waiting.process.kill()  # what Claude Code does when the user presses Esc
+    waiting.communicate(timeout=10)
+    deadline = time.time() + 10
+    while time.time() < deadline and not [
+        row for row in server.audit() if row["kind"] == "client_gone"
+    ]:
+        time.sleep(0.05)
+    (gone,) = [row for row in server.audit() if row["kind"] == "client_gone"]
+    assert gone["approval_id"] == approval_id
+    assert server.pending_ids() == [approval_id]
+    assert "hung up" in server.log.read_text()
+    assert server.cli("approve", approval_id).returncode == 0
+    assert decision_of(server.hook(event, wait_s=0.5))[0] == "allow"
+    assert server.process is not None and server.process.poll() is None
