@@ -1,0 +1,23 @@
+"""Opens the store a `--db` value names: a filesystem path is SQLite, a postgresql:// URL is
+PostgreSQL. It chooses and opens a backend; it holds no SQL and no state of its own."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from engine.store import Store
+
+POSTGRES_SCHEMES = ("postgresql://", "postgres://")
+
+
+def is_postgres_url(db: str | Path) -> bool:
+    return isinstance(db, str) and db.startswith(POSTGRES_SCHEMES)
+
+
+def open_store(db: str | Path) -> Store:
+    """The store for `db`, migrated to the current schema version."""
+    if is_postgres_url(db):
+        from engine.state.postgres import PostgresStore  # psycopg loads only when asked for
+
+        return PostgresStore(str(db))
+    return Store(db)
