@@ -1,5 +1,5 @@
 """The compliance report: figures computed by SQL aggregates on the audit table, and renderers.
-It only reads the store (plus report indexes); it must never load every audit row into Python."""
+It only reads the store, in SQL both SQLite and PostgreSQL run; it never loads every audit row."""
 
 from __future__ import annotations
 
@@ -9,8 +9,9 @@ import time
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-import sqlite_utils
 from pydantic import BaseModel, ConfigDict
+
+from engine.state.types import Database
 
 DAY_S = 86_400.0
 # Block-rate health thresholds from the article: fewer than 1% blocked means the policy
@@ -135,29 +136,45 @@ def _window(days: float, now: float | None) -> tuple[float, float]:
     return end - days * DAY_S, end
 
 
-def _one(db: sqlite_utils.Database, sql: str, params: dict[str, Any]) -> tuple[Any, ...]:
+def _one(db: Database, sql: str, params: dict[str, Any]) -> tuple[Any, ...]:
     return tuple(db.execute(sql, params).fetchone())
 
 
-def _rows(db: sqlite_utils.Database, sql: str, params: dict[str, Any]) -> list[tuple[Any, ...]]:
+def _rows(db: Database, sql: str, params: dict[str, Any]) -> list[tuple[Any, ...]]:
     return [tuple(row) for row in db.execute(sql, params).fetchall()]
 
 
+# The SQL below runs unchanged on SQLite and PostgreSQL: counts use FILTER (a boolean does not
+# sum in PostgreSQL, and SUM there returns numeric), `user` is quoted (reserved word there),
+# and no bare column rides beside an aggregate (only SQLite allows that).
+
+# Whole days since the epoch, floored. CAST truncates in SQLite but rounds in PostgreSQL, so
+# the floor is spelled out; integers group about a third faster than date() text.
+_DAY_NUMBER = (
+    "CASE WHEN CAST(ts / 86400 AS INTEGER) > ts / 86400 "
+    "THEN CAST(ts / 86400 AS INTEGER) - 1 ELSE CAST(ts / 86400 AS INTEGER) END"
+)
+
 # Requests made in the period form the cohort; each one's outcome is its first final event
 # before period_end. So requested == approved + denied + expired + cancelled + pending.
-# SQLite takes the bare `kind` from the row holding MIN(ts): the first final event wins.
 _COHORT = """
 WITH req AS (
-    SELECT approval_id, MIN(ts) AS ts, rule FROM audit
-    WHERE kind = 'approval_requested' AND ts >= :start AND ts < :end
-      AND approval_id IS NOT NULL {user_filter}
-    GROUP BY approval_id
+    SELECT approval_id, ts, rule FROM (
+        SELECT approval_id, ts, rule,
+               ROW_NUMBER() OVER (PARTITION BY approval_id ORDER BY ts, seq) AS n
+        FROM audit
+        WHERE kind = 'approval_requested' AND ts >= :start AND ts < :end
+          AND approval_id IS NOT NULL {user_filter}
+    ) AS requests WHERE n = 1
 ),
 fin AS (
-    SELECT approval_id, kind, MIN(ts) AS ts FROM audit
-    WHERE kind IN ({finish_kinds}) AND ts >= :start AND ts < :end
-      AND approval_id IS NOT NULL
-    GROUP BY approval_id
+    SELECT approval_id, kind, ts FROM (
+        SELECT approval_id, kind, ts,
+               ROW_NUMBER() OVER (PARTITION BY approval_id ORDER BY ts, seq) AS n
+        FROM audit
+        WHERE kind IN ({finish_kinds}) AND ts >= :start AND ts < :end
+          AND approval_id IS NOT NULL
+    ) AS finishes WHERE n = 1
 )
 """
 
@@ -168,43 +185,65 @@ def _cohort(user_filter: str) -> str:
 
 
 def _by(
-    db: sqlite_utils.Database, column: str, where: str, params: dict[str, Any]
+    db: Database, column: str, where: str, params: dict[str, Any]
 ) -> list[tuple[str, int, int]]:
     rows = _rows(
         db,
         f"SELECT COALESCE({column}, :unknown), COUNT(*), "
-        f"COALESCE(SUM(decision = 'deny'), 0) FROM audit WHERE {where} GROUP BY 1",
+        "COUNT(*) FILTER (WHERE decision = 'deny') "
+        f"FROM audit WHERE {where} GROUP BY 1",
         {**params, "unknown": UNKNOWN},
     )
     return sorted(((str(n), int(t), int(b)) for n, t, b in rows), key=lambda r: (-r[1], r[0]))
 
 
+def _top_block_reasons(
+    db: Database, decisions: str, params: dict[str, Any]
+) -> list[tuple[str, str, int]]:
+    """The rules that blocked most, each with its latest reason as the example."""
+    groups = _rows(
+        db,
+        "SELECT COALESCE(rule, :unknown), COUNT(*), MAX(ts) "
+        f"FROM audit WHERE {decisions} AND decision = 'deny' GROUP BY 1",
+        {**params, "unknown": UNKNOWN},
+    )
+    # Ranked here, not by ORDER BY: the two databases may collate rule names differently.
+    top = sorted(groups, key=lambda group: (-int(group[1]), str(group[0])))[:TOP_REASONS]
+    reasons = []
+    for rule, count, latest in top:
+        row = db.execute(
+            f"SELECT reason FROM audit WHERE {decisions} AND decision = 'deny' "
+            "AND COALESCE(rule, :unknown) = :rule AND ts = :latest ORDER BY seq DESC LIMIT 1",
+            {**params, "unknown": UNKNOWN, "rule": rule, "latest": latest},
+        ).fetchone()
+        reasons.append((str(rule), str(row[0] or "") if row else "", int(count)))
+    return reasons
+
+
 def build_report(
-    db: sqlite_utils.Database, days: float = 7, now: float | None = None, user: str | None = None
+    db: Database, days: float = 7, now: float | None = None, user: str | None = None
 ) -> Report:
     """Every figure for the `days` before `now` (half-open [start, end)), optionally one user."""
     start, end = _window(days, now)
     params: dict[str, Any] = {"start": start, "end": end, "user": user}
-    user_filter = "AND user = :user" if user is not None else ""
+    user_filter = 'AND "user" = :user' if user is not None else ""
     decisions = f"kind = 'decision' AND ts >= :start AND ts < :end {user_filter}"
 
     total, allowed, blocked, approve, would_have = _one(
         db,
-        "SELECT COUNT(*), "
-        "COALESCE(SUM(decision = 'allow'), 0), COALESCE(SUM(decision = 'deny'), 0), "
-        "COALESCE(SUM(decision = 'approve'), 0), "
-        "COALESCE(SUM(mode = 'audit' AND would_be IN ('deny', 'approve')), 0) "
+        "SELECT COUNT(*), COUNT(*) FILTER (WHERE decision = 'allow'), "
+        "COUNT(*) FILTER (WHERE decision = 'deny'), "
+        "COUNT(*) FILTER (WHERE decision = 'approve'), "
+        "COUNT(*) FILTER (WHERE mode = 'audit' AND would_be IN ('deny', 'approve')) "
         f"FROM audit WHERE {decisions}",
         params,
     )
 
     calendar = day_range(start, end)
     counts = dict.fromkeys(calendar, (0, 0))
-    # Integer day numbers group about a third faster than date() text over a million rows;
-    # audit timestamps are never before 1970, so the cast is a floor.
     for day_number, day_total, day_blocked in _rows(
         db,
-        "SELECT CAST(ts / 86400 AS INTEGER), COUNT(*), COALESCE(SUM(decision = 'deny'), 0) "
+        f"SELECT {_DAY_NUMBER}, COUNT(*), COUNT(*) FILTER (WHERE decision = 'deny') "
         f"FROM audit WHERE {decisions} GROUP BY 1",
         params,
     ):
@@ -212,23 +251,13 @@ def build_report(
         counts[day] = (int(day_total), int(day_blocked))
     per_day = [(day, *counts[day]) for day in sorted(set(calendar) | set(counts))]
 
-    # The example reason is the latest one for the rule (bare column beside MAX(ts)).
-    reasons = _rows(
-        db,
-        "SELECT COALESCE(rule, :unknown), COALESCE(reason, ''), MAX(ts), COUNT(*) "
-        f"FROM audit WHERE {decisions} AND decision = 'deny' GROUP BY 1 "
-        "ORDER BY 4 DESC, 1 LIMIT :top",
-        {**params, "unknown": UNKNOWN, "top": TOP_REASONS},
-    )
-
     cohort = _cohort(user_filter)
     requested, approved, denied, expired, pending = _one(
         db,
-        cohort + "SELECT COUNT(*), "
-        "COALESCE(SUM(fin.kind = 'approval_approved'), 0), "
-        "COALESCE(SUM(fin.kind = 'approval_denied'), 0), "
-        "COALESCE(SUM(fin.kind = 'approval_expired'), 0), "
-        "COALESCE(SUM(fin.approval_id IS NULL), 0) "
+        cohort + "SELECT COUNT(*), COUNT(*) FILTER (WHERE fin.kind = 'approval_approved'), "
+        "COUNT(*) FILTER (WHERE fin.kind = 'approval_denied'), "
+        "COUNT(*) FILTER (WHERE fin.kind = 'approval_expired'), "
+        "COUNT(*) FILTER (WHERE fin.approval_id IS NULL) "
         "FROM req LEFT JOIN fin USING (approval_id)",
         params,
     )
@@ -246,8 +275,9 @@ def build_report(
     events = f"ts >= :start AND ts < :end {user_filter}"
     break_glass, overrides, false_positives = _one(
         db,
-        "SELECT COALESCE(SUM(kind = 'break_glass_opened'), 0), "
-        "COALESCE(SUM(kind = 'override'), 0), COALESCE(SUM(kind = 'false_positive'), 0) "
+        "SELECT COUNT(*) FILTER (WHERE kind = 'break_glass_opened'), "
+        "COUNT(*) FILTER (WHERE kind = 'override'), "
+        "COUNT(*) FILTER (WHERE kind = 'false_positive') "
         "FROM audit WHERE kind IN ('break_glass_opened', 'override', 'false_positive') "
         f"AND {events}",
         params,
@@ -255,7 +285,7 @@ def build_report(
 
     recent_blocks, critical = _one(
         db,
-        "SELECT COUNT(*), COALESCE(MAX(risk = 'critical'), 0) FROM audit "
+        f"SELECT COUNT(*), COUNT(*) FILTER (WHERE risk = 'critical') FROM audit "
         "WHERE kind = 'decision' AND decision = 'deny' AND ts >= :hour AND ts < :end "
         f"{user_filter}",
         {**params, "hour": end - RISK_WINDOW_S},
@@ -277,9 +307,9 @@ def build_report(
         pending=pending,
         would_have_blocked=would_have,
         by_tool=_by(db, "tool_name", decisions, params),
-        by_user=_by(db, "user", decisions, params),
+        by_user=_by(db, '"user"', decisions, params),
         per_day=per_day,
-        top_block_reasons=[(str(r), str(reason), int(n)) for r, reason, _, n in reasons],
+        top_block_reasons=_top_block_reasons(db, decisions, params),
         latency_p50_s=nearest_rank(latencies, 0.50),
         latency_p95_s=nearest_rank(latencies, 0.95),
         latency_max_s=latencies[-1] if latencies else None,
@@ -292,14 +322,14 @@ def build_report(
     )
 
 
-def rule_stats(db: sqlite_utils.Database, days: float, now: float | None = None) -> list[RuleStat]:
+def rule_stats(db: Database, days: float, now: float | None = None) -> list[RuleStat]:
     """Per rule: how often it fired and blocked, and how approvers answered its requests."""
     start, end = _window(days, now)
     params = {"start": start, "end": end}
     fired: dict[str, list[int]] = {}
     for rule, count, blocked in _rows(
         db,
-        "SELECT rule, COUNT(*), COALESCE(SUM(decision = 'deny'), 0) FROM audit "
+        "SELECT rule, COUNT(*), COUNT(*) FILTER (WHERE decision = 'deny') FROM audit "
         "WHERE kind = 'decision' AND ts >= :start AND ts < :end AND rule IS NOT NULL "
         "GROUP BY rule",
         params,
@@ -308,8 +338,8 @@ def rule_stats(db: sqlite_utils.Database, days: float, now: float | None = None)
     for rule, requested, approved, denied in _rows(
         db,
         _cohort("")
-        + "SELECT req.rule, COUNT(*), COALESCE(SUM(fin.kind = 'approval_approved'), 0), "
-        "COALESCE(SUM(fin.kind = 'approval_denied'), 0) "
+        + "SELECT req.rule, COUNT(*), COUNT(*) FILTER (WHERE fin.kind = 'approval_approved'), "
+        "COUNT(*) FILTER (WHERE fin.kind = 'approval_denied') "
         "FROM req LEFT JOIN fin USING (approval_id) WHERE req.rule IS NOT NULL GROUP BY 1",
         params,
     ):

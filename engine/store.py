@@ -258,7 +258,7 @@ class Store:
         self.db.enable_wal()
         self.db.execute("PRAGMA synchronous=NORMAL")  # WAL: a crash loses nothing committed
         self.db.execute("PRAGMA busy_timeout=5000")
-        self._lock = threading.Lock()
+        self._lock = threading.RLock()  # re-entered when a batch wraps appends
         self._migrate()
 
     def _migrate(self) -> None:
@@ -314,6 +314,10 @@ class Store:
                 self.db.execute("ROLLBACK")
                 raise
             self.db.execute("COMMIT")
+
+    def batch(self) -> contextlib.AbstractContextManager[None]:
+        """One write transaction around many writes (a bulk import): one commit, all or none."""
+        return self._write()
 
     def append_audit(self, kind: str, **fields: Any) -> int:
         """Append one redacted, hash-chained row; returns its seq."""

@@ -20,9 +20,11 @@ from psycopg_pool import ConnectionPool
 from engine.state.postgres_schema import MIGRATIONS
 from engine.store import Store
 
-# Advisory lock keys (any bigint both sides agree on): audit appends, and schema migrations.
+# Advisory lock keys (any bigint every process agrees on): audit appends, schema migrations,
+# and the one server that runs the deadline scheduler.
 AUDIT_LOCK = 0x6F7665726E_01
 MIGRATION_LOCK = 0x6F7665726E_02
+SCHEDULER_LOCK = 0x6F7665726E_03
 POOL_SIZE = 8
 
 # Quoted literals pass through untouched; `?` and `:name` outside them become psycopg's
@@ -137,7 +139,7 @@ class PostgresStore(Store):
     def __init__(self, url: str) -> None:
         self.url = url
         self.db = PgDatabase(url)  # type: ignore[assignment]
-        self._lock = threading.Lock()
+        self._lock = threading.RLock()
         try:
             self._migrate()
         except BaseException:
