@@ -151,10 +151,15 @@ class PostgresStore(Store):
         with self.db.connection() as connection:
             connection.execute("SELECT pg_advisory_lock(%s)", [MIGRATION_LOCK])
             try:
-                connection.execute(
-                    "CREATE TABLE IF NOT EXISTS schema_version "
-                    "(version INTEGER PRIMARY KEY, applied_at DOUBLE PRECISION NOT NULL)"
-                )
+                # Checked first: a service role without CREATE rights opens a migrated database.
+                (exists,) = connection.execute(
+                    "SELECT to_regclass('schema_version') IS NOT NULL"
+                ).fetchone()
+                if not exists:
+                    connection.execute(
+                        "CREATE TABLE schema_version "
+                        "(version INTEGER PRIMARY KEY, applied_at DOUBLE PRECISION NOT NULL)"
+                    )
                 (current,) = connection.execute(
                     "SELECT COALESCE(MAX(version), 0) FROM schema_version"
                 ).fetchone()

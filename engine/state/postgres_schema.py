@@ -127,6 +127,15 @@ CREATE TABLE mfa_used_codes (
     used_at DOUBLE PRECISION NOT NULL,
     PRIMARY KEY (approver, counter)
 );
+-- APScheduler's SQLAlchemy job store would create this table itself at first start; creating
+-- it here (same definition) spares the service role the right to create tables.
+CREATE TABLE apscheduler_jobs (
+    id VARCHAR(191) PRIMARY KEY,
+    next_run_time DOUBLE PRECISION,
+    job_state BYTEA NOT NULL
+);
+CREATE INDEX ix_apscheduler_jobs_next_run_time ON apscheduler_jobs (next_run_time);
+
 CREATE TABLE mfa_failures (
     approver TEXT NOT NULL,
     approval_id TEXT NOT NULL,
