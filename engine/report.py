@@ -6,6 +6,8 @@ from __future__ import annotations
 import html
 import math
 import time
+from collections import Counter
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -155,33 +157,43 @@ _DAY_NUMBER = (
     "THEN CAST(ts / 86400 AS INTEGER) - 1 ELSE CAST(ts / 86400 AS INTEGER) END"
 )
 
+
+@dataclass(frozen=True, slots=True)
+class _Request:
+    """One approval request of the period and its outcome: its first final event, if any."""
+
+    rule: str | None
+    requested_at: float
+    outcome: str | None
+    finished_at: float | None
+
+
 # Requests made in the period form the cohort; each one's outcome is its first final event
 # before period_end. So requested == approved + denied + expired + cancelled + pending.
-_COHORT = """
-WITH req AS (
-    SELECT approval_id, ts, rule FROM (
-        SELECT approval_id, ts, rule,
-               ROW_NUMBER() OVER (PARTITION BY approval_id ORDER BY ts, seq) AS n
-        FROM audit
-        WHERE kind = 'approval_requested' AND ts >= :start AND ts < :end
-          AND approval_id IS NOT NULL {user_filter}
-    ) AS requests WHERE n = 1
-),
-fin AS (
-    SELECT approval_id, kind, ts FROM (
-        SELECT approval_id, kind, ts,
-               ROW_NUMBER() OVER (PARTITION BY approval_id ORDER BY ts, seq) AS n
-        FROM audit
-        WHERE kind IN ({finish_kinds}) AND ts >= :start AND ts < :end
-          AND approval_id IS NOT NULL
-    ) AS finishes WHERE n = 1
-)
+# One GROUP BY per approval id, not a join of two derived tables: PostgreSQL's planner cannot
+# estimate such a join and picks a nested loop, quadratic in the number of approvals.
+_FINISHED_AT = ", ".join(f"MIN(CASE WHEN kind = '{kind}' THEN ts END)" for kind in FINISH_KINDS)
+_COHORT = f"""
+SELECT MIN(CASE WHEN kind = 'approval_requested' {{user_filter}} THEN ts END),
+       MIN(CASE WHEN kind = 'approval_requested' {{user_filter}} THEN rule END),
+       {_FINISHED_AT}
+FROM audit
+WHERE kind IN ('approval_requested', {", ".join(f"'{kind}'" for kind in FINISH_KINDS)})
+  AND ts >= :start AND ts < :end AND approval_id IS NOT NULL
+GROUP BY approval_id
 """
 
 
-def _cohort(user_filter: str) -> str:
-    kinds = ", ".join(f"'{kind}'" for kind in FINISH_KINDS)
-    return _COHORT.format(user_filter=user_filter, finish_kinds=kinds)
+def _cohort(db: Database, user_filter: str, params: dict[str, Any]) -> list[_Request]:
+    """Approvals are few next to decisions: one row per request is cheap to fetch."""
+    cohort = []
+    for requested_at, rule, *finishes in _rows(db, _COHORT.format(user_filter=user_filter), params):
+        if requested_at is None:  # finished in the period, requested before it (or by another)
+            continue
+        done = [(at, kind) for at, kind in zip(finishes, FINISH_KINDS, strict=True) if at]
+        finished_at, outcome = min(done) if done else (None, None)
+        cohort.append(_Request(rule, float(requested_at), outcome, finished_at))
+    return cohort
 
 
 def _by(
@@ -251,26 +263,14 @@ def build_report(
         counts[day] = (int(day_total), int(day_blocked))
     per_day = [(day, *counts[day]) for day in sorted(set(calendar) | set(counts))]
 
-    cohort = _cohort(user_filter)
-    requested, approved, denied, expired, pending = _one(
-        db,
-        cohort + "SELECT COUNT(*), COUNT(*) FILTER (WHERE fin.kind = 'approval_approved'), "
-        "COUNT(*) FILTER (WHERE fin.kind = 'approval_denied'), "
-        "COUNT(*) FILTER (WHERE fin.kind = 'approval_expired'), "
-        "COUNT(*) FILTER (WHERE fin.approval_id IS NULL) "
-        "FROM req LEFT JOIN fin USING (approval_id)",
-        params,
+    cohort = _cohort(db, user_filter, params)
+    outcomes = Counter(request.outcome for request in cohort)
+    latencies = sorted(
+        request.finished_at - request.requested_at
+        for request in cohort
+        if request.finished_at is not None
+        and request.outcome in ("approval_approved", "approval_denied")
     )
-    # Approvals are few next to decisions, so fetching just the sorted latencies is cheap.
-    latencies = [
-        float(row[0])
-        for row in _rows(
-            db,
-            cohort + "SELECT fin.ts - req.ts FROM req JOIN fin USING (approval_id) "
-            "WHERE fin.kind IN ('approval_approved', 'approval_denied') ORDER BY 1",
-            params,
-        )
-    ]
 
     events = f"ts >= :start AND ts < :end {user_filter}"
     break_glass, overrides, false_positives = _one(
@@ -300,11 +300,11 @@ def build_report(
         allowed=allowed,
         blocked=blocked,
         needed_approval=approve,
-        approvals_requested=requested,
-        approved=approved,
-        denied=denied,
-        expired=expired,
-        pending=pending,
+        approvals_requested=len(cohort),
+        approved=outcomes["approval_approved"],
+        denied=outcomes["approval_denied"],
+        expired=outcomes["approval_expired"],
+        pending=outcomes[None],
         would_have_blocked=would_have,
         by_tool=_by(db, "tool_name", decisions, params),
         by_user=_by(db, '"user"', decisions, params),
@@ -335,15 +335,13 @@ def rule_stats(db: Database, days: float, now: float | None = None) -> list[Rule
         params,
     ):
         fired[rule] = [int(count), int(blocked), 0, 0, 0]
-    for rule, requested, approved, denied in _rows(
-        db,
-        _cohort("")
-        + "SELECT req.rule, COUNT(*), COUNT(*) FILTER (WHERE fin.kind = 'approval_approved'), "
-        "COUNT(*) FILTER (WHERE fin.kind = 'approval_denied') "
-        "FROM req LEFT JOIN fin USING (approval_id) WHERE req.rule IS NOT NULL GROUP BY 1",
-        params,
-    ):
-        fired.setdefault(rule, [0, 0, 0, 0, 0])[2:] = [int(requested), int(approved), int(denied)]
+    for request in _cohort(db, "", params):
+        if request.rule is None:
+            continue
+        counts = fired.setdefault(request.rule, [0, 0, 0, 0, 0])
+        counts[2] += 1
+        counts[3] += request.outcome == "approval_approved"
+        counts[4] += request.outcome == "approval_denied"
     stats = [
         RuleStat(
             rule=rule,
