@@ -52,7 +52,10 @@ class PgServer:
         self._bin = bin_dir
         # initdb refuses to run as root: the cluster belongs to the `postgres` user then.
         self._user = "postgres" if os.geteuid() == 0 else None
-        self._root = Path(tempfile.mkdtemp(prefix="governance-pg-"))
+        # Under /tmp when the cluster belongs to `postgres`: it must reach its own data dir.
+        self._root = Path(
+            tempfile.mkdtemp(prefix="governance-pg-", dir="/tmp" if self._user else None)
+        )
         self._data = self._root / "data"
         self.port = _free_port()
         self._names = itertools.count(1)
