@@ -196,21 +196,12 @@ def _cohort(db: Database, user_filter: str, params: dict[str, Any]) -> list[_Req
     return cohort
 
 
-def _by(
-    db: Database, column: str, where: str, params: dict[str, Any]
-) -> list[tuple[str, int, int]]:
-    rows = _rows(
-        db,
-        f"SELECT COALESCE({column}, :unknown), COUNT(*), "
-        "COUNT(*) FILTER (WHERE decision = 'deny') "
-        f"FROM audit WHERE {where} GROUP BY 1",
-        {**params, "unknown": UNKNOWN},
-    )
-    return sorted(((str(n), int(t), int(b)) for n, t, b in rows), key=lambda r: (-r[1], r[0]))
+def _ranked(groups: dict[str, list[int]]) -> list[tuple[str, int, int]]:
+    return sorted(((n, t, b) for n, (t, b) in groups.items()), key=lambda r: (-r[1], r[0]))
 
 
 def _top_block_reasons(
-    db: Database, decisions: str, params: dict[str, Any]
+    db: Database, decisions: str, user_filter: str, params: dict[str, Any]
 ) -> list[tuple[str, str, int]]:
     """The rules that blocked most, each with its latest reason as the example."""
     groups = _rows(
@@ -223,9 +214,11 @@ def _top_block_reasons(
     top = sorted(groups, key=lambda group: (-int(group[1]), str(group[0])))[:TOP_REASONS]
     reasons = []
     for rule, count, latest in top:
+        # A point lookup on (kind, ts): the latest block is inside the period by construction.
         row = db.execute(
-            f"SELECT reason FROM audit WHERE {decisions} AND decision = 'deny' "
-            "AND COALESCE(rule, :unknown) = :rule AND ts = :latest ORDER BY seq DESC LIMIT 1",
+            f"SELECT reason FROM audit WHERE kind = 'decision' AND ts = :latest {user_filter} "
+            "AND decision = 'deny' AND COALESCE(rule, :unknown) = :rule "
+            "ORDER BY seq DESC LIMIT 1",
             {**params, "unknown": UNKNOWN, "rule": rule, "latest": latest},
         ).fetchone()
         reasons.append((str(rule), str(row[0] or "") if row else "", int(count)))
@@ -241,26 +234,36 @@ def build_report(
     user_filter = 'AND "user" = :user' if user is not None else ""
     decisions = f"kind = 'decision' AND ts >= :start AND ts < :end {user_filter}"
 
-    total, allowed, blocked, approve, would_have = _one(
+    # One pass over the period's decisions, grouped by (day, tool, user); every decision figure
+    # is a sum over these groups. Separate aggregates would each scan the period again.
+    totals = Counter[str]()
+    days_seen: dict[str, list[int]] = {}
+    tools: dict[str, list[int]] = {}
+    users: dict[str, list[int]] = {}
+    for day_number, tool, who, count, allowed, blocked, approve, would_have in _rows(
         db,
-        "SELECT COUNT(*), COUNT(*) FILTER (WHERE decision = 'allow'), "
+        f'SELECT {_DAY_NUMBER}, COALESCE(tool_name, :unknown), COALESCE("user", :unknown), '
+        "COUNT(*), COUNT(*) FILTER (WHERE decision = 'allow'), "
         "COUNT(*) FILTER (WHERE decision = 'deny'), "
         "COUNT(*) FILTER (WHERE decision = 'approve'), "
         "COUNT(*) FILTER (WHERE mode = 'audit' AND would_be IN ('deny', 'approve')) "
-        f"FROM audit WHERE {decisions}",
-        params,
-    )
+        f"FROM audit WHERE {decisions} GROUP BY 1, 2, 3",
+        {**params, "unknown": UNKNOWN},
+    ):
+        totals.update(
+            total=count, allowed=allowed, blocked=blocked, approve=approve, would_have=would_have
+        )
+        day = (_EPOCH + timedelta(days=int(day_number))).isoformat()
+        for table, key in ((days_seen, day), (tools, str(tool)), (users, str(who))):
+            pair = table.setdefault(key, [0, 0])
+            pair[0] += count
+            pair[1] += blocked
+    total, blocked = totals["total"], totals["blocked"]
 
     calendar = day_range(start, end)
-    counts = dict.fromkeys(calendar, (0, 0))
-    for day_number, day_total, day_blocked in _rows(
-        db,
-        f"SELECT {_DAY_NUMBER}, COUNT(*), COUNT(*) FILTER (WHERE decision = 'deny') "
-        f"FROM audit WHERE {decisions} GROUP BY 1",
-        params,
-    ):
-        day = (_EPOCH + timedelta(days=int(day_number))).isoformat()
-        counts[day] = (int(day_total), int(day_blocked))
+    counts = dict.fromkeys(calendar, (0, 0)) | {
+        day: (int(t), int(b)) for day, (t, b) in days_seen.items()
+    }
     per_day = [(day, *counts[day]) for day in sorted(set(calendar) | set(counts))]
 
     cohort = _cohort(db, user_filter, params)
@@ -297,19 +300,19 @@ def build_report(
         days=days,
         user=user,
         total_decisions=total,
-        allowed=allowed,
+        allowed=totals["allowed"],
         blocked=blocked,
-        needed_approval=approve,
+        needed_approval=totals["approve"],
         approvals_requested=len(cohort),
         approved=outcomes["approval_approved"],
         denied=outcomes["approval_denied"],
         expired=outcomes["approval_expired"],
         pending=outcomes[None],
-        would_have_blocked=would_have,
-        by_tool=_by(db, "tool_name", decisions, params),
-        by_user=_by(db, '"user"', decisions, params),
+        would_have_blocked=totals["would_have"],
+        by_tool=_ranked(tools),
+        by_user=_ranked(users),
         per_day=per_day,
-        top_block_reasons=_top_block_reasons(db, decisions, params),
+        top_block_reasons=_top_block_reasons(db, decisions, user_filter, params),
         latency_p50_s=nearest_rank(latencies, 0.50),
         latency_p95_s=nearest_rank(latencies, 0.95),
         latency_max_s=latencies[-1] if latencies else None,

@@ -145,4 +145,12 @@ CREATE TABLE mfa_failures (
 );
 """
 
-MIGRATIONS: tuple[str, ...] = (_V1,)
+# The report's top block reasons and approval cohort, as index-only scans of a small part.
+_V2 = """
+CREATE INDEX audit_denials ON audit (ts) INCLUDE (rule, "user")
+    WHERE kind = 'decision' AND decision = 'deny';
+CREATE INDEX audit_approval_events ON audit (ts) INCLUDE (kind, approval_id, rule, "user")
+    WHERE approval_id IS NOT NULL;
+"""
+
+MIGRATIONS: tuple[str, ...] = (_V1, _V2)
