@@ -16,7 +16,7 @@ from bot.server import GovernanceServer
 from bot.slack_app import SlackSettings, attach
 from engine.mfa import MfaRegistry, qr_text
 from engine.policy import PolicyError
-from engine.state import open_store
+from engine.state import describe, open_store
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
@@ -59,7 +59,8 @@ async def _serve(
     )
     print(
         f"governance server listening on {server_config.socket} (policy "
-        f"{server.policy.source}, database {server_config.db}); approvals in {approvals}",
+        f"{server.policy.source}, database {describe(server_config.db)}); approvals in "
+        f"{approvals}",
         flush=True,
     )
     try:

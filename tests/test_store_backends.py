@@ -266,3 +266,14 @@ def test_audit_cli_search_export_and_verify_read_either_backend(
     assert export.stdout.splitlines()[1].split(",")[3] == "bob"
     verify = governance("audit", "verify")
     assert verify.returncode == 0 and "2 rows verified" in verify.stdout
+
+
+def test_an_unreachable_database_is_a_clear_error_that_hides_the_password(pg_url: str) -> None:
+    closed_port = pg_url.replace("postgres@", "gov:hunter2@").rsplit(":", 1)[0] + ":1/governance"
+    result = subprocess.run(
+        [GOVERNANCE, "audit", "verify", "--db", closed_port], capture_output=True, text=True
+    )
+    assert result.returncode == 2
+    assert "cannot open postgresql://gov:***@127.0.0.1:1/governance" in result.stderr
+    assert "hunter2" not in result.stdout + result.stderr
+    assert "Traceback" not in result.stderr

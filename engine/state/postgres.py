@@ -17,6 +17,7 @@ import psycopg
 from psycopg.rows import dict_row
 from psycopg_pool import ConnectionPool
 
+from engine.state import StoreUnavailable, describe
 from engine.state.postgres_schema import MIGRATIONS
 from engine.store import Store
 
@@ -68,6 +69,13 @@ class PgDatabase:
 
     def __init__(self, url: str, max_size: int = POOL_SIZE) -> None:
         self.url = url
+        # One direct connection first: its error says why (refused, no such database, bad
+        # password); a pool would only time out.
+        try:
+            psycopg.connect(url, connect_timeout=10).close()
+        except psycopg.Error as error:
+            reason = " ".join(str(error).split())
+            raise StoreUnavailable(f"cannot open {describe(url)}: {reason}") from None
         self.pool = ConnectionPool(
             url,
             min_size=1,
