@@ -150,12 +150,14 @@ def _rows(db: Database, sql: str, params: dict[str, Any]) -> list[tuple[Any, ...
 # sum in PostgreSQL, and SUM there returns numeric), `user` is quoted (reserved word there),
 # and no bare column rides beside an aggregate (only SQLite allows that).
 
-# Whole days since the epoch, floored. CAST truncates in SQLite but rounds in PostgreSQL, so
-# the floor is spelled out; integers group about a third faster than date() text.
-_DAY_NUMBER = (
-    "CASE WHEN CAST(ts / 86400 AS INTEGER) > ts / 86400 "
-    "THEN CAST(ts / 86400 AS INTEGER) - 1 ELSE CAST(ts / 86400 AS INTEGER) END"
-)
+
+def _day_number(db: Database) -> str:
+    """Whole UTC days since the epoch. Integers group about a third faster than date() text.
+    CAST truncates in SQLite (a floor: audit timestamps are never before 1970) but rounds in
+    PostgreSQL, where floor() is the one dialect-specific piece of the report's SQL."""
+    if getattr(db, "dialect", "sqlite") == "postgresql":
+        return "floor(ts / 86400)"
+    return "CAST(ts / 86400 AS INTEGER)"
 
 
 @dataclass(frozen=True, slots=True)
@@ -242,19 +244,20 @@ def build_report(
     users: dict[str, list[int]] = {}
     for day_number, tool, who, count, allowed, blocked, approve, would_have in _rows(
         db,
-        f'SELECT {_DAY_NUMBER}, COALESCE(tool_name, :unknown), COALESCE("user", :unknown), '
+        f'SELECT {_day_number(db)}, tool_name, "user", '
         "COUNT(*), COUNT(*) FILTER (WHERE decision = 'allow'), "
         "COUNT(*) FILTER (WHERE decision = 'deny'), "
         "COUNT(*) FILTER (WHERE decision = 'approve'), "
         "COUNT(*) FILTER (WHERE mode = 'audit' AND would_be IN ('deny', 'approve')) "
         f"FROM audit WHERE {decisions} GROUP BY 1, 2, 3",
-        {**params, "unknown": UNKNOWN},
+        params,
     ):
         totals.update(
             total=count, allowed=allowed, blocked=blocked, approve=approve, would_have=would_have
         )
         day = (_EPOCH + timedelta(days=int(day_number))).isoformat()
-        for table, key in ((days_seen, day), (tools, str(tool)), (users, str(who))):
+        tool, who = UNKNOWN if tool is None else tool, UNKNOWN if who is None else who
+        for table, key in ((days_seen, day), (tools, tool), (users, who)):
             pair = table.setdefault(key, [0, 0])
             pair[0] += count
             pair[1] += blocked

@@ -67,6 +67,8 @@ class PgDatabase:
     """sqlite3-style `execute`/`query` over a pool of autocommit connections. Inside
     `transaction()` every statement of the calling thread (or task) uses that one connection."""
 
+    dialect = "postgresql"
+
     def __init__(self, url: str, max_size: int = POOL_SIZE) -> None:
         self.url = url
         # One direct connection first: its error says why (refused, no such database, bad
