@@ -27,6 +27,7 @@ from bot.scheduler import DeadlineScheduler
 from engine.approvals import (
     ApprovalState,
     Approver,
+    Requester,
     Vote,
     VoteResult,
     action_key,
@@ -49,6 +50,8 @@ log = logging.getLogger("governance.server")
 _HOOK_EVENTS = {"PreToolUse", "PostToolUse", "UserPromptSubmit"}
 _MAX_OUTCOME_CHARS = 2000
 RISK_SUMMARY_PERIOD_S = float(os.environ.get("GOVERNANCE_RISK_SUMMARY_S", "30"))
+# A Unix-socket peer is on this machine: its host of record is ours, not what it claims.
+LOCAL_HOST = socket.gethostname()
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,7 +116,8 @@ class ConsoleNotifier:
             f"\n[governance] APPROVAL NEEDED {approval.id}  risk {approval.risk}, "
             f"{rule.required_approvers} approval(s) needed"
             f"{', MFA required' if rule.require_mfa else ''}\n"
-            f"  requester: {approval.requester}@{approval.host}  session {approval.session_id}\n"
+            f"  requester: {approval.requester_label} on {approval.requester_host or approval.host}"
+            f"  session {approval.session_id}\n"
             f"  where:     {where}\n"
             f"  {approval.tool_name}: {what}\n"
             f"  rule:      {approval.rule}: {approval.reason}\n"
@@ -413,6 +417,8 @@ class GovernanceServer:
                 "expires_at": timers[-1][2],
                 "requester": context.user or peer.user,
                 "peer_user": peer.user,
+                "requester_uid": peer.uid if peer.uid >= 0 else None,
+                "requester_host": LOCAL_HOST,
                 "host": context.host,
                 "repo": context.repo,
                 "branch": context.git_branch,
@@ -438,7 +444,12 @@ class GovernanceServer:
             risk=str(decision.risk),
             reason=decision.reason,
             decision="pending",
-            payload={"approval_rule": rule.model_dump(mode="json"), "tool_input": event.tool_input},
+            payload={
+                "approval_rule": rule.model_dump(mode="json"),
+                "tool_input": event.tool_input,
+                "requester_uid": approval.requester_uid,
+                "requester_host": approval.requester_host,
+            },
             **self._audit_fields(event, context, peer),
         )
         self._background(self.notifier.request_created(approval))
@@ -586,15 +597,13 @@ class GovernanceServer:
         result = cast_vote(
             state=approval.state,
             rule=approval.snapshot,
-            requester_names=approval.requester_names,
+            requester=self.requester_of(approval),
             votes=self.store.votes(approval_id),
             approver=approver,
             vote=vote,
             mfa_verified=mfa_verified,
         )
-        if result.accepted and not self.store.add_vote(
-            approval_id, approver.identity, vote, approver.via, note
-        ):
+        if result.accepted and not self.store.add_vote(approval_id, approver, vote, note):
             result = VoteResult(
                 False,
                 approval.state,
@@ -611,7 +620,7 @@ class GovernanceServer:
             reason=result.message,
             session_id=approval.session_id,
             tool_name=approval.tool_name,
-            payload={"via": approver.via, "note": note},
+            payload={"via": approver.via, "note": note, "approver_uid": approver.uid},
         )
         if result.accepted and result.state is not ApprovalState.PENDING:
             summary = f"{result.state} by {approver.identity}" + (f": {note}" if note else "")
@@ -635,6 +644,20 @@ class GovernanceServer:
                 await self.notifier.request_updated(updated, result, approver.identity)
         return result
 
+    def requester_of(self, approval: ApprovalRecord) -> Requester:
+        """The requester as a set of names: the uid's OS user, the label the hook reported (a
+        label only ever takes votes away), and the Slack ids or emails `user_map` ties to them."""
+        local = {approval.peer_user, approval.requester} - {None, ""}
+        user_map = self.policy.engine.policy.slack.user_map
+        mapped = {user_map[name] for name in local if name in user_map}
+        return Requester(approval.requester_uid, frozenset(local | mapped))
+
+    def console_approver(self, peer: Peer) -> Approver:
+        """A console voter is the kernel's uid; `user_map` says who they are on Slack."""
+        mapped = self.policy.engine.policy.slack.user_map.get(peer.user)
+        uid = peer.uid if peer.uid >= 0 else None
+        return Approver(peer.user, "console", (mapped,) if mapped else (), uid=uid)
+
     async def _admin(self, operation: str, request: dict[str, Any], peer: Peer) -> dict[str, Any]:
         if operation == "break_glass":
             minutes = request.get("minutes")
@@ -655,7 +678,12 @@ class GovernanceServer:
         if operation in {"approve", "deny"}:
             approval_id = str(request.get("approval_id", "")).strip().upper()
             note = request.get("reason")
-            approver = Approver(peer.user, "console")
+            if peer.uid < 0:
+                return {
+                    "ok": False,
+                    "message": "the kernel did not say who you are on this socket; vote from Slack",
+                }
+            approver = self.console_approver(peer)
             code = request.get("code")
             verified = False
             if code and operation == "approve":

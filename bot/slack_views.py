@@ -286,7 +286,7 @@ def _title(approval: ApprovalRecord, *, md: bool = True) -> str:
 
 
 def _requester(approval: ApprovalRecord) -> str:
-    who = _flat(approval.requester or approval.peer_user or "unknown", 80)
+    who = _flat(approval.requester_label, 80)
     return f"{who} @ {_flat(approval.host, 80)}" if approval.host else who
 
 

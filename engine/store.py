@@ -17,7 +17,7 @@ from typing import Any
 
 import sqlite_utils
 
-from engine.approvals import ApprovalState, RuleSnapshot, Vote, VoteRecord
+from engine.approvals import ApprovalState, Approver, RuleSnapshot, Vote, VoteRecord
 from engine.audit import CHAINED_FIELDS, GENESIS, ChainReport, row_hash, verify_chain
 from engine.breakglass import Window
 from engine.redact import redact
@@ -63,7 +63,8 @@ CREATE TABLE IF NOT EXISTS approval_requests (
     session_id TEXT, tool_name TEXT, tool_input TEXT, cwd TEXT,
     action_key TEXT NOT NULL,
     rule TEXT, reason TEXT, risk TEXT,
-    snapshot TEXT NOT NULL
+    snapshot TEXT NOT NULL,
+    requester_uid INTEGER, requester_host TEXT
 );
 CREATE INDEX IF NOT EXISTS approval_pending ON approval_requests(state, expires_at);
 CREATE INDEX IF NOT EXISTS approval_action ON approval_requests(action_key, state);
@@ -75,6 +76,7 @@ CREATE TABLE IF NOT EXISTS approval_votes (
     via TEXT NOT NULL,
     at REAL NOT NULL,
     note TEXT,
+    names TEXT, approver_uid INTEGER,
     PRIMARY KEY (request_id, approver)
 );
 
@@ -118,6 +120,13 @@ CREATE TABLE IF NOT EXISTS slack_messages (
     ts TEXT NOT NULL
 );
 """
+
+
+# Columns added after the first release: a database made before them gains them on open.
+_ADDED_COLUMNS = {
+    "approval_requests": {"requester_uid": int, "requester_host": str},
+    "approval_votes": {"names": str, "approver_uid": int},
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -164,13 +173,19 @@ class ApprovalRecord:
     reason: str | None
     risk: str | None
     snapshot: RuleSnapshot
+    # The requester of record: the kernel's uid of the hook's process (SO_PEERCRED) on this
+    # host. `requester` is only the label the hook reported; `peer_user` is the uid's name.
+    requester_uid: int | None = None
+    requester_host: str | None = None
 
     @property
-    def requester_names(self) -> tuple[str, ...]:
-        # The person the agent works for, as the hook reports it from Claude Code's own
-        # environment (which the agent's shell cannot change). The socket peer's uid is kept
-        # beside it for the audit, but on a shared machine account it is everyone.
-        return (self.requester,) if self.requester else ()
+    def requester_label(self) -> str:
+        """`label (uid N name)` for messages: the claimed name beside the kernel's word."""
+        label = self.requester or self.peer_user or "unknown"
+        if self.requester_uid is None:
+            return label
+        name = f" {self.peer_user}" if self.peer_user and self.peer_user != label else ""
+        return f"{label} (uid {self.requester_uid}{name})"
 
 
 def _approval(row: dict[str, Any]) -> ApprovalRecord:
@@ -196,6 +211,10 @@ class Store:
         self.db.execute("PRAGMA synchronous=NORMAL")  # WAL: a crash loses nothing committed
         self.db.execute("PRAGMA busy_timeout=5000")
         self.db.executescript(_SCHEMA)
+        for table, columns in _ADDED_COLUMNS.items():
+            missing = {k: v for k, v in columns.items() if k not in self.db[table].columns_dict}
+            for name, kind in missing.items():
+                self.db[table].add_column(name, kind)
         self._lock = threading.Lock()
 
     def close(self) -> None:
@@ -391,21 +410,34 @@ class Store:
 
     def votes(self, approval_id: str) -> tuple[VoteRecord, ...]:
         return tuple(
-            VoteRecord(row["approver"], Vote(row["vote"]), row["via"])
+            VoteRecord(
+                row["approver"],
+                Vote(row["vote"]),
+                row["via"],
+                tuple((row["names"] or row["approver"]).split("\n")),
+                row["approver_uid"],
+            )
             for row in self.db.query(
                 "SELECT * FROM approval_votes WHERE request_id = :id ORDER BY at",
                 {"id": approval_id},
             )
         )
 
-    def add_vote(
-        self, approval_id: str, approver: str, vote: Vote, via: str, note: str | None
-    ) -> bool:
+    def add_vote(self, approval_id: str, approver: Approver, vote: Vote, note: str | None) -> bool:
         """Store a vote once per (request, approver); False if it was already there."""
         cursor = self.db.execute(
-            "INSERT OR IGNORE INTO approval_votes (request_id, approver, vote, via, at, note) "
-            "VALUES (?, ?, ?, ?, ?, ?)",
-            [approval_id, approver, str(vote), via, time.time(), note],
+            "INSERT OR IGNORE INTO approval_votes (request_id, approver, vote, via, at, note, "
+            "names, approver_uid) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            [
+                approval_id,
+                approver.identity,
+                str(vote),
+                approver.via,
+                time.time(),
+                note,
+                "\n".join(sorted(approver.names)),
+                approver.uid,
+            ],
         )
         return cursor.rowcount == 1
 
