@@ -26,6 +26,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         db=config.db_path(args.db),
         spool=config.spool_dir(args.spool_dir),
         policy=config.policy_path(args.policy),
+        socket_group=args.socket_group,
     )
     settings = SlackSettings.from_env()
     if args.http and settings is None:
@@ -99,7 +100,8 @@ def cmd_pending(args: argparse.Namespace) -> int:
         what = item["tool_input"].get("command") or item["tool_input"].get("file_path") or ""
         minutes = max(0, (item["expires_at"] - time.time()) / 60)
         print(
-            f"{item['id']}  {item['risk']:<8} {item['requester']:<12} {item['tool_name']}: "
+            f"{item['id']}  {item['risk']:<8} {item.get('requester_label') or item['requester']:<12} "
+            f"{item['tool_name']}: "
             f"{what[:80]}  ({item['rule']}; expires in {minutes:.0f} min, "
             f"needs {item['required']})"
         )
@@ -150,6 +152,10 @@ def register(commands: argparse._SubParsersAction) -> None:
     serve.add_argument("--db", help="SQLite database (default ~/.local/state/governance/)")
     serve.add_argument("--socket", help="Unix socket path")
     serve.add_argument("--spool-dir", help="where fail-open hooks spool events")
+    serve.add_argument(
+        "--socket-group",
+        help="group that may reach the socket (mode 0660), e.g. the developers' group",
+    )
     serve.add_argument(
         "--http",
         action="store_true",

@@ -53,6 +53,8 @@ class ServerConfig:
     db: Path
     spool: Path
     policy: str | None
+    # The group whose members (the developers' accounts) may reach the socket (mode 0660).
+    socket_group: str | None = None
     max_wait_s: float = 3600.0
     idle_timeout_s: float = 10.0
     # The hook accepts 16 MB of event on stdin (a large Write); the line adds the envelope.

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import grp
 import json
 import logging
 import os
@@ -195,6 +196,7 @@ class GovernanceServer:
     async def start(self) -> None:
         _raise_fd_limit()
         path = self.config.socket
+        group_id = _group_id(self.config.socket_group)
         path.parent.mkdir(parents=True, exist_ok=True)
         if path.exists() or path.is_symlink():
             if await _socket_is_live(path):
@@ -205,6 +207,8 @@ class GovernanceServer:
             self._serve_connection, path=str(path), limit=self.config.max_line_bytes, backlog=1024
         )
         os.chmod(path, 0o660)
+        if group_id is not None:
+            os.chown(path, -1, group_id)
         self.store.append_audit(
             "server_started",
             reason=f"policy {self.policy.source}",
@@ -988,6 +992,8 @@ def _approval_summary(approval: ApprovalRecord) -> dict[str, Any]:
     return {
         "id": approval.id,
         "requester": approval.requester,
+        "requester_uid": approval.requester_uid,
+        "requester_label": approval.requester_label,
         "tool_name": approval.tool_name,
         "tool_input": approval.tool_input,
         "rule": approval.rule,
@@ -1008,6 +1014,15 @@ async def _socket_is_live(path: Path) -> bool:
         return False
     writer.close()
     return True
+
+
+def _group_id(name: str | None) -> int | None:
+    if name is None:
+        return None
+    try:
+        return grp.getgrnam(name).gr_gid
+    except KeyError:
+        raise RuntimeError(f"--socket-group {name}: no such group on this machine") from None
 
 
 def _raise_fd_limit() -> None:
