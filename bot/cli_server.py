@@ -99,8 +99,9 @@ def cmd_pending(args: argparse.Namespace) -> int:
     for item in pending:
         what = item["tool_input"].get("command") or item["tool_input"].get("file_path") or ""
         minutes = max(0, (item["expires_at"] - time.time()) / 60)
+        who = item.get("requester_label") or item["requester"]
         print(
-            f"{item['id']}  {item['risk']:<8} {item.get('requester_label') or item['requester']:<12} "
+            f"{item['id']}  {item['risk']:<8} {who:<12} "
             f"{item['tool_name']}: "
             f"{what[:80]}  ({item['rule']}; expires in {minutes:.0f} min, "
             f"needs {item['required']})"
