@@ -112,7 +112,13 @@ def cmd_pending(args: argparse.Namespace) -> int:
 def cmd_break_glass(args: argparse.Namespace) -> int:
     reply = client.call(
         config.socket_path(args.socket),
-        {"op": "break_glass", "minutes": args.minutes, "reason": args.reason},
+        {
+            "op": "break_glass",
+            "minutes": args.minutes,
+            "reason": args.reason,
+            "for": args.for_user,
+            "code": args.code,
+        },
     )
     print(reply.get("message"))
     return 0 if reply.get("ok") else 1
@@ -138,6 +144,13 @@ def register(commands: argparse._SubParsersAction) -> None:
     glass = commands.add_parser("break-glass", help="open an audited emergency window")
     glass.add_argument("--reason", required=True, help="why: shown to the security channel")
     glass.add_argument("--minutes", type=float, required=True)
+    glass.add_argument(
+        "--for",
+        dest="for_user",
+        required=True,
+        help="OS user whose agents the window covers (never your own uid: use Slack for that)",
+    )
+    glass.add_argument("--code", help="TOTP code, when the policy's approval rules ask for MFA")
     glass.add_argument("--socket", help="server socket path")
     glass.set_defaults(handler=cmd_break_glass)
 

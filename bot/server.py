@@ -41,7 +41,7 @@ from engine.breakglass import Window, may_open, override
 from engine.decide import Decision, Outcome, Risk
 from engine.evaluate import Engine
 from engine.events import CallContext, ToolEvent
-from engine.mfa import MfaRegistry
+from engine.mfa import MfaCheck, MfaRegistry
 from engine.policy import BUILTIN_POLICY_NAME, Policy, PolicyError, builtin_policy, load_policy
 from engine.report import risk_level
 from engine.store import ApprovalRecord, Store
@@ -664,13 +664,7 @@ class GovernanceServer:
 
     async def _admin(self, operation: str, request: dict[str, Any], peer: Peer) -> dict[str, Any]:
         if operation == "break_glass":
-            minutes = request.get("minutes")
-            ok, message = await self.open_break_glass(
-                (peer.user,),
-                peer.user,
-                float(minutes) if isinstance(minutes, int | float) else 0,
-                str(request.get("reason") or ""),
-            )
+            ok, message = await self._console_break_glass(request, peer)
             return {"ok": ok, "message": message}
         if operation == "ping":
             return {"ok": True, "policy": self.policy.source, "pid": os.getpid()}
@@ -722,22 +716,99 @@ class GovernanceServer:
 
     # ------------------------------------------------------------ break-glass
 
-    async def open_break_glass(
-        self, names: tuple[str, ...], user: str, minutes: float, reason: str
-    ) -> tuple[bool, str]:
-        """Open an emergency window for `user`'s agents; refused unless the policy allows."""
+    def mfa_required(self) -> bool:
+        """Break-glass asks for a second factor whenever any approval rule does."""
+        return any(rule.require_mfa for rule in self.policy.engine.policy.approval_rules.values())
+
+    def verify_break_glass_code(self, approver: str, code: str) -> MfaCheck:
+        # Failures count per approver and day: three wrong codes lock break-glass until tomorrow.
+        check = self.mfa.verify(approver, f"break-glass-{time.strftime('%Y%m%d')}", code)
+        self.store.append_audit(
+            "mfa_check",
+            user=approver,
+            decision="ok" if check.ok else "refused",
+            reason=f"break-glass: {check.message}",
+        )
+        return check
+
+    async def _console_break_glass(self, request: dict[str, Any], peer: Peer) -> tuple[bool, str]:
+        """From the console, a window covers someone else's agents (`--for USER`): the agents
+        of the uid that asks could ask just the same, so that uid can never open its own."""
+        minutes = request.get("minutes")
+        minutes = float(minutes) if isinstance(minutes, int | float) else 0.0
+        reason = str(request.get("reason") or "")
+        covered = str(request.get("for") or "").strip()
+        refusal = None
+        if peer.uid < 0:
+            refusal = "the kernel did not say who you are on this socket; use Slack"
+        elif not covered:
+            refusal = "say whose agents the window covers: --for USER"
+        else:
+            try:
+                covered_uid = pwd.getpwnam(covered).pw_uid
+            except KeyError:
+                covered_uid = None
+                refusal = f"there is no user {covered!r} on this machine"
+            if covered_uid == peer.uid:
+                refusal = (
+                    "a window for your own agents cannot be opened from your own uid (an agent "
+                    "running as you could do the same): open it from Slack, or ask someone else"
+                )
+        mapped = self.policy.engine.policy.slack.user_map.get(peer.user)
+        names = (peer.user, mapped) if mapped else (peer.user,)
         settings = self.policy.engine.policy.break_glass
-        refusal = may_open(settings, names, minutes) or (
+        refusal = refusal or may_open(settings, names, minutes)
+        code = request.get("code")
+        if refusal is None and self.mfa_required():
+            if not code:
+                refusal = "this policy asks for MFA: give --code from your authenticator"
+            else:
+                check = self.verify_break_glass_code(peer.user, str(code))
+                refusal = None if check.ok else check.message
+        if refusal is not None:
+            self._refuse_break_glass(peer.user, covered, minutes, refusal)
+            return False, refusal
+        return await self.open_break_glass(
+            names, covered, minutes, reason, opened_by=peer.user, mfa_verified=True
+        )
+
+    def break_glass_refusal(
+        self, names: tuple[str, ...], minutes: float, reason: str
+    ) -> str | None:
+        """Why the opener may not open this window (before any MFA), or None."""
+        settings = self.policy.engine.policy.break_glass
+        return may_open(settings, names, minutes) or (
             None if reason.strip() else "break-glass needs a --reason"
         )
+
+    def _refuse_break_glass(self, opener: str, user: str, minutes: float, refusal: str) -> None:
+        self.store.append_audit(
+            "break_glass_refused",
+            user=opener,
+            decision="refused",
+            reason=refusal,
+            payload={"minutes": minutes, "for": user},
+        )
+
+    async def open_break_glass(
+        self,
+        names: tuple[str, ...],
+        user: str,
+        minutes: float,
+        reason: str,
+        *,
+        opened_by: str,
+        mfa_verified: bool,
+    ) -> tuple[bool, str]:
+        """Open an emergency window for the agents of OS user `user`; `names` are the opener's
+        (checked against break_glass.allowed_users). Refused unless the policy allows."""
+        refusal = self.break_glass_refusal(names, minutes, reason) or (
+            "this policy asks for MFA: break-glass needs a code"
+            if self.mfa_required() and not mfa_verified
+            else None
+        )
         if refusal is not None:
-            self.store.append_audit(
-                "break_glass_refused",
-                user=user,
-                decision="refused",
-                reason=refusal,
-                payload={"minutes": minutes},
-            )
+            self._refuse_break_glass(opened_by, user, minutes, refusal)
             return False, refusal
         now = time.time()
         window = Window(
@@ -754,11 +825,12 @@ class GovernanceServer:
             decision="opened",
             reason=window.reason,
             approval_id=window.id,
-            payload={"minutes": minutes, "closes_at": window.closes_at},
+            payload={"minutes": minutes, "closes_at": window.closes_at, "opened_by": opened_by},
         )
         self._background(
             self.notifier.alert(
-                f"Break-glass {window.id} opened by {user} for {minutes:g} min",
+                f"Break-glass {window.id} opened by {opened_by} for {user}'s agents, "
+                f"{minutes:g} min",
                 [
                     f"Reason: {window.reason}",
                     "Approvals are skipped for their agents; every "
@@ -776,7 +848,8 @@ class GovernanceServer:
     ) -> dict[str, Any] | None:
         if decision.outcome is Outcome.ALLOW or event.hook_event_name != "PreToolUse":
             return None
-        window = self.store.active_break_glass((fields["user"],), time.time())
+        # The kernel's user, never the label: a claimed name must not step into a window.
+        window = self.store.active_break_glass((fields["peer_user"],), time.time())
         if window is None:
             return None
         changed = override(decision, self.policy.engine.policy.break_glass)

@@ -5,6 +5,7 @@ every call the app makes. Each test asserts what people in Slack would see."""
 
 from __future__ import annotations
 
+import getpass
 import itertools
 import json
 import re
@@ -48,7 +49,8 @@ def write_policy(path: Path, **medium_rule: Any) -> Path:
     document["slack"] = {
         "approval_channel": CHANNEL,
         "security_channel": "#security-alerts",
-        "user_map": {"agent-alice": ALICE},
+        # The hooks run as this test's uid, labelled agent-alice: both names are Alice.
+        "user_map": {"agent-alice": ALICE, getpass.getuser(): ALICE},
     }
     document["break_glass"] = {"allowed_users": [ALICE], "max_minutes": 30}
     path.write_text(json.dumps(document))
@@ -655,9 +657,16 @@ def test_break_glass_from_slack_overrides_and_tells_security(
     )
     (refused,) = slack.stub.wait_for("response/bg-refused")
     assert status == 200 and "not in break_glass.allowed_users" in refused.args["text"]
+    # The seed's high-risk rule asks for MFA, so the window opens behind a code, in a modal.
+    totp = _enroll(slack, ALICE)
     slack.command("break-glass 10 db failover INC-9", ALICE, slack.stub.response_url("bg"))
-    (opened,) = slack.stub.wait_for("response/bg")
-    assert "open for 10 min" in opened.args["text"]
+    (modal_call,) = slack.stub.wait_for("views.open")
+    modal = modal_call.args["view"]
+    wrong = slack.submit_mfa(modal, ALICE, _wrong_code(totp))
+    assert "wrong code" in wrong["errors"][views.MFA_BLOCK]
+    assert slack.submit_mfa(modal, ALICE, totp.now()) == {}
+    posted = slack.stub.wait_for("chat.postMessage", 2)  # the opener's DM and the alert
+    assert any("open for 10 min" in c.args.get("text", "") for c in posted)
     decision, reason = decision_of(slack.server.hook(pre_tool_use("rm notes.txt")))
     assert decision == "allow" and "db failover INC-9" in reason
     posts = slack.stub.wait_for("chat.postMessage")
