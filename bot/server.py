@@ -44,6 +44,7 @@ from engine.events import CallContext, ToolEvent
 from engine.mfa import MfaCheck, MfaRegistry
 from engine.policy import BUILTIN_POLICY_NAME, Policy, PolicyError, builtin_policy, load_policy
 from engine.report import risk_level
+from engine.self_protection import ProtectedState
 from engine.store import ApprovalRecord, Store
 
 log = logging.getLogger("governance.server")
@@ -149,10 +150,11 @@ class ConsoleNotifier:
 class PolicyHolder:
     """The engine for the current policy file; reloads on change, keeps the old one on error."""
 
-    def __init__(self, path: str | None) -> None:
+    def __init__(self, path: str | None, state: ProtectedState | None = None) -> None:
         self.path = path
+        self.state = state
         self.source = path or BUILTIN_POLICY_NAME
-        self.engine = Engine(self._load())
+        self.engine = Engine(self._load(), state)
         self._mtime = self._stat()
 
     def _load(self) -> Policy:
@@ -173,7 +175,7 @@ class PolicyHolder:
             return None
         self._mtime = mtime
         try:
-            self.engine = Engine(self._load())
+            self.engine = Engine(self._load(), self.state)
         except PolicyError as error:
             return str(error)
         return "reloaded"
@@ -183,7 +185,7 @@ class GovernanceServer:
     def __init__(self, config: ServerConfig, notifier: Notifier | None = None) -> None:
         self.config = config
         self.store = Store(config.db)
-        self.policy = PolicyHolder(config.policy)
+        self.policy = PolicyHolder(config.policy, config.protected_state())
         self.notifier: Notifier = notifier or ConsoleNotifier()
         self.waiters: dict[str, set[asyncio.Future[ApprovalState]]] = defaultdict(set)
         self.scheduler = DeadlineScheduler(config.db, self._fire_deadline)
