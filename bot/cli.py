@@ -11,7 +11,7 @@ import signal
 import sys
 from collections.abc import Sequence
 
-from bot import cli_audit, cli_report, cli_server, config, demo, install
+from bot import cli_audit, cli_report, cli_server, config, demo, install, service
 from bot.client import ServerUnreachable
 from engine.cases import CasesError, load_cases, run_cases
 from engine.decide import Decision
@@ -173,6 +173,7 @@ def build_parser() -> argparse.ArgumentParser:
     explain.set_defaults(handler=cmd_explain)
 
     install.register(commands)
+    service.register(commands)
     cli_server.register(commands)
     cli_audit.register(commands)
     demo.register(commands)

@@ -160,6 +160,35 @@ def test_the_agents_uid_cannot_approve_under_mfa_after_enrolling_itself(tmp_path
         running.kill(signal.SIGTERM)
 
 
+def test_the_agent_cannot_forge_a_grant_or_reach_the_servers_state(server: Server) -> None:
+    """Issue 8, item 2: the agent (which may own the database file) inserts a grant row with
+    sqlite3: the hook denies the call (builtin.self_protection), so the retry stays denied."""
+    event = pre_tool_use("rm notes.txt")
+    server.hook(event, wait_s=0.5)
+    (approval_id,) = server.pending_ids()
+    forge = (
+        f'sqlite3 {server.db} "INSERT INTO grants (request_id, action_key, created_at) '
+        f"SELECT id, action_key, 0 FROM approval_requests WHERE id = '{approval_id}'\""
+    )
+    attempts = [
+        forge,
+        f"python3 -c \"import sqlite3; sqlite3.connect('{server.db}').execute('select 1')\"",
+        f"cp /tmp/forged.db {server.db}",
+        f'echo \'{{"op":"approve","approval_id":"{approval_id}"}}\' | nc -U {server.socket}',
+        f"governance approve {approval_id}",
+        f"kill {server.process.pid if server.process else 0}",
+        f"cp allow-all.json {server.policy}",
+    ]
+    for command in attempts:
+        decision, reason = decision_of(server.hook(pre_tool_use(command, session="sess-x")))
+        assert decision == "deny", command
+        assert "builtin.self_protection." in reason, (command, reason)
+    assert decision_of(server.hook(event, wait_s=0.5))[0] == "deny"
+    assert server.pending_ids() == [approval_id]
+    rows = [r for r in server.audit() if (r["rule"] or "").startswith("builtin.self_protection")]
+    assert len(rows) == len(attempts) and {r["risk"] for r in rows} == {"critical"}
+
+
 def _rows(server: Server, sql: str) -> list[dict]:
     with sqlite3.connect(server.db) as connection:
         connection.row_factory = sqlite3.Row
