@@ -150,13 +150,17 @@ class SelfProtection:
         if finding is not None:
             yield finding
 
-    def mentions(self, command: SimpleCommand, cwd: str) -> Iterable[Finding]:
+    def mentions(
+        self, command: SimpleCommand, cwd: str, accessed: frozenset[str] = frozenset()
+    ) -> Iterable[Finding]:
         """Any argument naming protected state (`nc -U SOCK`, `--db=DB`, `sqlite3 DB`, a path
         inside `python -c` code): programs we do not model may open what they are given."""
         if command.name in _NO_MENTION:
             return
         for word in command.words[1:]:
             value = word.value
+            if value in accessed and self._match(resolve_path(value, cwd)) is not None:
+                continue  # judged as the file access it is
             if word.dynamic:
                 if _STATE_VARIABLES.search(value):
                     yield self._finding(
