@@ -236,3 +236,28 @@ def test_action_key_ignores_the_description_but_not_the_command() -> None:
     c = action_key("s", "Bash", {"command": "rm y"}, "/srv")
     d = action_key("other-session", "Bash", {"command": "rm x"}, "/srv")
     assert a == b and a != c and a != d
+
+
+def test_a_database_from_before_uids_gains_the_identity_columns(tmp_path: Path) -> None:
+    import sqlite3
+
+    from engine.store import Store
+
+    path = tmp_path / "old.db"
+    with sqlite3.connect(path) as old:
+        old.execute(
+            "CREATE TABLE approval_votes (request_id TEXT NOT NULL, approver TEXT NOT NULL, "
+            "vote TEXT NOT NULL, via TEXT NOT NULL, at REAL NOT NULL, note TEXT, "
+            "PRIMARY KEY (request_id, approver))"
+        )
+        old.execute(
+            "INSERT INTO approval_votes VALUES ('APR-1', 'bob', 'approve', 'console', 0, '')"
+        )
+    store = Store(path)
+    try:
+        assert "approver_uid" in store.db["approval_votes"].columns_dict
+        assert "requester_uid" in store.db["approval_requests"].columns_dict
+        (vote,) = store.votes("APR-1")
+        assert vote.approver == "bob" and vote.names == ("bob",) and vote.uid is None
+    finally:
+        store.close()
