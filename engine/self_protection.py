@@ -90,6 +90,7 @@ class SelfProtection:
                 entries[resolve_path(path, "/")] = what
         self._state = entries
         self._settings = {path: "the managed Claude Code settings" for path in MANAGED_SETTINGS}
+        self._home = os.path.expanduser("~")
         self._basenames = {os.path.basename(p) for p in entries} | {
             "settings.json",
             "settings.local.json",
@@ -107,11 +108,12 @@ class SelfProtection:
         if found is not None:
             return self._file_finding(found, access, shown, by)
         # The disk, a top-level folder or a home are rm_root's business (and ordinary reads).
-        broad = path.count("/") <= 1 or path == os.path.expanduser("~")
+        broad = path.count("/") <= 1 or path == self._home
         if broad:
             held = None
         elif access in (Access.WRITE, Access.DELETE):
-            held = self._held(path, include_settings=True)
+            # Only a delete or a move takes a folder's settings files along with it.
+            held = self._held(path, include_settings=access is Access.DELETE or by == "mv")
         elif path != root:
             # Copying or archiving a folder that holds the database copies the database; a
             # read of the whole project is ordinary work.
@@ -159,8 +161,6 @@ class SelfProtection:
             return
         for word in command.words[1:]:
             value = word.value
-            if value in accessed and self._match(resolve_path(value, cwd)) is not None:
-                continue  # judged as the file access it is
             if word.dynamic:
                 if _STATE_VARIABLES.search(value):
                     yield self._finding(
@@ -172,6 +172,8 @@ class SelfProtection:
                 continue
             found = self._named_in(value, cwd)
             if found is not None:
+                if value in accessed and self._match(resolve_path(value, cwd)) is not None:
+                    continue  # judged as the file access it is
                 rule, what = found
                 yield self._finding(
                     rule, f"{command.name} is given {what} (`{value}`)", command.display()
