@@ -34,6 +34,14 @@ def test_override_skips_approvals_and_denies_but_not_critical_ones() -> None:
     assert override(critical, permissive).outcome is Outcome.ALLOW
 
 
+def test_no_window_overrides_self_protection() -> None:
+    permissive = BreakGlass(allowed_users=["alice"], skip_critical_denies=True)
+    guarded = Finding(
+        "builtin.self_protection.state", Outcome.DENY, "opens the database", "x", Risk.CRITICAL
+    )
+    assert override(decide([guarded], Mode.ENFORCE), permissive) is None
+
+
 def _server(
     tmp_path: Path, allowed: list[str], separate_agent: bool = False, **medium_rule: object
 ) -> Server:
