@@ -217,7 +217,7 @@ class Engine:
             if command.workdir:
                 where = replace(base, cwd=resolve_path(command.workdir, base.cwd, base.home))
             command_effects = _effects(command)
-            yield from self._guard.command(command)
+            yield from self._guard.command(command, where.cwd, where.root)
             accessed = frozenset(access.word.value for access in command_effects.files)
             yield from self._guard.mentions(command, where.cwd, accessed)
             yield from self._patterns(command, command_effects)

@@ -46,6 +46,7 @@ _PKILL_VALUE_OPTIONS = frozenset(
 )
 _STATE_VARIABLES = re.compile(r"GOVERNANCE_(DB|SOCKET|SPOOL_DIR|POLICY)\b")
 _GLOB_LIMIT = 2000
+_FIND_ACTIONS = frozenset({"-exec", "-execdir", "-ok", "-okdir", "-delete", "-fprint"})
 _NO_MENTION = frozenset({"echo", "printf", ":", "true", "false", "logger", "test", "["})
 
 
@@ -233,10 +234,18 @@ class SelfProtection:
 
     # ------------------------------------------------------------ commands
 
-    def command(self, command: SimpleCommand) -> Iterable[Finding]:
-        """The approver's CLI and anything that stops the server."""
+    def command(
+        self, command: SimpleCommand, cwd: str = "/", root: str | None = None
+    ) -> Iterable[Finding]:
+        """The approver's CLI, anything that stops the server, and `find … -exec` over a
+        folder holding state (what `{}` stands for is every file found)."""
         name, argv = command.name, command.argv
-        if name == "governance" or _runs_governance_module(name, argv):
+        if name == "find" and _FIND_ACTIONS & set(argv):
+            for start in command.words[1:]:
+                if start.value.startswith(("-", "(", "!")):
+                    break
+                yield from self.word(start, cwd, "find -exec", Access.READ, root)
+        elif name == "governance" or _runs_governance_module(name, argv):
             start = 3 if name != "governance" else 1
             yield from self._cli(argv[start:], command.display())
         elif name == "kill":
