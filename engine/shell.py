@@ -14,6 +14,7 @@ from functools import lru_cache
 import tree_sitter_bash
 from tree_sitter import Language, Node, Parser
 
+from engine.analysis.unseen import UnseenCode
 from engine.git import git_subcommand
 from engine.interpreters import analyze_code, code_argument, interpreter_language
 
@@ -92,7 +93,6 @@ def command_name(word: str) -> str:
 _GLOB_CHARS = re.compile(r"[*?\[]")
 _BRACE = re.compile(r"\{([^{}]*,[^{}]*)\}")
 _BACKSLASH = re.compile(r"\\(.)", re.DOTALL)
-_IFS_WHITESPACE = " \t\n"
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
@@ -364,11 +364,19 @@ def _reads_code_from_stdin(words: tuple[Word, ...]) -> bool:
 # ---------------------------------------------------------------- the walker
 
 
-class _Walker:
-    def __init__(self, variables: dict[str, str] | None = None, depth: int = 0) -> None:
+class _Walker(UnseenCode):
+    def __init__(
+        self,
+        variables: dict[str, str] | None = None,
+        depth: int = 0,
+        functions: dict[str, str] | None = None,
+        stdin_source: str | None = None,
+    ) -> None:
         self.variables: dict[str, str | None] = {"IFS": " ", "HOME": "~"}
         if variables:
             self.variables.update(variables)
+        self.functions: dict[str, str] = dict(functions or {})
+        self.stdin_source = stdin_source  # where the code's standard input comes from
         self.depth = depth
         self.nesting = 0
         self.workdir: str | None = None
@@ -378,11 +386,24 @@ class _Walker:
 
     # ---- entry points
 
-    def run_code(self, code: str, prefix: tuple[str, ...], origin: str) -> None:
+    def run_code(
+        self,
+        code: str,
+        prefix: tuple[str, ...],
+        origin: str,
+        stdin_from: str | None = None,
+        extra: dict[str, str] | None = None,
+    ) -> None:
         if self.depth >= MAX_DEPTH:
             self.opaque.append(f"{origin}: code nested deeper than {MAX_DEPTH} levels")
             return
-        inner = analyze_uncached(code, depth=self.depth + 1, variables=self._known_variables())
+        inner = analyze_uncached(
+            code,
+            depth=self.depth + 1,
+            variables={**self._known_variables(), **(extra or {})},
+            functions=self.functions,
+            stdin_source=stdin_from,
+        )
         self.commands.extend(
             replace(c, prefix=prefix + c.prefix, workdir=_join_dirs(self.workdir, c.workdir))
             for c in inner.commands
@@ -433,7 +454,13 @@ class _Walker:
             self.workdir = saved
         elif kind == "function_definition":
             self._function(node)
+        elif kind == "declaration_command":
+            self._declaration(node)
+            for child in node.children:
+                self.walk(child)
         else:
+            if kind in _EVALUATING_NODES or node.text.startswith(b"(("):
+                self._evaluation_context(node)
             if node.is_missing:
                 self.opaque.append(f"incomplete command: missing {node.type!r}")
             for child in node.children:
@@ -446,6 +473,9 @@ class _Walker:
             self.walk(child)
         name = name_node.text.decode("utf-8", "replace") if name_node else ""
         body = node.text.decode("utf-8", "replace")
+        body_node = node.child_by_field_name("body")
+        if name and body_node is not None:
+            self.functions[name] = body_node.text.decode("utf-8", "replace")
         calls_itself = any(c.name == name for c in self.commands[before:])
         if name and calls_itself and "&" in body:
             self.fork_bombs.append(name)
@@ -453,6 +483,9 @@ class _Walker:
     def _assign(self, node: Node) -> None:
         name_node = node.child_by_field_name("name")
         value_node = node.child_by_field_name("value")
+        if name_node is not None and name_node.type == "subscript":
+            self.walk(name_node)  # `a[$(cmd)]=x` runs cmd
+            name_node = name_node.child_by_field_name("name")
         name = name_node.text.decode("utf-8", "replace") if name_node else ""
         if value_node is None:
             self.variables[name] = ""
@@ -460,6 +493,7 @@ class _Walker:
         words = self._expand(value_node, split=False)
         value = words[0] if words else Word("")
         self.variables[name] = None if value.dynamic else value.value
+        self._environment_variable(name, self.variables[name])
 
     def _for(self, node: Node) -> None:
         variable = node.child_by_field_name("variable")
@@ -504,9 +538,9 @@ class _Walker:
                                 expanded.extend(lifted.named_children)
 
         previous_output: str | None = None
-        previous_name: str | None = None
+        previous_name: str | None = self.stdin_source
         for position, stage in enumerate(expanded):
-            piped = position > 0
+            piped = position > 0 or self.stdin_source is not None
             if stage.type == "command":
                 produced = self._command(stage, (), piped, previous_output, previous_name)
             elif stage.type == "redirected_statement":
@@ -645,6 +679,7 @@ class _Walker:
             self._code_from_words(command, 1, "eval")
         elif name == "env":
             start, split_string = _env_start(words)
+            self._env_arguments(command, start)
             if split_string is not None:
                 self.run_code(split_string, (*command.prefix, *command.argv[:start]), "env -S")
             else:
@@ -693,6 +728,7 @@ class _Walker:
                     self._code_word(command, words[start + 1], "flock -c")
             else:
                 self._inner(command, start)
+        self._vectors(command)
 
     def _xargs(self, command: SimpleCommand) -> None:
         """`xargs CMD` runs CMD with words read from its input, known when the input is."""
@@ -853,9 +889,10 @@ class _Walker:
         pieces = [piece for node in nodes for piece in self._pieces(node, quoted=False)]
         pieces = self._late_variables(pieces)
         fields: list[list[_Piece]] = [[]]
+        separators = self._field_separators(pieces) if split else None
         for piece in pieces:
-            if piece.splittable and split and any(c in piece.text for c in _IFS_WHITESPACE):
-                parts = re.split(r"[ \t\n]+", piece.text)
+            if piece.splittable and separators and separators.search(piece.text):
+                parts = separators.split(piece.text)
                 for position, part in enumerate(parts):
                     if position > 0:
                         fields.append([])
@@ -901,7 +938,7 @@ class _Walker:
             if piece.text[:-1]:
                 fixed.append(_Piece(piece.text[:-1], quoted=False))
             variable = name.group(0)
-            value = " " if variable == "IFS" else self.variables.get(variable)
+            value = self.variables.get(variable)
             if value is None:
                 fixed.append(_Piece("$" + variable, quoted=False, dynamic=True))
             else:
@@ -942,6 +979,8 @@ class _Walker:
         if kind == "process_substitution":
             self._substitution(node)
             return [_Piece(text, quoted, dynamic=True)]
+        if kind == "arithmetic_expansion":
+            self._evaluation_context(node)
         if kind == "string_content":
             return [_Piece(_unescape_double_quoted(text), True)]
         # arithmetic, arrays, brace ranges…: walk for nested commands, value unknown.
@@ -956,7 +995,10 @@ class _Walker:
         name = names[0].text.decode("utf-8", "replace") if names else ""
         operators = node.type == "expansion" and len(node.children) > 3
         if name == "IFS":
-            return _Piece(" ", quoted, splittable=not quoted)
+            ifs = self.variables.get("IFS")
+            return _Piece(ifs or "", quoted, dynamic=ifs is None, splittable=not quoted)
+        if operators and text.endswith(("@P}", "@E}")):
+            return self._transformation(name, text, quoted)
         value = self.variables.get(name)
         if value is None or (operators and name not in self.variables):
             for child in node.named_children:
@@ -994,6 +1036,7 @@ def _snippet(node: Node) -> str:
 
 # ---------------------------------------------------------------- fallback tokenizer
 
+_EVALUATING_NODES = frozenset({"test_command", "c_style_for_statement"})
 _CONTROL = {";", "&&", "||", "|", "&", "(", ")", ";;", "|&", "\n"}
 
 
@@ -1024,11 +1067,15 @@ def _fallback_commands(code: str) -> list[SimpleCommand]:
 
 
 def analyze_uncached(
-    code: str, depth: int = 0, variables: dict[str, str] | None = None
+    code: str,
+    depth: int = 0,
+    variables: dict[str, str] | None = None,
+    functions: dict[str, str] | None = None,
+    stdin_source: str | None = None,
 ) -> ShellAnalysis:
     source = code.encode("utf-8", "replace")
     tree = _PARSER.parse(source)
-    walker = _Walker(variables, depth)
+    walker = _Walker(variables, depth, functions, stdin_source)
     try:
         walker.walk(tree.root_node)
     except RecursionError:
