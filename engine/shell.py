@@ -91,6 +91,8 @@ def command_name(word: str) -> str:
 # ---------------------------------------------------------------- word expansion
 
 _GLOB_CHARS = re.compile(r"[*?\[]")
+_SHIELD = str.maketrans({"{": "\ue000", ",": "\ue001", "}": "\ue002"})
+_UNSHIELD = str.maketrans({"\ue000": "{", "\ue001": ",", "\ue002": "}"})
 _BRACE = re.compile(r"\{([^{}]*,[^{}]*)\}")
 _BACKSLASH = re.compile(r"\\(.)", re.DOTALL)
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
@@ -325,7 +327,7 @@ def _env_start(words: tuple[Word, ...]) -> tuple[int, str | None]:
             index += 2
         elif value == "--":
             return index + 1, None
-        elif value.startswith("-") or re.match(r"^[A-Za-z_][A-Za-z0-9_]*=", value):
+        elif value.startswith("-") or re.match(r"^[A-Za-z_][A-Za-z0-9_%]*=", value):
             index += 1
         else:
             return index, None
@@ -620,16 +622,17 @@ class _Walker(UnseenCode):
         assignments: dict[str, str | None] = {}
         heredoc = stdin
         local_redirects = list(redirects)
+        outer: dict[str, str | None] | None = None
         for index, child in enumerate(node.children):
             field_name = node.field_name_for_child(index)
             if child.type == "variable_assignment":
-                saved = dict(self.variables)
+                # `A=1 B=$A cmd`: later prefixes see earlier ones; the line after sees neither.
+                outer = dict(self.variables) if outer is None else outer
                 self._assign(child)
                 name_node = child.child_by_field_name("name")
                 if name_node is not None:
                     key = name_node.text.decode("utf-8", "replace")
                     assignments[key] = self.variables.get(key)
-                self.variables = saved
             elif child.type == "command_name":
                 word_nodes.extend(child.named_children)
             elif field_name == "redirect" or child.type.endswith("_redirect"):
@@ -637,6 +640,8 @@ class _Walker(UnseenCode):
                 heredoc = text if text is not None else heredoc
             elif child.type != "comment" and (child.is_named or child.type == "$"):
                 word_nodes.append(child)
+        if outer is not None:
+            self.variables = outer
         words = [word for group in _adjacent_groups(word_nodes) for word in self._expand(*group)]
         if not words:
             # `FOO=bar` alone sets a shell variable for the rest of the line.
@@ -908,8 +913,13 @@ class _Walker(UnseenCode):
             dynamic = any(p.dynamic for p in parts)
             unquoted = [p.text for p in parts if not p.quoted and not p.dynamic]
             glob = any(_GLOB_CHARS.search(text) for text in unquoted)
-            if not dynamic and all(not p.quoted for p in parts) and "{" in value and "," in value:
-                words.extend(Word(v, glob=glob) for v in brace_expand(value))
+            braces = "".join(p.text for p in parts if not p.quoted)
+            if not dynamic and "{" in braces and "," in braces:
+                # Quoted text takes no part in brace expansion: `{rm,'-rf'}` is `rm -rf`.
+                shielded = "".join(p.text.translate(_SHIELD) if p.quoted else p.text for p in parts)
+                words.extend(
+                    Word(v.translate(_UNSHIELD), glob=glob) for v in brace_expand(shielded)
+                )
             else:
                 words.append(Word(value, glob=glob, dynamic=dynamic))
         return words

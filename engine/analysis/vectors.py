@@ -135,8 +135,12 @@ def _find_words(rows: list[Vector], call: Call) -> list[Payload]:
     if call.name == "git":
         for row in rows:
             index = call.argv.index(row.subcommand) + 1
-            if index < len(call.argv):
-                return [Payload(f"git {row.trigger}", start=index)]
+            if index >= len(call.argv):
+                continue
+            if row.subcommand == "foreach":  # the words are joined into one shell command
+                text = " ".join(call.argv[index:])
+                return [_code(f"git {row.trigger}", text, any(call.dynamic[index:]))]
+            return [Payload(f"git {row.trigger}", start=index)]
         return []
     takes_value, positionals = WRAPPER_OPTIONS[call.name]
     index = 1

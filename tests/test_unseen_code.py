@@ -1,0 +1,156 @@
+"""No code passes unseen: every execution vector in the table is judged by its payload or
+answered with approval, and random compositions of wrappers and quoting never reach allow."""
+
+from __future__ import annotations
+
+import shlex
+from dataclasses import dataclass
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from engine.analysis.vector_table import ENV_VECTORS, VECTORS, Vector
+from engine.decide import Outcome
+from engine.evaluate import Engine
+from engine.events import CallContext, ToolEvent
+from engine.policy import load_policy
+from tests.conftest import SEED_POLICY
+
+ENGINE = Engine(load_policy(SEED_POLICY))
+
+
+def judge(command: str):
+    event = ToolEvent(tool_name="Bash", tool_input={"command": command}, cwd="/srv/app")
+    return ENGINE.evaluate(event, CallContext(git_branch="feature/x"))
+
+
+@pytest.mark.parametrize(
+    "row", [*VECTORS, *ENV_VECTORS], ids=lambda row: f"{'/'.join(row.programs[:2])}:{row.trigger}"
+)
+def test_every_vector_row_is_judged_by_its_payload_or_needs_approval(row: Vector) -> None:
+    decision = judge(row.example)
+    assert decision.would_be.value == row.verdict, (row.example, decision.rule, decision.reason)
+    if row.verdict == "approve":
+        assert decision.rule == "builtin.unseen_code"
+
+
+# ---------------------------------------------------------------- the property
+
+# Payloads whose verdict against the seed policy is known not to be allow, as shell words.
+PAYLOADS: tuple[tuple[str, ...], ...] = (
+    ("rm", "-rf", "/"),
+    ("rm", "-rf", "~"),
+    ("chmod", "-R", "777", "."),
+    ("git", "push", "-f", "origin", "main"),
+    ("cat", ".env"),
+)
+
+
+@dataclass(frozen=True)
+class Line:
+    """Shell text being built: statements that set variables, then one command."""
+
+    preamble: tuple[str, ...]
+    words: tuple[str, ...]
+    simple: bool = True  # a plain program call that argv wrappers (sudo, env…) can wrap
+
+    def text(self) -> str:
+        return "; ".join((*self.preamble, " ".join(self.words)))
+
+
+def _ansi_c(word: str) -> str:
+    return "$'" + "".join(f"\\x{ord(c):02x}" for c in word) + "'"
+
+
+@st.composite
+def spelled_word(draw: st.DrawFn, word: str, index: int) -> tuple[str | None, str]:
+    """(an assignment it needs, how the word is written): bash reads it back as `word`."""
+    if word == "~":  # quoting ~ would stop its expansion: only home spellings keep the meaning
+        return None, draw(st.sampled_from(["~", "$HOME", '"$HOME"', "${HOME}", "~/"]))
+    style = draw(st.sampled_from(["plain", "single", "double", "backslash", "ansi", "split", "var"]))
+    if style == "single":
+        return None, f"'{word}'"
+    if style == "double":
+        return None, f'"{word}"'
+    if style == "backslash":
+        return None, "".join(f"\\{c}" for c in word)
+    if style == "ansi":
+        return None, _ansi_c(word)
+    if style == "split" and len(word) > 1:
+        cut = draw(st.integers(1, len(word) - 1))
+        return None, f"{word[:cut]}''{word[cut:]}"
+    if style == "var":
+        name = f"v{index}"
+        form = draw(st.sampled_from(["$%s", "${%s}", '"$%s"']))
+        return f"{name}={shlex.quote(word)}", form % name
+    return None, word
+
+
+@st.composite
+def spelled_payload(draw: st.DrawFn) -> Line:
+    words = draw(st.sampled_from(PAYLOADS))
+    preamble: list[str] = []
+    spelled: list[str] = []
+    for index, word in enumerate(words):
+        assignment, text = draw(spelled_word(word, index))
+        if assignment:
+            preamble.append(assignment)
+        spelled.append(text)
+    joining = draw(st.sampled_from(["space", "space", "ifs", "brace"]))
+    if joining == "ifs":
+        return Line(tuple(preamble), ("${IFS}".join(spelled),))
+    if joining == "brace" and not any("," in w or "{" in w or "}" in w for w in spelled):
+        return Line(tuple(preamble), ("{" + ",".join(spelled) + "}",))
+    return Line(tuple(preamble), tuple(spelled))
+
+
+def _as_code(line: Line) -> str:
+    return shlex.quote(line.text())
+
+
+# Each wrapper: (applies to argv only, wraps) -> a new Line that runs the old one.
+WRAPPERS = {
+    "sudo": lambda line: Line(line.preamble, ("sudo", *line.words)),
+    "sudo -u root": lambda line: Line(line.preamble, ("sudo", "-u", "root", *line.words)),
+    "env": lambda line: Line(line.preamble, ("env", "LC_ALL=C", *line.words)),
+    "nohup": lambda line: Line(line.preamble, ("nohup", *line.words)),
+    "timeout": lambda line: Line(line.preamble, ("timeout", "30", *line.words)),
+    "xargs": lambda line: Line(line.preamble, ("true", "|", "xargs", *line.words), simple=False),
+    "find -exec": lambda line: Line(
+        line.preamble, ("find", ".", "-maxdepth", "0", "-exec", *line.words, "\\;")
+    ),
+    "docker exec": lambda line: Line(line.preamble, ("docker", "exec", "web", *line.words)),
+    "bash -c": lambda line: Line((), ("bash", "-c", _as_code(line))),
+    "sh -c": lambda line: Line((), ("sh", "-c", _as_code(line))),
+    "eval": lambda line: Line((), ("eval", _as_code(line)), simple=False),
+    "ssh host": lambda line: Line((), ("ssh", "build-host", _as_code(line))),
+    "at": lambda line: Line((), ("at", "now", "<<<", _as_code(line)), simple=False),
+    "trap": lambda line: Line((), ("trap", _as_code(line), "EXIT"), simple=False),
+}
+ARGV_WRAPPERS = frozenset({"sudo", "sudo -u root", "env", "nohup", "timeout", "xargs"} | {
+    "find -exec",
+    "docker exec",
+})
+
+
+@st.composite
+def wrapped_payload(draw: st.DrawFn) -> str:
+    line = draw(spelled_payload())
+    for name in draw(st.lists(st.sampled_from(sorted(WRAPPERS)), max_size=4)):
+        if name in ARGV_WRAPPERS and not line.simple:
+            line = WRAPPERS["sh -c"](line)
+        line = WRAPPERS[name](line)
+    return line.text()
+
+
+@settings(
+    max_examples=3000,
+    derandomize=True,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+@given(wrapped_payload())
+def test_no_composition_of_wrappers_and_quoting_is_allowed(command: str) -> None:
+    decision = judge(command)
+    assert decision.would_be is not Outcome.ALLOW, command
