@@ -297,6 +297,11 @@ _RUNNERS = {  # `uv run rm …` runs rm
 }
 
 
+_RUNNER_OPTIONS = frozenset(
+    {"--with", "--package", "-p", "--python", "-w", "--workspace", "--project", "-n", "--name"}
+)
+
+
 def _skip_options(words: tuple[Word, ...], start: int, takes_arg: frozenset[str]) -> int:
     index = start
     while index < len(words):
@@ -456,6 +461,10 @@ class _Walker(UnseenCode):
             self.workdir = saved
         elif kind == "function_definition":
             self._function(node)
+        elif kind == "unset_command":
+            for child in node.named_children:
+                for word in self._expand(child, split=False):
+                    self._probe(word.value, "unset subscript")
         elif kind == "declaration_command":
             self._declaration(node)
             for child in node.children:
@@ -512,8 +521,12 @@ class _Walker(UnseenCode):
         """Walk `$(…)`/`<(…)`; return its output when statically known."""
         before = len(self.commands)
         statements = [c for c in node.named_children if c.type != "comment"]
+        outer_stdin = self.stdin_source
+        if node.type == "process_substitution" and node.text.startswith(b">("):
+            self.stdin_source = "the output redirected into it"  # `> >(sh)` runs that output
         for statement in statements:
             self.walk(statement)
+        self.stdin_source = outer_stdin
         if node.type != "command_substitution" or len(statements) != 1:
             return None
         if statements[0].type not in {"command", "pipeline", "redirected_statement"}:
@@ -720,7 +733,7 @@ class _Walker(UnseenCode):
         elif (language := interpreter_language(name)) is not None:
             self._interpreter(command, language, upstream)
         elif len(words) > 1 and (name, words[1].value) in _RUNNERS:
-            self._inner(command, 2)
+            self._inner(command, _skip_options(words, 2, _RUNNER_OPTIONS))
         elif name in _WRAPPER_OPTION_ARGS:
             start = _skip_options(words, 1, _WRAPPER_OPTION_ARGS[name])
             start += _WRAPPER_POSITIONALS.get(name, 0)

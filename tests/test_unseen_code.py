@@ -3,14 +3,18 @@ answered with approval, and random compositions of wrappers and quoting never re
 
 from __future__ import annotations
 
+import json
 import shlex
+from collections import Counter
 from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from engine.analysis.vector_table import ENV_VECTORS, VECTORS, Vector
+from engine.cases import load_cases, run_cases
 from engine.decide import Outcome
 from engine.evaluate import Engine
 from engine.events import CallContext, ToolEvent
@@ -68,7 +72,9 @@ def spelled_word(draw: st.DrawFn, word: str, index: int) -> tuple[str | None, st
     """(an assignment it needs, how the word is written): bash reads it back as `word`."""
     if word == "~":  # quoting ~ would stop its expansion: only home spellings keep the meaning
         return None, draw(st.sampled_from(["~", "$HOME", '"$HOME"', "${HOME}", "~/"]))
-    style = draw(st.sampled_from(["plain", "single", "double", "backslash", "ansi", "split", "var"]))
+    style = draw(
+        st.sampled_from(["plain", "single", "double", "backslash", "ansi", "split", "var"])
+    )
     if style == "single":
         return None, f"'{word}'"
     if style == "double":
@@ -128,10 +134,13 @@ WRAPPERS = {
     "at": lambda line: Line((), ("at", "now", "<<<", _as_code(line)), simple=False),
     "trap": lambda line: Line((), ("trap", _as_code(line), "EXIT"), simple=False),
 }
-ARGV_WRAPPERS = frozenset({"sudo", "sudo -u root", "env", "nohup", "timeout", "xargs"} | {
-    "find -exec",
-    "docker exec",
-})
+ARGV_WRAPPERS = frozenset(
+    {"sudo", "sudo -u root", "env", "nohup", "timeout", "xargs"}
+    | {
+        "find -exec",
+        "docker exec",
+    }
+)
 
 
 @st.composite
@@ -154,3 +163,29 @@ def wrapped_payload(draw: st.DrawFn) -> str:
 def test_no_composition_of_wrappers_and_quoting_is_allowed(command: str) -> None:
     decision = judge(command)
     assert decision.would_be is not Outcome.ALLOW, command
+
+
+# ---------------------------------------------------------------- the case suite
+
+CASES = Path(__file__).parent / "policy_cases" / "unseen_code.jsonl"
+
+
+def test_every_unseen_code_case_passes(seed_engine: Engine) -> None:
+    failures = [
+        f"{r.case.id}: expected {r.case.expected}, got {r.decision.would_be} "
+        f"({r.decision.rule}: {r.decision.reason})"
+        for r in run_cases(seed_engine, load_cases(CASES))
+        if not r.passed
+    ]
+    assert failures == []
+
+
+def test_the_unseen_code_suite_covers_every_vector_class_with_lookalikes() -> None:
+    cases = [json.loads(line) for line in CASES.read_text().splitlines() if line.strip()]
+    assert len(cases) >= 300
+    assert all(case["why"] for case in cases)
+    assert len({case["id"] for case in cases}) == len(cases)
+    by_class = Counter((case["category"], case["kind"]) for case in cases)
+    for category in {case["category"] for case in cases}:
+        assert by_class[category, "evasion"] >= 5, category
+        assert by_class[category, "lookalike"] >= 5, category

@@ -9,12 +9,65 @@ from engine.analysis.vectors import Call
 
 _RUNTIMES = frozenset({"docker", "podman", "nerdctl"})
 _RUN_VALUE = frozenset(
-    "-v --volume --mount -w --workdir -e --env --env-file --name -p --publish -u --user "
-    "--network --net --entrypoint -l --label --cpus -m --memory --platform --pid --ipc --uts "
-    "--userns --cap-add --cap-drop --device --hostname -h --restart --security-opt --tmpfs "
-    "--ulimit --log-driver --log-opt --add-host --dns --gpus --runtime --shm-size --stop-signal "
-    "--volumes-from --cidfile --cgroupns --health-cmd --pull --label-file --expose "
-    "--memory-swap --cpu-shares --cpuset-cpus --group-add --mac-address --ip --link".split()
+    [
+        "-v",
+        "--volume",
+        "--mount",
+        "-w",
+        "--workdir",
+        "-e",
+        "--env",
+        "--env-file",
+        "--name",
+        "-p",
+        "--publish",
+        "-u",
+        "--user",
+        "--network",
+        "--net",
+        "--entrypoint",
+        "-l",
+        "--label",
+        "--cpus",
+        "-m",
+        "--memory",
+        "--platform",
+        "--pid",
+        "--ipc",
+        "--uts",
+        "--userns",
+        "--cap-add",
+        "--cap-drop",
+        "--device",
+        "--hostname",
+        "-h",
+        "--restart",
+        "--security-opt",
+        "--tmpfs",
+        "--ulimit",
+        "--log-driver",
+        "--log-opt",
+        "--add-host",
+        "--dns",
+        "--gpus",
+        "--runtime",
+        "--shm-size",
+        "--stop-signal",
+        "--volumes-from",
+        "--cidfile",
+        "--cgroupns",
+        "--health-cmd",
+        "--pull",
+        "--label-file",
+        "--expose",
+        "--memory-swap",
+        "--cpu-shares",
+        "--cpuset-cpus",
+        "--group-add",
+        "--mac-address",
+        "--ip",
+        "--link",
+    ]
 )
 # Spellings that give the container the host's powers: its command acts on the host.
 _HOST_POWERS = (
@@ -125,9 +178,7 @@ def _volume(value: str, known: bool) -> list[Mount]:
 
 
 def _mount(value: str, known: bool) -> list[Mount]:
-    fields = dict(
-        part.partition("=")[::2] for part in value.split(",") if "=" in part
-    )
+    fields = dict(part.partition("=")[::2] for part in value.split(",") if "=" in part)
     if fields.get("type", "volume") != "bind":
         return []
     source = fields.get("source") or fields.get("src") or ""
@@ -144,7 +195,11 @@ def host_path(path: str, mounts: tuple[Mount, ...]) -> Mount | None:
     for mount in mounts:
         inside = mount.container == "/" or path == mount.container
         inside = inside or path.startswith(mount.container + "/")
-        if inside and path.startswith("/") and (best is None or len(mount.container) > len(best.container)):
+        if (
+            inside
+            and path.startswith("/")
+            and (best is None or len(mount.container) > len(best.container))
+        ):
             best = mount
     return best
 

@@ -24,6 +24,7 @@ def split_words(text: str) -> list[str]:
 def expansion_probe(text: str) -> str:
     """Shell code that performs the `$(…)` and backticks `text` holds when expanded like a prompt
     or an arithmetic subscript; a here-document expands exactly those and runs nothing else."""
+    text = re.sub(r"`([^`]*)`", r"$(\1)", text)  # the here-document parser skips backticks
     return f": <<GOVERNANCE_PROBE_EOF\n{text}\nGOVERNANCE_PROBE_EOF"
 
 
@@ -88,7 +89,9 @@ def _awk_tokens(text: str) -> list[tuple[str, str]]:
 
 
 def _awk_string(token: str) -> str:
-    return re.sub(r"\\(.)", lambda m: {"n": "\n", "t": "\t"}.get(m.group(1), m.group(1)), token[1:-1])
+    return re.sub(
+        r"\\(.)", lambda m: {"n": "\n", "t": "\t"}.get(m.group(1), m.group(1)), token[1:-1]
+    )
 
 
 def awk_commands(text: str) -> Commands:

@@ -4,12 +4,13 @@ vectors, shell state that rewrites later words, evaluation contexts, containers.
 from __future__ import annotations
 
 import re
+import shlex
 from dataclasses import replace
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 from engine.analysis import containers, minilangs
-from engine.analysis.vectors import Call, Payload, command_payloads, env_payloads
+from engine.analysis.vectors import Call, Payload, command_payloads, env_payloads, shell_join
 
 if TYPE_CHECKING:
     from tree_sitter import Node
@@ -17,6 +18,17 @@ if TYPE_CHECKING:
 _NAME_ASSIGNMENT = re.compile(r"([A-Za-z_][A-Za-z0-9_%()]*)=(.*)", re.DOTALL)
 _SIGNAL = re.compile(r"(?:SIG)?[A-Z]+[0-9+-]*|[0-9]+|EXIT|ERR|DEBUG|RETURN")
 _CODE_MARKS = ("$(", "`", "<(", ">(")
+# How a body spells "all the arguments": (spelling, joined into one word).
+_ALL_ARGUMENTS = (
+    ('"$*"', True),
+    ('"${*}"', True),
+    ('"$@"', False),
+    ('"${@}"', False),
+    ("${@}", False),
+    ("${*}", False),
+    ("$@", False),
+    ("$*", False),
+)
 # Function bodies are re-read with the call's arguments only this far down.
 _CALL_DEPTH = 3
 
@@ -55,6 +67,7 @@ class UnseenCode:
         ) -> None: ...
         def walk(self, node: Node) -> None: ...
         def _inner(self, command: Any, start: int) -> None: ...
+        def _emit_inner(self, command: Any, inner: tuple[Any, ...], start: int) -> None: ...
         def _expand(self, *nodes: Node, split: bool = True) -> list[Any]: ...
 
     # ---- payloads
@@ -176,12 +189,16 @@ class UnseenCode:
         arguments = command.words[1:]
         if any(w.dynamic for w in arguments):
             return
-        positional = {str(i): w.value for i, w in enumerate(arguments, start=1)}
-        if len(arguments) == 1:
-            positional["@"] = positional["*"] = arguments[0].value
-        positional["#"] = str(len(arguments))
+        values = [w.value for w in arguments]
+        positional = {str(i): value for i, value in enumerate(values, start=1)}
+        positional["#"] = str(len(values))
         body = self.functions[command.name]
-        self.run_code(body, (*command.prefix, command.name), f"function {command.name}", None, positional)
+        joined = shell_join(values)
+        for spelling, text in _ALL_ARGUMENTS:
+            body = body.replace(spelling, shlex.quote(" ".join(values)) if text else joined)
+        self.run_code(
+            body, (*command.prefix, command.name), f"function {command.name}", None, positional
+        )
 
     # ---- containers
 
@@ -195,11 +212,13 @@ class UnseenCode:
             return
         before = len(self.commands)
         if run.entrypoint is not None:
-            self.run_code(run.entrypoint, (*command.prefix, command.argv[0]), f"{run.construct} --entrypoint")
-        if run.start is not None:
+            start = run.start if run.start is not None else len(command.words)
+            entrypoint = replace(command.words[0], value=run.entrypoint)
+            self._emit_inner(command, (entrypoint, *command.words[start:]), start)
+        elif run.start is not None:
             self._inner(command, run.start)
         if run.mounts:
-            for index in range(before + 1, len(self.commands)):
+            for index in range(before, len(self.commands)):
                 self.commands[index] = self._on_host(self.commands[index], run)
 
     def _on_host(self, inner: Any, run: containers.ContainerRun) -> Any:
@@ -316,9 +335,9 @@ def _let(walker: UnseenCode, command: Any) -> None:
                 walker._probe(value, "let on a variable holding code")
 
 
-def _unset(walker: UnseenCode, command: Any) -> None:
+def _test(walker: UnseenCode, command: Any) -> None:
     for word in command.words[1:]:
-        walker._probe(word.value, "unset subscript")
+        walker._probe(word.value, f"{command.name} -v subscript")
 
 
 _STATE_BUILTINS = {
@@ -331,7 +350,6 @@ _STATE_BUILTINS = {
     "mapfile": _read,
     "readarray": _read,
     "let": _let,
-    "unset": _unset,
-    "test": _unset,
-    "[": _unset,
+    "test": _test,
+    "[": _test,
 }

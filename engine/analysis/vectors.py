@@ -1,5 +1,5 @@
 """Finds the payload of every execution vector in `vector_table` on one simple command.
-Pure: it reads argv and variables, returns what will run (or why it cannot be seen), never judges."""
+Pure: reads argv and variables, returns what will run (or why it cannot be seen), never judges."""
 
 from __future__ import annotations
 
@@ -95,9 +95,8 @@ def option_values(call: Call, spellings: Sequence[str]) -> list[tuple[str, str, 
                 found.append((option, argv[index + 1], call.dynamic[index + 1]))
             elif word.startswith(option + "="):
                 found.append((option, word[len(option) + 1 :], call.dynamic[index]))
-            elif len(option) == 2 and word.startswith(option) and not word.startswith("--"):
-                if len(word) > 2 and word != option:
-                    found.append((option, word[2:], call.dynamic[index]))
+            elif len(option) == 2 and len(word) > 2 and word.startswith(option):
+                found.append((option, word[2:], call.dynamic[index]))
     return found
 
 
@@ -170,10 +169,25 @@ def _find_words(rows: list[Vector], call: Call) -> list[Payload]:
 def _parallel(call: Call, start: int) -> list[Payload]:
     separator = call.argv.index(":::") if ":::" in call.argv else len(call.argv)
     arguments = call.argv[separator + 1 :]
+    dynamic = any(call.dynamic[start:])
     if start < separator:
-        return [Payload("parallel", code=shlex.join(call.argv[start:separator]))]
-    dynamic = any(call.dynamic[separator + 1 :])
-    return [_code("parallel :::", argument, dynamic) for argument in arguments]
+        command = call.argv[start:separator]
+        return [
+            _code("parallel", shell_join((*command, argument)), dynamic)
+            for argument in arguments[:16] or [""]
+        ]
+    return [_code("parallel :::", argument, dynamic) for argument in arguments[:16]]
+
+
+def shell_join(words: Sequence[str]) -> str:
+    """Quote words back into shell text; a leading `~` stays unquoted so it still means home."""
+    quoted = []
+    for word in words:
+        if word == "~" or word.startswith("~/"):
+            quoted.append("~" + (shlex.quote(word[1:]) if len(word) > 1 else ""))
+        elif word:
+            quoted.append(shlex.quote(word))
+    return " ".join(quoted)
 
 
 def _find_stdin(rows: list[Vector], call: Call) -> list[Payload]:
@@ -208,9 +222,9 @@ def _find_language(rows: list[Vector], call: Call) -> list[Payload]:
         if option_values(call, row.options):
             return [Payload(label, unseen=f"{label} ({row.runs}) has no parser here")]
     positional = [a for a in call.argv[1:] if not a.startswith("-")]
-    if "-" in call.argv[1:] or not positional:
-        if call.stdin_text is not None or call.piped:
-            return [Payload(label, unseen=f"{call.name} reads {rows[0].runs} from its input")]
+    reads_stdin = "-" in call.argv[1:] or not positional
+    if reads_stdin and (call.stdin_text is not None or call.piped):
+        return [Payload(label, unseen=f"{call.name} reads {rows[0].runs} from its input")]
     return []
 
 
@@ -376,7 +390,9 @@ _ENV_ROWS = {row.trigger: row for row in ENV_VECTORS}
 _INDEXED = re.compile(r"GIT_CONFIG_VALUE_(\d+)")
 
 
-def env_payloads(name: str, value: str | None, environment: Mapping[str, str | None]) -> list[Payload]:
+def env_payloads(
+    name: str, value: str | None, environment: Mapping[str, str | None]
+) -> list[Payload]:
     """What a child started with `name=value` runs because of it; `environment` holds the rest."""
     if name.startswith("BASH_FUNC_"):
         row = _ENV_ROWS["BASH_FUNC_*"]
@@ -393,9 +409,15 @@ def env_payloads(name: str, value: str | None, environment: Mapping[str, str | N
     if value is None:
         return [Payload(name, unseen=f"{name} ({row.runs}) is set at run time")]
     if row.find is Find.CODE:
+        if name in {"LESSOPEN", "LESSCLOSE"}:  # `|cmd %s`, `||cmd`, `-|cmd`: a pipe marker
+            value = value.lstrip("|-")
         return [Payload(name, code=value)]
     if row.find is Find.PROMPT:
-        return [Payload(name, code=minilangs.expansion_probe(value))] if "$(" in value or "`" in value else []
+        return (
+            [Payload(name, code=minilangs.expansion_probe(value))]
+            if "$(" in value or "`" in value
+            else []
+        )
     if row.find is Find.FUNCTION:
         return [Payload(name, code=f"imported_function {value}")]
     if row.find is Find.GIT_CONFIG:
