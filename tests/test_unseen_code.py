@@ -115,41 +115,53 @@ def _as_code(line: Line) -> str:
     return shlex.quote(line.text())
 
 
-# Each wrapper: (applies to argv only, wraps) -> a new Line that runs the old one.
-WRAPPERS = {
-    "sudo": lambda line: Line(line.preamble, ("sudo", *line.words)),
-    "sudo -u root": lambda line: Line(line.preamble, ("sudo", "-u", "root", *line.words)),
-    "env": lambda line: Line(line.preamble, ("env", "LC_ALL=C", *line.words)),
-    "nohup": lambda line: Line(line.preamble, ("nohup", *line.words)),
-    "timeout": lambda line: Line(line.preamble, ("timeout", "30", *line.words)),
-    "xargs": lambda line: Line(line.preamble, ("true", "|", "xargs", *line.words), simple=False),
-    "find -exec": lambda line: Line(
-        line.preamble, ("find", ".", "-maxdepth", "0", "-exec", *line.words, "\\;")
-    ),
-    "docker exec": lambda line: Line(line.preamble, ("docker", "exec", "web", *line.words)),
-    "bash -c": lambda line: Line((), ("bash", "-c", _as_code(line))),
-    "sh -c": lambda line: Line((), ("sh", "-c", _as_code(line))),
-    "eval": lambda line: Line((), ("eval", _as_code(line)), simple=False),
-    "ssh host": lambda line: Line((), ("ssh", "build-host", _as_code(line))),
-    "at": lambda line: Line((), ("at", "now", "<<<", _as_code(line)), simple=False),
-    "trap": lambda line: Line((), ("trap", _as_code(line), "EXIT"), simple=False),
+# Each wrapper: the words before and after the command it runs; CODE marks where the command
+# goes as one quoted shell string instead of as words; `simple` says the result is a plain
+# program call that an argv wrapper (sudo, env…) can wrap in turn.
+CODE = object()
+WRAPPERS: dict[str, tuple[tuple[object, ...], tuple[str, ...], bool]] = {
+    "sudo": (("sudo",), (), True),
+    "sudo -u root": (("sudo", "-u", "root"), (), True),
+    "env": (("env", "LC_ALL=C"), (), True),
+    "nohup": (("nohup",), (), True),
+    "timeout": (("timeout", "30"), (), True),
+    "xargs": (("true", "|", "xargs"), (), False),
+    "find -exec": (("find", ".", "-maxdepth", "0", "-exec"), ("\\;",), True),
+    "docker exec": (("docker", "exec", "web"), (), True),
+    "bash -c": (("bash", "-c", CODE), (), True),
+    "sh -c": (("sh", "-c", CODE), (), True),
+    "eval": (("eval", CODE), (), False),
+    "ssh host": (("ssh", "build-host", CODE), (), True),
+    "at": (("at", "now", "<<<", CODE), (), False),
+    "trap": (("trap", CODE), ("EXIT",), False),
 }
-ARGV_WRAPPERS = frozenset(
-    {"sudo", "sudo -u root", "env", "nohup", "timeout", "xargs"}
-    | {
-        "find -exec",
-        "docker exec",
-    }
-)
+_NOT_WORDS = frozenset({"|", "<<<", "\\;"})  # shell syntax, not words to respell
 
 
 @st.composite
 def wrapped_payload(draw: st.DrawFn) -> str:
     line = draw(spelled_payload())
+    names = iter(range(100, 10_000))  # variable names must not collide with earlier ones
     for name in draw(st.lists(st.sampled_from(sorted(WRAPPERS)), max_size=4)):
-        if name in ARGV_WRAPPERS and not line.simple:
-            line = WRAPPERS["sh -c"](line)
-        line = WRAPPERS[name](line)
+        head, tail, simple = WRAPPERS[name]
+        takes_words = CODE not in head
+        if takes_words and not line.simple:
+            line = Line((), ("sh", "-c", shlex.quote(line.text())))
+        preamble = list(line.preamble) if takes_words else []
+        words: list[str] = []
+        for part in head:
+            if part is CODE:
+                words.append(shlex.quote(line.text()))
+            elif part in _NOT_WORDS:
+                words.append(str(part))
+            else:  # the wrapper's own words get respelled too: `s\udo`, `$'\x65'val`
+                assignment, spelled = draw(spelled_word(str(part), next(names)))
+                preamble += [assignment] if assignment else []
+                words.append(spelled)
+        if takes_words:
+            words.extend(line.words)
+        words.extend(tail)
+        line = Line(tuple(preamble), tuple(words), simple)
     return line.text()
 
 
