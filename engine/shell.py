@@ -470,7 +470,9 @@ class _Walker(UnseenCode):
             for child in node.children:
                 self.walk(child)
         else:
-            if kind in _EVALUATING_NODES or node.text.startswith(b"(("):
+            if kind in _EVALUATING_NODES or (
+                kind == "compound_statement" and node.text.startswith(b"((")
+            ):
                 self._evaluation_context(node)
             if node.is_missing:
                 self.opaque.append(f"incomplete command: missing {node.type!r}")
@@ -746,7 +748,7 @@ class _Walker(UnseenCode):
                     self._code_word(command, words[start + 1], "flock -c")
             else:
                 self._inner(command, start)
-        self._vectors(command)
+        self._vectors(command, name)
 
     def _xargs(self, command: SimpleCommand) -> None:
         """`xargs CMD` runs CMD with words read from its input, known when the input is."""
@@ -907,8 +909,10 @@ class _Walker(UnseenCode):
         pieces = [piece for node in nodes for piece in self._pieces(node, quoted=False)]
         pieces = self._late_variables(pieces)
         fields: list[list[_Piece]] = [[]]
-        separators = self._field_separators(pieces) if split else None
+        separators = None
         for piece in pieces:
+            if piece.splittable and split:
+                separators = separators or self._field_separators()
             if piece.splittable and separators and separators.search(piece.text):
                 parts = separators.split(piece.text)
                 for position, part in enumerate(parts):
@@ -926,8 +930,12 @@ class _Walker(UnseenCode):
             dynamic = any(p.dynamic for p in parts)
             unquoted = [p.text for p in parts if not p.quoted and not p.dynamic]
             glob = any(_GLOB_CHARS.search(text) for text in unquoted)
-            braces = "".join(p.text for p in parts if not p.quoted)
-            if not dynamic and "{" in braces and "," in braces:
+            braces = (
+                "".join(p.text for p in parts if not p.quoted)
+                if not dynamic and "{" in value and "," in value
+                else ""
+            )
+            if "{" in braces and "," in braces:
                 # Quoted text takes no part in brace expansion: `{rm,'-rf'}` is `rm -rf`.
                 shielded = "".join(p.text.translate(_SHIELD) if p.quoted else p.text for p in parts)
                 words.extend(

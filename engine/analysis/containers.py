@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from engine.analysis.vectors import Call
 
 _RUNTIMES = frozenset({"docker", "podman", "nerdctl"})
+PROGRAMS = _RUNTIMES | {"kubectl"}
 _RUN_VALUE = frozenset(
     [
         "-v",

@@ -5,12 +5,20 @@ from __future__ import annotations
 
 import re
 import shlex
+from collections.abc import Callable
 from dataclasses import replace
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 from engine.analysis import containers, minilangs
-from engine.analysis.vectors import Call, Payload, command_payloads, env_payloads, shell_join
+from engine.analysis.vectors import (
+    PROGRAMS,
+    Call,
+    Payload,
+    command_payloads,
+    env_payloads,
+    shell_join,
+)
 
 if TYPE_CHECKING:
     from tree_sitter import Node
@@ -84,9 +92,12 @@ class UnseenCode:
             prefix = (*command.prefix, *command.argv[:1])
             self.run_code(payload.code, prefix, payload.construct, payload.stdin_from)
 
-    def _vectors(self, command: Any) -> None:
+    def _vectors(self, command: Any, name: str) -> None:
         """Payloads of the vector table, shell builtins that change state, containers, functions."""
+        if name not in _WATCHED and name not in self.functions:
+            return  # most commands: nothing here runs code (kept cheap, it is the hot path)
         call = Call(
+            name,
             command.argv,
             tuple(w.dynamic for w in command.words),
             command.stdin_text,
@@ -94,13 +105,13 @@ class UnseenCode:
         )
         for payload in command_payloads(call):
             self._run_payload(command, payload)
-        builtin = _STATE_BUILTINS.get(command.name)
+        builtin = _STATE_BUILTINS.get(name)
         if builtin is not None:
             builtin(self, command)
         run = containers.container_run(call)
         if run is not None:
             self._container(command, run)
-        if command.name in self.functions and len(command.words) > 1:
+        if name in self.functions and len(command.words) > 1:
             self._function_call(command)
 
     def _environment_variable(self, name: str, value: str | None) -> None:
@@ -158,9 +169,7 @@ class UnseenCode:
             self._probe(value, f"`{text}` prompt expansion")
         return _Piece(text, quoted, dynamic=True)
 
-    def _field_separators(self, pieces: list[Any]) -> re.Pattern[str] | None:
-        if not any(piece.splittable for piece in pieces):
-            return None
+    def _field_separators(self) -> re.Pattern[str]:
         ifs = self.variables.get("IFS")
         if ifs is None:
             self.opaque.append("IFS is set at run time before an unquoted expansion")
@@ -340,7 +349,7 @@ def _test(walker: UnseenCode, command: Any) -> None:
         walker._probe(word.value, f"{command.name} -v subscript")
 
 
-_STATE_BUILTINS = {
+_STATE_BUILTINS: dict[str, Callable[[UnseenCode, Any], None]] = {
     "alias": _alias,
     "hash": _hash,
     "enable": _enable,
@@ -353,3 +362,5 @@ _STATE_BUILTINS = {
     "test": _test,
     "[": _test,
 }
+# Command names this module has anything to say about.
+_WATCHED = frozenset(PROGRAMS | _STATE_BUILTINS.keys() | containers.PROGRAMS)

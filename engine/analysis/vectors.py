@@ -38,42 +38,41 @@ class Payload:
 
 @dataclass(frozen=True, slots=True)
 class Call:
+    name: str  # the program, without its folder
     argv: tuple[str, ...]
     dynamic: tuple[bool, ...]
     stdin_text: str | None
     piped: bool
 
-    @property
-    def name(self) -> str:
-        return self.argv[0].rsplit("/", 1)[-1] if self.argv else ""
 
-
-def _by_program(rows: Sequence[Vector]) -> dict[str, tuple[Vector, ...]]:
-    index: dict[str, list[Vector]] = {}
+def _by_program(rows: Sequence[Vector]) -> dict[str, tuple[tuple[Find, tuple[Vector, ...]], ...]]:
+    """program -> its rows grouped by how their payload is found, so each finder runs once."""
+    index: dict[str, dict[Find, list[Vector]]] = {}
     for row in rows:
         for program in row.programs:
-            index.setdefault(program, []).append(row)
-    return {program: tuple(found) for program, found in index.items()}
+            index.setdefault(program, {}).setdefault(row.find, []).append(row)
+    return {
+        program: tuple((kind, tuple(found)) for kind, found in kinds.items())
+        for program, kinds in index.items()
+    }
 
 
 _PROGRAM_ROWS = _by_program(VECTORS)
+PROGRAMS = frozenset(_PROGRAM_ROWS)
 
 
 def command_payloads(call: Call) -> list[Payload]:
     """Every payload the vectors of this program carry on this argv."""
-    rows = _PROGRAM_ROWS.get(call.name)
-    if not rows:
+    groups = _PROGRAM_ROWS.get(call.name)
+    if not groups:
         return []
+    words = frozenset(call.argv[1:])
     found: list[Payload] = []
-    for kind in dict.fromkeys(row.find for row in rows):
-        kind_rows = [row for row in rows if row.find is kind and _subcommand_given(row, call)]
-        if kind_rows:
-            found.extend(_FINDERS[kind](kind_rows, call))
+    for kind, rows in groups:
+        given = [row for row in rows if not row.subcommand or row.subcommand in words]
+        if given:
+            found.extend(_FINDERS[kind](given, call))
     return found
-
-
-def _subcommand_given(row: Vector, call: Call) -> bool:
-    return not row.subcommand or row.subcommand in call.argv[1:]
 
 
 def _code(construct: str, value: str, dynamic: bool, stdin_from: str | None = None) -> Payload:
@@ -88,6 +87,8 @@ def option_values(call: Call, spellings: Sequence[str]) -> list[tuple[str, str, 
     argv = call.argv
     for index in range(1, len(argv)):
         word = argv[index]
+        if word[:1] != "-":
+            continue
         if word == "--":
             break
         for option in spellings:
