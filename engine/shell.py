@@ -464,7 +464,7 @@ class _Walker(UnseenCode):
         elif kind == "unset_command":
             for child in node.named_children:
                 for word in self._expand(child, split=False):
-                    self._probe(word.value, "unset subscript")
+                    self._probe_word(word, "unset subscript")
         elif kind == "declaration_command":
             self._declaration(node)
             for child in node.children:

@@ -89,7 +89,7 @@ class UnseenCode:
         elif payload.start is not None:
             self._inner(command, payload.start)
         elif payload.code is not None:
-            prefix = (*command.prefix, *command.argv[:1])
+            prefix = (*command.prefix, payload.construct)  # explain shows `(via ssh -o …)`
             self.run_code(payload.code, prefix, payload.construct, payload.stdin_from)
 
     def _vectors(self, command: Any, name: str) -> None:
@@ -142,6 +142,11 @@ class UnseenCode:
         if any(mark in text for mark in _CODE_MARKS):
             self.run_code(minilangs.expansion_probe(text), (), origin)
 
+    def _probe_word(self, word: Any, origin: str) -> None:
+        """A word whose text bash evaluates again; a `$(…)` left in a dynamic word already ran."""
+        if not word.dynamic:
+            self._probe(word.value, origin)
+
     def _evaluation_context(self, node: Node) -> None:
         """`(( ))`, `$(( ))`, `[[ ]]`: quoted subscripts and variable values are evaluated."""
         stack = [node]
@@ -189,7 +194,7 @@ class UnseenCode:
                         f"`{keyword} {word.value}` makes a name stand for another variable"
                     )
                 else:
-                    self._probe(word.value, f"{keyword} subscript")
+                    self._probe_word(word, f"{keyword} subscript")
 
     def _function_call(self, command: Any) -> None:
         """`f() { rm -rf "$1"; }; f /` removes `/`: read the body again with the arguments."""
@@ -302,7 +307,7 @@ def _printf(walker: UnseenCode, command: Any) -> None:
     for index, word in enumerate(words[1:-1], start=1):
         if word.value == "-v":
             target = words[index + 1]
-            walker._probe(target.value, "printf -v subscript")
+            walker._probe_word(target, "printf -v subscript")
             rest = words[index + 2 :]
             name = target.value.split("[", 1)[0]
             static = not target.dynamic and not any(w.dynamic for w in rest)
@@ -322,7 +327,7 @@ def _read(walker: UnseenCode, command: Any) -> None:
             arrays = arrays or "a" in word.value
             skip = word.value[-1] in "adnNpt u" and word.value not in {"-r", "-s", "-e"}
             continue
-        walker._probe(word.value, f"{command.name} subscript")
+        walker._probe_word(word, f"{command.name} subscript")
         names.append(word.value.split("[", 1)[0])
     if command.name in {"mapfile", "readarray"} or arrays or command.stdin_text is None:
         for name in names or ["REPLY"]:
@@ -337,7 +342,7 @@ def _read(walker: UnseenCode, command: Any) -> None:
 
 def _let(walker: UnseenCode, command: Any) -> None:
     for word in command.words[1:]:
-        walker._probe(word.value, "let expression")
+        walker._probe_word(word, "let expression")
         for name in re.findall(r"[A-Za-z_][A-Za-z0-9_]*", word.value):
             value = walker.variables.get(name)
             if value:
@@ -346,7 +351,7 @@ def _let(walker: UnseenCode, command: Any) -> None:
 
 def _test(walker: UnseenCode, command: Any) -> None:
     for word in command.words[1:]:
-        walker._probe(word.value, f"{command.name} -v subscript")
+        walker._probe_word(word, f"{command.name} -v subscript")
 
 
 _STATE_BUILTINS: dict[str, Callable[[UnseenCode, Any], None]] = {
