@@ -297,6 +297,7 @@ _RUNNERS = {  # `uv run rm …` runs rm
 }
 
 
+_ASSIGNMENT_WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_%]*=")
 _RUNNER_OPTIONS = frozenset(
     {"--with", "--package", "-p", "--python", "-w", "--workspace", "--project", "-n", "--name"}
 )
@@ -739,6 +740,10 @@ class _Walker(UnseenCode):
         elif name in _WRAPPER_OPTION_ARGS:
             start = _skip_options(words, 1, _WRAPPER_OPTION_ARGS[name])
             start += _WRAPPER_POSITIONALS.get(name, 0)
+            if name in {"sudo", "doas"}:  # `sudo VAR=value cmd` sets cmd's environment
+                while start < len(words) and _ASSIGNMENT_WORD.match(words[start].value):
+                    start += 1
+                self._env_arguments(command, start)
             if name == "ssh" and len(words) - start >= 1:
                 self._code_from_words(command, start, "ssh remote command")
             elif (

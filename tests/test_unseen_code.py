@@ -115,10 +115,26 @@ def _as_code(line: Line) -> str:
     return shlex.quote(line.text())
 
 
-# Each wrapper: the words before and after the command it runs; CODE marks where the command
+@dataclass(frozen=True)
+class Code:
+    """Where a wrapper puts the command it runs as one shell word: `before` + quoted text, or
+    quoted `inside` + text (an awk program needs its string escapes first)."""
+
+    before: str = ""
+    inside: str = ""
+    after: str = ""
+    awk: bool = False
+
+    def word(self, text: str) -> str:
+        if self.awk:
+            text = text.replace("\\", "\\\\").replace('"', '\\"')
+        return self.before + shlex.quote(self.inside + text + self.after)
+
+
+# Each wrapper: the words before and after the command it runs; a Code marks where the command
 # goes as one quoted shell string instead of as words; `simple` says the result is a plain
-# program call that an argv wrapper (sudo, env…) can wrap in turn.
-CODE = object()
+# program call that an argv wrapper (sudo, env…) can wrap in turn. The issue's list first, then
+# vectors from the table, so the property covers them too.
 WRAPPERS: dict[str, tuple[tuple[object, ...], tuple[str, ...], bool]] = {
     "sudo": (("sudo",), (), True),
     "sudo -u root": (("sudo", "-u", "root"), (), True),
@@ -128,12 +144,22 @@ WRAPPERS: dict[str, tuple[tuple[object, ...], tuple[str, ...], bool]] = {
     "xargs": (("true", "|", "xargs"), (), False),
     "find -exec": (("find", ".", "-maxdepth", "0", "-exec"), ("\\;",), True),
     "docker exec": (("docker", "exec", "web"), (), True),
-    "bash -c": (("bash", "-c", CODE), (), True),
-    "sh -c": (("sh", "-c", CODE), (), True),
-    "eval": (("eval", CODE), (), False),
-    "ssh host": (("ssh", "build-host", CODE), (), True),
-    "at": (("at", "now", "<<<", CODE), (), False),
-    "trap": (("trap", CODE), ("EXIT",), False),
+    "bash -c": (("bash", "-c", Code()), (), True),
+    "sh -c": (("sh", "-c", Code()), (), True),
+    "eval": (("eval", Code()), (), False),
+    "ssh host": (("ssh", "build-host", Code()), (), True),
+    "at": (("at", "now", "<<<", Code()), (), False),
+    "trap": (("trap", Code()), ("EXIT",), False),
+    "setsid": (("setsid",), (), True),
+    "systemd-run": (("systemd-run", "--user"), (), True),
+    "ssh -o ProxyCommand": (("ssh", "-o", Code(inside="ProxyCommand=")), ("host",), True),
+    "git -c core.pager": (("git", "-c", Code(inside="core.pager=")), ("log",), True),
+    "PROMPT_COMMAND": ((Code(before="PROMPT_COMMAND="), "bash", "-i"), (), False),
+    "sudo VAR=": (("sudo", "LC_ALL=C"), (), True),
+    "script -c": (("script", "-q", "-c", Code()), ("/dev/null",), True),
+    "watch": (("watch", Code()), (), True),
+    "tar --to-command": (("tar", Code(inside="--to-command=")), ("-xf", "a.tar"), True),
+    "awk system()": (("awk", Code(inside='BEGIN { system("', after='") }', awk=True)), (), True),
 }
 _NOT_WORDS = frozenset({"|", "<<<", "\\;"})  # shell syntax, not words to respell
 
@@ -144,14 +170,14 @@ def wrapped_payload(draw: st.DrawFn) -> str:
     names = iter(range(100, 10_000))  # variable names must not collide with earlier ones
     for name in draw(st.lists(st.sampled_from(sorted(WRAPPERS)), max_size=4)):
         head, tail, simple = WRAPPERS[name]
-        takes_words = CODE not in head
+        takes_words = not any(isinstance(part, Code) for part in head)
         if takes_words and not line.simple:
             line = Line((), ("sh", "-c", shlex.quote(line.text())))
         preamble = list(line.preamble) if takes_words else []
         words: list[str] = []
         for part in head:
-            if part is CODE:
-                words.append(shlex.quote(line.text()))
+            if isinstance(part, Code):
+                words.append(part.word(line.text()))
             elif part in _NOT_WORDS:
                 words.append(str(part))
             else:  # the wrapper's own words get respelled too: `s\udo`, `$'\x65'val`

@@ -682,6 +682,12 @@ VECTORS: tuple[Vector, ...] = (
             "gnuplot",
             "runghc",
             "ghc",
+            "raku",
+            "rakudo",
+            "bb",
+            "clojure",
+            "hy",
+            "crystal",
         ),
         "-e / stdin",
         "code given on the command line",
@@ -689,6 +695,15 @@ VECTORS: tuple[Vector, ...] = (
         "elixir -e 'System.cmd(\"id\", [])'",
         "approve",
         ("-e", "--eval", "-c", "--command", "--script"),
+    ),
+    Vector(
+        ("csh", "tcsh", "xonsh", "nu", "elvish", "yash", "osh", "rc", "es", "oksh", "posh"),
+        "-c / stdin",
+        "code for a shell whose syntax is not bash's",
+        Find.LANGUAGE,
+        "tcsh -c 'rm -rf ~'",
+        "approve",
+        ("-c", "--commands"),
     ),
 )
 
