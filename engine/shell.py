@@ -384,6 +384,7 @@ class _Walker(UnseenCode):
         if variables:
             self.variables.update(variables)
         self.functions: dict[str, str] = dict(functions or {})
+        self.integers: set[str] | None = None
         self.stdin_source = stdin_source  # where the code's standard input comes from
         self.depth = depth
         self.nesting = 0
@@ -507,7 +508,7 @@ class _Walker(UnseenCode):
         words = self._expand(value_node, split=False)
         value = words[0] if words else Word("")
         self.variables[name] = None if value.dynamic else value.value
-        self._environment_variable(name, self.variables[name])
+        self._assigned(name, self.variables[name])
 
     def _for(self, node: Node) -> None:
         variable = node.child_by_field_name("variable")
@@ -1035,6 +1036,9 @@ class _Walker(UnseenCode):
             return _Piece(ifs or "", quoted, dynamic=ifs is None, splittable=not quoted)
         if operators and text.endswith(("@P}", "@E}")):
             return self._transformation(name, text, quoted)
+        if node.type == "expansion" and ("[" in text or ":" in text):
+            # `${a[x]}`, `${s:x}`: subscripts and offsets are arithmetic on x's value
+            self._names_in_arithmetic(text[2:-1].removeprefix(name))
         value = self.variables.get(name)
         if value is None or (operators and name not in self.variables):
             for child in node.named_children:

@@ -26,6 +26,7 @@ if TYPE_CHECKING:
 _NAME_ASSIGNMENT = re.compile(r"([A-Za-z_][A-Za-z0-9_%()]*)=(.*)", re.DOTALL)
 _SIGNAL = re.compile(r"(?:SIG)?[A-Z]+[0-9+-]*|[0-9]+|EXIT|ERR|DEBUG|RETURN")
 _CODE_MARKS = ("$(", "`", "<(", ">(")
+_IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 # How a body spells "all the arguments": (spelling, joined into one word).
 _ALL_ARGUMENTS = (
     ('"$*"', True),
@@ -62,6 +63,7 @@ class UnseenCode:
     commands: list[Any]
     depth: int
     workdir: str | None
+    integers: set[str] | None  # names declared `-i`: assigning one evaluates arithmetic
 
     if TYPE_CHECKING:
 
@@ -114,7 +116,10 @@ class UnseenCode:
         if name in self.functions and len(command.words) > 1:
             self._function_call(command)
 
-    def _environment_variable(self, name: str, value: str | None) -> None:
+    def _assigned(self, name: str, value: str | None) -> None:
+        """An assignment: start-up variables reach child shells, integers are evaluated."""
+        if value and self.integers and name in self.integers:
+            self._probe(value, f"integer variable {name}")
         for payload in env_payloads(name, value, self.variables):
             self._run_payload_text(name, payload)
 
@@ -155,10 +160,15 @@ class UnseenCode:
             if current.type == "raw_string":
                 self._probe(current.text.decode("utf-8", "replace")[1:-1], "arithmetic subscript")
             elif current.type == "variable_name":
-                value = self.variables.get(current.text.decode("utf-8", "replace"))
-                if value:
-                    self._probe(value, "arithmetic on a variable holding code")
+                self._names_in_arithmetic(current.text.decode("utf-8", "replace"))
             stack.extend(current.named_children)
+
+    def _names_in_arithmetic(self, text: str) -> None:
+        """Arithmetic reads a variable's value as an expression: `a[$(…)]` in it runs."""
+        for name in set(_IDENTIFIER.findall(text)):
+            value = self.variables.get(name)
+            if value and any(mark in value for mark in _CODE_MARKS):
+                self._probe(value, f"arithmetic on `{name}`, which holds code")
 
     def _transformation(self, name: str, text: str, quoted: bool) -> Any:
         from engine.shell import _Piece, decode_ansi_c
@@ -186,9 +196,16 @@ class UnseenCode:
     def _declaration(self, node: Node) -> None:
         keyword = node.children[0].type if node.children else "declare"
         for child in node.named_children:
+            if child.type in {"variable_name", "variable_assignment"}:
+                name = child.text.decode("utf-8", "replace").split("=", 1)[0]
+                if self.integers is not None:
+                    self.integers.add(name)
+                continue
             if child.type != "word" and child.type != "raw_string" and child.type != "string":
                 continue
             for word in self._expand(child, split=False):
+                if re.fullmatch(r"-[A-Za-z]*i[A-Za-z]*", word.value):
+                    self.integers = self.integers or set()  # names declared next are integers
                 if re.fullmatch(r"[-+][A-Za-z]*n[A-Za-z]*", word.value):
                     self.opaque.append(
                         f"`{keyword} {word.value}` makes a name stand for another variable"
