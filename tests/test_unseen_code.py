@@ -103,16 +103,22 @@ def spelled_payload(draw: st.DrawFn) -> Line:
         if assignment:
             preamble.append(assignment)
         spelled.append(text)
-    joining = draw(st.sampled_from(["space", "space", "ifs", "brace"]))
+    joining = draw(
+        st.sampled_from(["space", "space", "ifs", "brace", "ifs-comma", "printf-v", "function"])
+    )
+    # Inside a variable's value `~` does not expand, but an assignment expands `$HOME`.
+    plain = ",".join('"$HOME"' if w == "~" else shlex.quote(w) for w in words)
     if joining == "ifs":
         return Line(tuple(preamble), ("${IFS}".join(spelled),))
     if joining == "brace" and not any("," in w or "{" in w or "}" in w for w in spelled):
         return Line(tuple(preamble), ("{" + ",".join(spelled) + "}",))
+    if joining == "ifs-comma":  # `IFS=,; all=rm,-rf,/; $all`
+        return Line(("IFS=,", f"all={plain}"), ("$all",))
+    if joining == "printf-v":  # `printf -v all '%s,%s' rm -rf; $all` with IFS=,
+        return Line(("IFS=,", f"printf -v all %s {plain}"), ("$all",))
+    if joining == "function":  # `f() { rm -rf /; }; f`
+        return Line((*preamble, f"f() {{ {' '.join(spelled)}; }}"), ("f",), simple=False)
     return Line(tuple(preamble), tuple(spelled))
-
-
-def _as_code(line: Line) -> str:
-    return shlex.quote(line.text())
 
 
 @dataclass(frozen=True)
