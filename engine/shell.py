@@ -373,6 +373,8 @@ def _reads_code_from_stdin(words: tuple[Word, ...]) -> bool:
 
 
 class _Walker(UnseenCode):
+    printf_output = staticmethod(_printf)  # what `printf -v` stores, for the unseen-code half
+
     def __init__(
         self,
         variables: dict[str, str] | None = None,
@@ -1034,8 +1036,12 @@ class _Walker(UnseenCode):
         if name == "IFS":
             ifs = self.variables.get("IFS")
             return _Piece(ifs or "", quoted, dynamic=ifs is None, splittable=not quoted)
-        if operators and text.endswith(("@P}", "@E}")):
-            return self._transformation(name, text, quoted)
+        if operators and text.endswith("@P}"):
+            self._prompt_expansion(name, text)
+            return _Piece(text, quoted, dynamic=True)
+        if operators and text.endswith("@E}") and self.variables.get(name) is not None:
+            value = decode_ansi_c(self.variables[name] or "")  # `${x@E}`: escapes decoded
+            return _Piece(value, quoted, splittable=not quoted)
         if node.type == "expansion" and ("[" in text or ":" in text):
             # `${a[x]}`, `${s:x}`: subscripts and offsets are arithmetic on x's value
             self._names_in_arithmetic(text[2:-1].removeprefix(name))

@@ -78,6 +78,8 @@ class UnseenCode:
         def walk(self, node: Node) -> None: ...
         def _inner(self, command: Any, start: int) -> None: ...
         def _emit_inner(self, command: Any, inner: tuple[Any, ...], start: int) -> None: ...
+        @staticmethod
+        def printf_output(args: list[str]) -> str: ...
         def _expand(self, *nodes: Node, split: bool = True) -> list[Any]: ...
 
     # ---- payloads
@@ -170,19 +172,13 @@ class UnseenCode:
             if value and any(mark in value for mark in _CODE_MARKS):
                 self._probe(value, f"arithmetic on `{name}`, which holds code")
 
-    def _transformation(self, name: str, text: str, quoted: bool) -> Any:
-        from engine.shell import _Piece, decode_ansi_c
-
+    def _prompt_expansion(self, name: str, text: str) -> None:
+        """`${x@P}` expands x's value like a prompt: the `$(…)` in it runs."""
         value = self.variables.get(name)
-        if text.endswith("@E}"):
-            if value is None:
-                return _Piece(text, quoted, dynamic=True)
-            return _Piece(decode_ansi_c(value), quoted, splittable=not quoted)
         if value is None:
             self.opaque.append(f"`{text}` expands a value only known at run time as a prompt")
         else:
             self._probe(value, f"`{text}` prompt expansion")
-        return _Piece(text, quoted, dynamic=True)
 
     def _field_separators(self) -> re.Pattern[str]:
         ifs = self.variables.get("IFS")
@@ -318,8 +314,6 @@ def _trap(walker: UnseenCode, command: Any) -> None:
 
 
 def _printf(walker: UnseenCode, command: Any) -> None:
-    from engine.shell import _printf as render
-
     words = command.words
     for index, word in enumerate(words[1:-1], start=1):
         if word.value == "-v":
@@ -328,7 +322,8 @@ def _printf(walker: UnseenCode, command: Any) -> None:
             rest = words[index + 2 :]
             name = target.value.split("[", 1)[0]
             static = not target.dynamic and not any(w.dynamic for w in rest)
-            walker.variables[name] = render([w.value for w in rest]) if static else None
+            output = walker.printf_output([w.value for w in rest]) if static else None
+            walker.variables[name] = output
             return
 
 
