@@ -106,6 +106,7 @@ class UnseenCode:
             tuple(w.dynamic for w in command.words),
             command.stdin_text,
             command.piped_input,
+            next((r.target.value for r in command.redirects if r.op == "<"), None),
         )
         for payload in command_payloads(call):
             self._run_payload(command, payload)

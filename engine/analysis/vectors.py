@@ -43,6 +43,7 @@ class Call:
     dynamic: tuple[bool, ...]
     stdin_text: str | None
     piped: bool
+    stdin_file: str | None = None  # `cmd < FILE`
 
 
 def _by_program(rows: Sequence[Vector]) -> dict[str, tuple[tuple[Find, tuple[Vector, ...]], ...]]:
@@ -199,6 +200,9 @@ def _find_stdin(rows: list[Vector], call: Call) -> list[Payload]:
         return [Payload(f"{call.name} stdin", code=call.stdin_text)]
     if call.piped:
         return [Payload(f"{call.name} stdin", unseen=f"{call.name} schedules piped commands")]
+    if call.stdin_file is not None:
+        unseen = f"{call.name} schedules the commands in the file {call.stdin_file!r}"
+        return [Payload(f"{call.name} < FILE", unseen=unseen)]
     return []
 
 
@@ -244,10 +248,17 @@ def _find_git_config(rows: list[Vector], call: Call) -> list[Payload]:
     for _, value, dynamic in option_values(call, ("-c",)):
         key, _, setting = value.partition("=")
         pairs.append((key, setting, dynamic))
+    for _, value, _ in option_values(call, ("--config-env",)):
+        key, _, variable = value.partition("=")  # the value comes from the environment
+        pairs.append((key, f"${variable}", True))
     if "config" in call.argv:
         words = [
             (w, d)
-            for w, d in zip(call.argv[call.argv.index("config") + 1 :], call.dynamic, strict=False)
+            for w, d in zip(
+                call.argv[call.argv.index("config") + 1 :],
+                call.dynamic[call.argv.index("config") + 1 :],
+                strict=True,
+            )
             if not w.startswith("-") and w not in {"set", "--add"}
         ]
         if len(words) >= 2:
@@ -349,6 +360,9 @@ def _find_crontab(rows: list[Vector], call: Call) -> list[Payload]:
         return _language_payloads("crontab", minilangs.crontab_commands, [call.stdin_text])
     if call.piped:
         return [Payload("crontab", unseen="crontab installs piped jobs")]
+    if call.stdin_file is not None:
+        unseen = f"crontab installs jobs from the file {call.stdin_file!r}"
+        return [Payload("crontab < FILE", unseen=unseen)]
     return []
 
 
