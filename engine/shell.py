@@ -382,7 +382,7 @@ class _Walker(UnseenCode):
         functions: dict[str, str] | None = None,
         stdin_source: str | None = None,
     ) -> None:
-        self.variables: dict[str, str | None] = {"IFS": " ", "HOME": "~"}
+        self.variables: dict[str, str | None] = {"IFS": " \t\n", "HOME": "~"}
         if variables:
             self.variables.update(variables)
         self.functions: dict[str, str] = dict(functions or {})
