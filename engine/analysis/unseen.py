@@ -290,16 +290,6 @@ def _alias(walker: UnseenCode, command: Any) -> None:
             walker.run_code(match.group(2), ("alias",), f"alias {match.group(1)}")
 
 
-def _hash(walker: UnseenCode, command: Any) -> None:
-    if any(w.value.startswith("-") and "p" in w.value for w in command.words[1:]):
-        walker.opaque.append(f"`{' '.join(command.argv)}` makes a name run another program")
-
-
-def _enable(walker: UnseenCode, command: Any) -> None:
-    if any(w.value.startswith("-") and "f" in w.value for w in command.words[1:]):
-        walker.opaque.append(f"`{' '.join(command.argv)}` loads a builtin from a shared library")
-
-
 def _trap(walker: UnseenCode, command: Any) -> None:
     arguments = [w for w in command.words[1:] if w.value != "--"]
     if not arguments or arguments[0].value.startswith("-") and len(arguments) == 1:
@@ -369,8 +359,6 @@ def _test(walker: UnseenCode, command: Any) -> None:
 
 _STATE_BUILTINS: dict[str, Callable[[UnseenCode, Any], None]] = {
     "alias": _alias,
-    "hash": _hash,
-    "enable": _enable,
     "trap": _trap,
     "printf": _printf,
     "read": _read,

@@ -367,7 +367,11 @@ def _find_crontab(rows: list[Vector], call: Call) -> list[Payload]:
 
 
 def _find_unseen(rows: list[Vector], call: Call) -> list[Payload]:
-    return [Payload(f"{call.name} {row.trigger}", unseen=row.runs) for row in rows]
+    return [
+        Payload(f"{call.name} {row.trigger}", unseen=f"`{shlex.join(call.argv)}` {row.runs}")
+        for row in rows
+        if not row.options or option_values(call, row.options)
+    ]
 
 
 def _language_payloads(
