@@ -257,6 +257,35 @@ _OPTION_VALUES: dict[str, frozenset[str]] = {
     "chmod": frozenset({"--reference"}),
     "xxd": frozenset({"-c", "-g", "-l", "-s", "-o"}),
     "od": frozenset({"-A", "-j", "-N", "-t", "-w"}),
+    # `ssh -o ProxyCommand=… host`: the host is the first positional after option values.
+    "ssh": frozenset(
+        [
+            "-b",
+            "-c",
+            "-D",
+            "-E",
+            "-e",
+            "-F",
+            "-I",
+            "-i",
+            "-J",
+            "-L",
+            "-l",
+            "-m",
+            "-O",
+            "-o",
+            "-p",
+            "-Q",
+            "-R",
+            "-S",
+            "-W",
+            "-w",
+            "-B",
+        ]
+    ),
+    "sftp": frozenset(
+        ["-B", "-b", "-c", "-D", "-F", "-i", "-J", "-l", "-o", "-P", "-R", "-S", "-s"]
+    ),
     "curl": _CURL_PAYLOAD
     | frozenset(
         [
