@@ -9,8 +9,10 @@ from dataclasses import dataclass
 from enum import StrEnum
 from urllib.parse import urlsplit
 
+from engine.fs import WalkSpec
 from engine.interpreters import code_argument, interpreter_language
-from engine.shell import SHELLS, SimpleCommand, Word, shell_code_argument
+from engine.shell import SHELLS, SimpleCommand, Word, command_name, shell_code_argument
+from engine.walks import FOUND_FILE, find_walk, tree_accesses
 
 
 class Access(StrEnum):
@@ -23,9 +25,13 @@ class Access(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class FileAccess:
+    """`walk` set: the access reaches every file the tool visits below `word`."""
+
     access: Access
     word: Word
     by: str
+    walk: WalkSpec | None = None
+    hint: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -544,8 +550,30 @@ def effects(command: SimpleCommand) -> CommandEffects:
         add(Access.MENTION, [w for w in positional if not _URL.match(w.value)])
 
     files.extend(_redirect_access(command))
+    files = _found_by_find(command, files)
+    git_sub = _git_subcommand(words)[1] if name == "git" else ""
+    files.extend(
+        FileAccess(Access(tree.access), tree.word, tree.by, tree.spec, tree.hint)
+        for tree in tree_accesses(name, words, git_sub)
+    )
     regex_text = " ".join(w.value for i, w in enumerate(words) if i not in data)
     return CommandEffects(regex_text, tuple(files), tuple(dict.fromkeys(hosts)), tuple(sql))
+
+
+def _found_by_find(command: SimpleCommand, files: list[FileAccess]) -> list[FileAccess]:
+    """`find DIR … -exec cat {} +` reads what find finds: the walk of DIR with find's tests."""
+    if not command.prefix or command_name(command.prefix[0]) != "find":
+        return files
+    starts, spec = find_walk(tuple(Word(w) for w in command.prefix))
+    out = []
+    for access in files:
+        if access.word.dynamic and access.word.value == FOUND_FILE:
+            by = f"find -exec {access.by}"
+            hint = "narrow find's -name test or its start path"
+            out.extend(FileAccess(access.access, w, by, spec, hint) for w in starts)
+        else:
+            out.append(access)
+    return out
 
 
 def _sed_in_place(parsed: _Parsed) -> bool:

@@ -16,11 +16,18 @@ from urllib.parse import urlsplit
 from engine.commands import Access, CommandEffects, FileAccess, SqlSource, effects
 from engine.decide import Decision, Finding, Outcome, Risk, decide
 from engine.events import CallContext, ToolEvent
+from engine.fs import FileSystem, Walk
 from engine.git import ALL_BRANCHES, analyze_push
 from engine.paths import PathPatterns, resolve_path
 from engine.policy import CompiledPattern, Policy
 from engine.shell import ShellAnalysis, SimpleCommand, Word, analyze
 from engine.sql import SqlAnalysis, analyze_sql, phrase_matches
+from engine.walks import GIT_TOP, XARGS_INPUT, find_walk
+
+_SHARED_FILESYSTEM = FileSystem()
+# A protected file found in a walk: (path, rule, pattern index, outcome, pattern).
+_Hit = tuple[str, str, int, Outcome, str]
+_WALK_MEMO_LIMIT = 4096
 
 _MAX_SQL_FILE_BYTES = 1_000_000
 _FRAGMENT_CHARS = 200
@@ -66,14 +73,19 @@ BUILTIN_RULES = (
     "builtin.chmod_world_writable",
     "builtin.fork_bomb",
     "builtin.unseen_code",
+    "builtin.walk_budget",
 )
 
 
 class Engine:
     """A policy made ready to evaluate: regexes compiled, path patterns indexed."""
 
-    def __init__(self, policy: Policy) -> None:
+    def __init__(self, policy: Policy, filesystem: FileSystem | None = None) -> None:
         self.policy = policy
+        self.filesystem = filesystem or _SHARED_FILESYSTEM
+        self._walk_memo: dict[
+            tuple[int, Access, str], list[tuple[str, str, int, Outcome, str]]
+        ] = {}
         sections = policy.policies
         bash = sections.bash_commands
         self._blocked = bash.compiled("blocked_patterns")
@@ -201,18 +213,24 @@ class Engine:
                 Risk.CRITICAL,
             )
         base = where
+        globstar = False
+        previous: SimpleCommand | None = None
         for command in analysis.commands:
             where = base
             if command.workdir:
                 where = replace(base, cwd=resolve_path(command.workdir, base.cwd, base.home))
+            if command.name == "shopt" and "globstar" in command.argv:
+                globstar = "-s" in command.argv
+            upstream, previous = previous, command
             command_effects = _effects(command)
             yield from self._patterns(command, command_effects)
             yield from self._destructive(command, where)
             yield from self._git(command, where)
             for source in command_effects.sql:
                 yield from self._sql_source(source, where)
-            for access in command_effects.files:
-                yield from self._shell_file(access, where)
+            for listed in command_effects.files:
+                for access in _fed_by_find(listed, command, upstream):
+                    yield from self._shell_file(access, where, globstar)
             for host in command_effects.hosts:
                 hosts.append(host)
                 yield from self._host(host, command.name)
@@ -558,7 +576,9 @@ class Engine:
 
     # ------------------------------------------------------------ files
 
-    def _shell_file(self, access: FileAccess, where: _Where) -> Iterable[Finding]:
+    def _shell_file(
+        self, access: FileAccess, where: _Where, globstar: bool = False
+    ) -> Iterable[Finding]:
         word = access.word
         if word.dynamic:
             if access.access is Access.DELETE and self._deletes_need_approval:
@@ -571,16 +591,92 @@ class Engine:
                     Risk.MEDIUM,
                 )
             return
+        shown_words = [word.value]
         if word.glob:
-            for patterns, index, rule, outcome in self._path_rules(access.access):
-                pattern = patterns.could_match_glob(word.value, where.cwd, where.root)
-                if pattern is not None:
-                    yield self._path_rule_finding(
-                        rule, index[pattern], outcome, access.access, word.value, pattern, access.by
-                    )
+            base = resolve_path("", where.cwd, where.home)
+            expansion = self.filesystem.expand_glob(word.value, base, globstar)
+            if expansion is None:
+                # The glob starts in a directory that is not here: reason without the disk.
+                yield from self._unseen_glob(access, where)
+                return
+            shown_words = list(expansion.matches)
+        for shown in shown_words:
+            if shown == GIT_TOP:
+                path = self.filesystem.git_top(resolve_path("", where.cwd)) or where.root
+                shown = os.path.relpath(path, resolve_path("", where.cwd))
+            else:
+                path = resolve_path(shown, where.cwd, where.home)
+            yield from self._path_finding(access.access, path, shown, access.by, where.root)
+            if access.walk is not None and self.filesystem.is_dir(path):
+                walk = self.filesystem.walk(path, access.walk)
+                yield from self._walk_findings(access, walk, shown, where)
+
+    def _unseen_glob(self, access: FileAccess, where: _Where) -> Iterable[Finding]:
+        word = access.word
+        for patterns, index, rule, outcome in self._path_rules(access.access):
+            pattern = patterns.could_match_glob(word.value, where.cwd, where.root)
+            if pattern is not None:
+                yield self._path_rule_finding(
+                    rule, index[pattern], outcome, access.access, word.value, pattern, access.by
+                )
+
+    def _walk_findings(
+        self, access: FileAccess, walk: Walk, shown: str, where: _Where
+    ) -> Iterable[Finding]:
+        verb = {Access.READ: "read", Access.WRITE: "change", Access.DELETE: "delete"}.get(
+            access.access, "pass"
+        )
+        if not walk.complete:
+            yield self._finding(
+                "builtin.walk_budget",
+                Outcome.APPROVE,
+                f"{access.by} would {verb} every file under `{shown}`, but {walk.reason}: the "
+                "engine could not check them for protected files within its budget, so it "
+                "needs approval; name a narrower path",
+                f"{access.by} {shown}",
+                Risk.MEDIUM,
+            )
             return
-        path = resolve_path(word.value, where.cwd, where.home)
-        yield from self._path_finding(access.access, path, word.value, access.by, where.root)
+        hits = self._walk_hits(walk, access.access, where.root)
+        reported: set[str] = set()
+        for path, rule, index, outcome, pattern in hits:
+            if rule in reported:
+                continue
+            reported.add(rule)
+            same = sum(1 for hit in hits if hit[1] == rule)
+            display = _display_path(path, walk.root, shown)
+            name = path.rsplit("/", 1)[-1]
+            more = f" (and {same - 1} more)" if same > 1 else ""
+            hint = access.hint.format(name=name, path=display.removeprefix("./"))
+            if outcome is Outcome.DENY:
+                reason = (
+                    f"{access.by} would {verb} {display}{more}, which matches protected path "
+                    f"`{pattern}`; {hint}"
+                )
+                risk = Risk.HIGH
+            else:
+                reason = (
+                    f"{access.by} would {verb} {display}{more}, under write-protected "
+                    f"`{pattern}`: needs approval; {hint}"
+                )
+                risk = Risk.MEDIUM
+            yield self._finding(f"{rule}[{index}]", outcome, reason, f"{access.by} {display}", risk)
+
+    def _walk_hits(self, walk: Walk, access: Access, root: str) -> list[_Hit]:
+        key = (walk.serial, access, root)
+        hits = self._walk_memo.get(key)
+        if hits is None:
+            hits = []
+            rules = self._path_rules(access)
+            for path in walk.files:
+                for patterns, index, rule, outcome in rules:
+                    pattern = patterns.match(path, root)
+                    if pattern is not None:
+                        hits.append((path, rule, index[pattern], outcome, pattern))
+            if len(self._walk_memo) >= _WALK_MEMO_LIMIT:
+                self._walk_memo.clear()
+            self._walk_memo[key] = hits
+        return hits
 
     def _path_rules(
         self, access: Access
@@ -773,6 +869,27 @@ class Engine:
                 str(timeout_ms),
                 Risk.LOW,
             )
+
+
+def _fed_by_find(
+    access: FileAccess, command: SimpleCommand, upstream: SimpleCommand | None
+) -> list[FileAccess]:
+    """`find DIR … | xargs cat` reads what find prints: the walk of DIR with find's tests."""
+    word = access.word
+    fed = word.dynamic and word.value == XARGS_INPUT and command.piped_input
+    if not fed or upstream is None or upstream.name != "find" or upstream.prefix:
+        return [access]
+    starts, spec = find_walk(upstream.words)
+    hint = "narrow find's -name test or its start path"
+    return [FileAccess(access.access, w, f"find | xargs {access.by}", spec, hint) for w in starts]
+
+
+def _display_path(path: str, root: str, shown: str) -> str:
+    relative = os.path.relpath(path, root)
+    base = shown.rstrip("/") or "/"
+    if base == ".":
+        return f"./{relative}"
+    return f"{base}/{relative}"
 
 
 def _world_writable(mode: str) -> bool:

@@ -1,0 +1,473 @@
+"""Every filesystem look the engine makes: glob expansion as bash does it, tree walks with a
+budget, the git index; cached by directory mtime. It reports files, never judges them."""
+
+from __future__ import annotations
+
+import itertools
+import os
+import re
+import struct
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+from pathspec import GitIgnoreSpec
+
+# The walk budget: past either bound the walk stops and the call needs approval.
+WALK_MAX_ENTRIES = 20_000
+WALK_MAX_SECONDS = 0.05
+_GLOB_MAX_MATCHES = 4_096
+_CACHE_LIMIT = 50_000
+_FILE = "f"
+_DIR = "d"
+
+
+@dataclass(frozen=True, slots=True)
+class WalkSpec:
+    """How one tool descends into a directory: what it skips and what it reads."""
+
+    hidden: bool = True  # dotfiles and dot-directories are visited
+    ignore_files: tuple[str, ...] = ()  # gitignore-style files honoured in each directory
+    git_ignores_need_repo: bool = True  # `.gitignore` only counts inside a git work tree
+    exclude: tuple[str, ...] = ()  # globs on the base name of files to skip
+    exclude_dir: tuple[str, ...] = ()  # globs on the base name of directories to skip
+    include: tuple[str, ...] = ()  # when set, only files whose base name matches one
+    path_globs: tuple[str, ...] = ()  # gitignore-style `-g` globs (`!x` excludes)
+    names: tuple[tuple[bool, str, bool], ...] = ()  # find `-name`: (negated, glob, casefold)
+    tracked_only: bool = False  # git grep / git archive: files in the git index
+    untracked_only: bool = False  # git add -A: files git does not track yet
+    max_depth: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Walk:
+    """The files a walk found; `complete` is False when the budget stopped it."""
+
+    root: str
+    files: tuple[str, ...]
+    complete: bool
+    reason: str = ""
+    serial: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class Expansion:
+    """What a glob word expands to, in bash's order; no match leaves the word itself."""
+
+    matches: tuple[str, ...]
+    literal: bool  # nothing matched: bash passes the word unchanged
+
+
+@dataclass(slots=True)
+class _Cached:
+    walk: Walk
+    dirs: tuple[tuple[str, int], ...]
+    files_stat: tuple[tuple[str, int], ...] = field(default=())
+
+
+_serials = itertools.count(1)
+
+
+class FileSystem:
+    """Looks at the disk for the engine, remembering what it saw until a directory changes."""
+
+    def __init__(
+        self, max_entries: int = WALK_MAX_ENTRIES, max_seconds: float = WALK_MAX_SECONDS
+    ) -> None:
+        self.max_entries = max_entries
+        self.max_seconds = max_seconds
+        self._listings: dict[str, tuple[int, tuple[tuple[str, str], ...]]] = {}
+        self._walks: dict[tuple[str, WalkSpec], _Cached] = {}
+        self._ignores: dict[str, tuple[int, GitIgnoreSpec | None]] = {}
+        self._index: dict[str, tuple[int, frozenset[str] | None]] = {}
+
+    # ---------------------------------------------------------------- directories
+
+    def is_dir(self, path: str) -> bool:
+        return os.path.isdir(path)
+
+    def git_top(self, path: str) -> str | None:
+        """The top of the git work tree holding `path`, if any."""
+        return _git_root(path)
+
+    def listing(self, directory: str) -> tuple[tuple[str, str], ...] | None:
+        """(name, kind) of each entry, kind `d` for directories (symlinks not followed)."""
+        try:
+            mtime = os.stat(directory).st_mtime_ns
+        except (OSError, ValueError):
+            return None
+        cached = self._listings.get(directory)
+        if cached is not None and cached[0] == mtime:
+            return cached[1]
+        try:
+            with os.scandir(directory) as entries:
+                listing = tuple(
+                    sorted(
+                        (e.name, _DIR if e.is_dir(follow_symlinks=False) else _FILE)
+                        for e in entries
+                    )
+                )
+        except (OSError, ValueError):
+            return None
+        if len(self._listings) >= _CACHE_LIMIT:
+            self._listings.clear()
+        self._listings[directory] = (mtime, listing)
+        return listing
+
+    # ---------------------------------------------------------------- globs
+
+    def expand_glob(self, word: str, base: str, globstar: bool = False) -> Expansion | None:
+        """Bash pathname expansion of `word` relative to `base` (absolute).
+
+        `*`, `?` and `[…]` never match a leading `.`; `**` spans directories only with
+        globstar. None when the directory the glob starts from does not exist here, so
+        the caller must reason without the disk.
+        """
+        absolute = word.startswith("/")
+        segments = [s for s in word.split("/") if s]
+        start = "/" if absolute else base
+        fixed = 0
+        while fixed < len(segments) and not _is_glob(segments[fixed]):
+            fixed += 1
+        prefix = os.path.join(start, *segments[:fixed]) if fixed else start
+        if fixed == len(segments) or not os.path.isdir(prefix):
+            return None
+        shown_prefix = "/".join(segments[:fixed])
+        if absolute:
+            shown_prefix = "/" + shown_prefix
+        found: list[str] = []
+        for rel in self._expand(prefix, tuple(segments[fixed:]), globstar):
+            if shown_prefix in ("", "/"):
+                found.append(shown_prefix + rel)
+            else:
+                found.append(f"{shown_prefix}/{rel}")
+            if len(found) >= _GLOB_MAX_MATCHES:
+                break
+        if word.endswith("/"):
+            found = [f + "/" for f in found if os.path.isdir(os.path.join(start, f))]
+        if not found:
+            return Expansion((word,), literal=True)
+        return Expansion(tuple(sorted(found)), literal=False)
+
+    def _expand(self, directory: str, segments: tuple[str, ...], globstar: bool) -> Iterator[str]:
+        head, rest = segments[0], segments[1:]
+        if head == "**" and globstar:
+            # Zero directories, then every non-hidden directory below (not through symlinks).
+            if rest:
+                yield from self._expand(directory, rest, globstar)
+            else:
+                yield from (n for n, _ in self.listing(directory) or () if not n.startswith("."))
+            for name, kind in self.listing(directory) or ():
+                if kind == _DIR and not name.startswith("."):
+                    for below in self._expand(os.path.join(directory, name), segments, globstar):
+                        yield f"{name}/{below}"
+            return
+        if not _is_glob(head):
+            candidates = [head] if os.path.lexists(os.path.join(directory, head)) else []
+        else:
+            regex = _segment_regex(head.replace("**", "*"))
+            candidates = [n for n, _ in self.listing(directory) or () if regex.fullmatch(n)]
+        for name in candidates:
+            if not rest:
+                yield name
+            elif os.path.isdir(os.path.join(directory, name)):
+                for below in self._expand(os.path.join(directory, name), rest, globstar):
+                    yield f"{name}/{below}"
+
+    # ---------------------------------------------------------------- walks
+
+    def walk(self, root: str, spec: WalkSpec) -> Walk:
+        """The files `root` holds as a tool with `spec` would visit them, within the budget."""
+        key = (root, spec)
+        cached = self._walks.get(key)
+        if cached is not None and self._still_valid(cached):
+            return cached.walk
+        walk, dirs, files_stat = self._walk(root, spec)
+        if walk.complete or "entries" in walk.reason:
+            if len(self._walks) >= 1024:
+                self._walks.clear()
+            self._walks[key] = _Cached(walk, dirs, files_stat)
+        return walk
+
+    def _still_valid(self, cached: _Cached) -> bool:
+        try:
+            for path, mtime in itertools.chain(cached.dirs, cached.files_stat):
+                if os.stat(path).st_mtime_ns != mtime:
+                    return False
+        except (OSError, ValueError):
+            return False
+        return True
+
+    def _walk(
+        self, root: str, spec: WalkSpec
+    ) -> tuple[Walk, tuple[tuple[str, int], ...], tuple[tuple[str, int], ...]]:
+        deadline = time.perf_counter() + self.max_seconds
+        tracked: frozenset[str] | None = None
+        watched: list[tuple[str, int]] = []
+        repo = _git_root(root)
+        if spec.tracked_only or spec.untracked_only:
+            tracked = self.tracked_files(repo) if repo else None
+            if tracked is None:
+                reason = f"cannot read the git index for `{root}`"
+                return Walk(root, (), False, reason, next(_serials)), (), ()
+            watched.append((os.path.join(repo, ".git", "index"), _mtime(repo, ".git/index")))
+        if not os.path.isdir(root):
+            return Walk(root, (root,), True, serial=next(_serials)), (), ()
+        ignores = self._ancestor_ignores(root, repo, spec, watched)
+        files: list[str] = []
+        dirs: list[tuple[str, int]] = []
+        entries = 0
+        stack: list[tuple[str, int, tuple[tuple[str, GitIgnoreSpec], ...]]] = [(root, 0, ignores)]
+        while stack:
+            directory, depth, inherited = stack.pop()
+            try:
+                dirs.append((directory, os.stat(directory).st_mtime_ns))
+            except OSError:
+                continue
+            listing = self.listing(directory) or ()
+            entries += len(listing)
+            if entries > self.max_entries:
+                reason = f"more than {self.max_entries:,} entries under `{root}`"
+                return Walk(root, (), False, reason, next(_serials)), (), ()
+            if time.perf_counter() > deadline:
+                reason = f"walking `{root}` took longer than {self.max_seconds * 1000:g} ms"
+                return Walk(root, (), False, reason, next(_serials)), (), ()
+            local = inherited
+            for name in spec.ignore_files:
+                needs_repo = name == ".gitignore" and spec.git_ignores_need_repo
+                if (name, _FILE) in listing and (repo or not needs_repo):
+                    ignore = self._ignore_file(os.path.join(directory, name), watched)
+                    if ignore is not None:
+                        local = (*local, (directory, ignore))
+            for name, kind in listing:
+                path = os.path.join(directory, name)
+                if not _visible(name, kind, path, spec, local, tracked, repo):
+                    continue
+                if kind == _DIR:
+                    if spec.max_depth is None or depth + 1 < spec.max_depth:
+                        stack.append((path, depth + 1, local))
+                elif _wanted_file(name, path, spec, tracked, repo):
+                    files.append(path)
+        walk = Walk(root, tuple(sorted(files)), True, serial=next(_serials))
+        return walk, tuple(dirs), tuple(watched)
+
+    def _ancestor_ignores(
+        self, root: str, repo: str | None, spec: WalkSpec, watched: list[tuple[str, int]]
+    ) -> tuple[tuple[str, GitIgnoreSpec], ...]:
+        if not repo or ".gitignore" not in spec.ignore_files or root == repo:
+            return ()
+        found = []
+        directory = os.path.dirname(root)
+        chain = []
+        while directory.startswith(repo):
+            chain.append(directory)
+            if directory == repo:
+                break
+            directory = os.path.dirname(directory)
+        for directory in reversed(chain):
+            ignore = self._ignore_file(os.path.join(directory, ".gitignore"), watched)
+            if ignore is not None:
+                found.append((directory, ignore))
+        return tuple(found)
+
+    def _ignore_file(self, path: str, watched: list[tuple[str, int]]) -> GitIgnoreSpec | None:
+        try:
+            mtime = os.stat(path).st_mtime_ns
+        except OSError:
+            return None
+        watched.append((path, mtime))
+        cached = self._ignores.get(path)
+        if cached is not None and cached[0] == mtime:
+            return cached[1]
+        try:
+            with open(path, encoding="utf-8", errors="replace") as handle:
+                spec = GitIgnoreSpec.from_lines(handle.read().splitlines())
+        except (OSError, ValueError):
+            spec = None
+        self._ignores[path] = (mtime, spec)
+        return spec
+
+    # ---------------------------------------------------------------- git index
+
+    def tracked_files(self, repo: str) -> frozenset[str] | None:
+        """Absolute paths of the files in `repo`'s git index, None if it cannot be read."""
+        index_path = os.path.join(repo, ".git", "index")
+        try:
+            mtime = os.stat(index_path).st_mtime_ns
+        except OSError:
+            return frozenset() if os.path.isdir(os.path.join(repo, ".git")) else None
+        cached = self._index.get(index_path)
+        if cached is not None and cached[0] == mtime:
+            return cached[1]
+        try:
+            with open(index_path, "rb") as handle:
+                names = parse_git_index(handle.read())
+        except OSError:
+            names = None
+        result = None if names is None else frozenset(os.path.join(repo, n) for n in names)
+        self._index[index_path] = (mtime, result)
+        return result
+
+
+def parse_git_index(data: bytes) -> list[str] | None:
+    """Paths recorded in a git index file (versions 2 to 4), None if it is not one."""
+    if len(data) < 12 or data[:4] != b"DIRC":
+        return None
+    version, count = struct.unpack(">II", data[4:12])
+    if version not in (2, 3, 4):
+        return None
+    names: list[str] = []
+    offset, previous = 12, b""
+    try:
+        for _ in range(count):
+            flags = struct.unpack(">H", data[offset + 60 : offset + 62])[0]
+            header = 62 + (2 if version >= 3 and flags & 0x4000 else 0)
+            start = offset + header
+            if version == 4:
+                strip, start = _varint(data, start)
+                end = data.index(b"\x00", start)
+                name = previous[: len(previous) - strip] + data[start:end]
+                offset = end + 1
+            else:
+                end = data.index(b"\x00", start)
+                name = data[start:end]
+                offset += (header + len(name) + 8) & ~7
+            previous = name
+            names.append(name.decode("utf-8", "surrogateescape"))
+    except (ValueError, struct.error, IndexError):
+        return None
+    return names
+
+
+def _varint(data: bytes, offset: int) -> tuple[int, int]:
+    byte = data[offset]
+    value = byte & 0x7F
+    offset += 1
+    while byte & 0x80:
+        byte = data[offset]
+        value = ((value + 1) << 7) | (byte & 0x7F)
+        offset += 1
+    return value, offset
+
+
+def _mtime(directory: str, relative: str) -> int:
+    try:
+        return os.stat(os.path.join(directory, relative)).st_mtime_ns
+    except OSError:
+        return -1
+
+
+@lru_cache(maxsize=1024)
+def _git_root_cached(directory: str) -> str | None:
+    current = directory
+    while True:
+        if os.path.isdir(os.path.join(current, ".git")):
+            return current
+        parent = os.path.dirname(current)
+        if parent == current:
+            return None
+        current = parent
+
+
+def _git_root(directory: str) -> str | None:
+    start = directory if os.path.isdir(directory) else os.path.dirname(directory)
+    return _git_root_cached(start)
+
+
+def _visible(
+    name: str,
+    kind: str,
+    path: str,
+    spec: WalkSpec,
+    ignores: tuple[tuple[str, GitIgnoreSpec], ...],
+    tracked: frozenset[str] | None,
+    repo: str | None,
+) -> bool:
+    if not spec.hidden and name.startswith("."):
+        return False
+    if (spec.tracked_only or spec.untracked_only) and name == ".git":
+        return False
+    if kind == _DIR and any(_glob_match(g, name) for g in spec.exclude_dir):
+        return False
+    for directory, ignore in ignores:
+        relative = os.path.relpath(path, directory) + ("/" if kind == _DIR else "")
+        if ignore.match_file(relative):
+            return False
+    excluded = (g[1:].rstrip("/") for g in spec.path_globs if g.startswith("!"))
+    return not any(_glob_match(g, name) for g in excluded)
+
+
+def _wanted_file(
+    name: str, path: str, spec: WalkSpec, tracked: frozenset[str] | None, repo: str | None
+) -> bool:
+    if spec.tracked_only and (tracked is None or path not in tracked):
+        return False
+    if spec.untracked_only and tracked is not None and path in tracked:
+        return False
+    if any(_glob_match(g, name) for g in spec.exclude):
+        return False
+    if spec.include and not any(_glob_match(g, name) for g in spec.include):
+        return False
+    positive = [g for g in spec.path_globs if not g.startswith("!")]
+    if positive and not any(_glob_match(g, name) for g in positive):
+        return False
+    for negated, pattern, casefold in spec.names:
+        subject, glob = (name.lower(), pattern.lower()) if casefold else (name, pattern)
+        if _glob_match(glob, subject, dotted=True) == negated:
+            return False
+    return True
+
+
+def _is_glob(segment: str) -> bool:
+    return any(c in segment for c in "*?[")
+
+
+@lru_cache(maxsize=4096)
+def _segment_regex(segment: str, dotted: bool = False) -> re.Pattern[str]:
+    """Bash's matching of one name: a leading `.` must be written unless `dotted`."""
+    out: list[str] = []
+    i = 0
+    while i < len(segment):
+        char = segment[i]
+        if char == "*":
+            out.append("[^/]*")
+        elif char == "?":
+            out.append("[^/]")
+        elif char == "[":
+            end = segment.find("]", i + 2)
+            if end == -1:
+                out.append(re.escape(char))
+            else:
+                body = segment[i + 1 : end]
+                negated = body[:1] in ("!", "^")
+                body = body[1:] if negated else body
+                body = body.replace("\\", "\\\\").replace("[:", "[[:")
+                out.append(f"[{'^' if negated else ''}{_posix_classes(body)}]")
+                i = end
+        else:
+            out.append(re.escape(char))
+        i += 1
+    regex = "".join(out)
+    if not dotted and not segment.startswith("."):
+        regex = f"(?!\\.){regex}"
+    return re.compile(regex, re.DOTALL)
+
+
+def _posix_classes(body: str) -> str:
+    classes = {
+        "[[:alpha:]": "a-zA-Z",
+        "[[:digit:]": "0-9",
+        "[[:alnum:]": "a-zA-Z0-9",
+        "[[:upper:]": "A-Z",
+        "[[:lower:]": "a-z",
+        "[[:space:]": r"\s",
+    }
+    for name, replacement in classes.items():
+        body = body.replace(name + "]", replacement)
+    return body.replace("[[:", "[:")
+
+
+def _glob_match(glob: str, name: str, dotted: bool = True) -> bool:
+    """A tool's own glob on a base name (grep --exclude, find -name): `*` matches dots."""
+    return _segment_regex(glob, dotted).fullmatch(name) is not None
