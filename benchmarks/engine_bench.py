@@ -1,23 +1,32 @@
 """Engine throughput and latency over a realistic mix of agent tool calls.
 
-Run: .venv/bin/python benchmarks/engine_bench.py [--seconds N]
+Run: .venv/bin/python benchmarks/engine_bench.py [--count N]
 Prints decisions/s and p50/p99 latency of one decision, for a warm mix (agents repeat
-commands, so the parse cache hits) and a cold mix (every command text unique).
+commands, so the parse cache hits) and a cold mix (every command text unique, and the
+filesystem caches emptied). The calls run in a realistic project tree built for the run
+(tests/project_tree.py), so glob expansion and tree walks look at real files.
 """
 
 from __future__ import annotations
 
 import argparse
 import statistics
+import sys
+import tempfile
 import time
 from pathlib import Path
 
 from engine.evaluate import Engine
 from engine.events import CallContext, ToolEvent
+from engine.fs import FileSystem
 from engine.policy import load_policy
 from engine.shell import analyze
 
-SEED = Path(__file__).resolve().parents[1] / "tests" / "fixtures" / "seed-policies.json"
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+from tests.project_tree import build_project_tree  # noqa: E402
+
+SEED = REPO / "tests" / "fixtures" / "seed-policies.json"
 CWD = "/srv/app"
 
 # Roughly the shape of a coding session: mostly reads, edits, ls/git/test runs.
@@ -39,22 +48,35 @@ MIX: list[tuple[str, dict, int]] = [
     ("Glob", {"pattern": "**/*.py"}, 2),
     ("Bash", {"command": "rm -rf /"}, 1),
     ("Bash", {"command": "cat .env"}, 1),
+    # Globs expanded and trees walked on the real disk.
+    ("Bash", {"command": "grep -n FIXME lib/*"}, 2),
+    ("Bash", {"command": "rm -rf out/*"}, 1),
+    ("Bash", {"command": "tar czf site.tgz public/*"}, 1),
+    ("Bash", {"command": "grep -rn password ."}, 1),
+    ("Bash", {"command": "rg TODO"}, 2),
+    ("Bash", {"command": "git grep -n FIXME"}, 1),
+    ("Bash", {"command": "cp -a src /tmp/snapshot"}, 1),
+    ("Bash", {"command": "find src -name '*.ts' | xargs wc -l"}, 1),
 ]
 
 
-def _events(unique: bool, count: int) -> list[ToolEvent]:
+def _events(unique: bool, count: int, cwd: str) -> list[ToolEvent]:
     weighted = [(tool, tool_input) for tool, tool_input, weight in MIX for _ in range(weight)]
     events = []
     for index in range(count):
         tool, tool_input = weighted[index % len(weighted)]
         if unique and tool == "Bash":
             tool_input = {"command": f"{tool_input['command']} # {index}"}
-        events.append(ToolEvent(tool_name=tool, tool_input=tool_input, cwd=CWD))
+        if "file_path" in tool_input:
+            tool_input = {**tool_input, "file_path": tool_input["file_path"].replace(CWD, cwd)}
+        if "path" in tool_input:
+            tool_input = {**tool_input, "path": tool_input["path"].replace(CWD, cwd)}
+        events.append(ToolEvent(tool_name=tool, tool_input=tool_input, cwd=cwd))
     return events
 
 
 def _run(engine: Engine, events: list[ToolEvent]) -> tuple[float, list[float]]:
-    context = CallContext(git_branch="feature/x")
+    context = CallContext(git_branch="feature/x", repo=events[0].cwd)
     latencies = []
     started = time.perf_counter()
     for event in events:
@@ -78,11 +100,18 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--count", type=int, default=50_000)
     args = parser.parse_args()
-    engine = Engine(load_policy(SEED))
-    _run(engine, _events(False, 2_000))  # warm imports and caches
-    _report("warm mix (repeated commands)", *_run(engine, _events(False, args.count)))
-    analyze.cache_clear()
-    _report("cold mix (every command new)", *_run(engine, _events(True, args.count // 5)))
+    with tempfile.TemporaryDirectory() as base:
+        cwd = str(build_project_tree(Path(base), bulk=False))
+        policy = load_policy(SEED)
+        engine = Engine(policy, FileSystem())
+        _run(engine, _events(False, 2_000, cwd))  # warm imports and caches
+        _report("warm mix (repeated commands)", *_run(engine, _events(False, args.count, cwd)))
+        analyze.cache_clear()
+        # Cold: every command new and nothing seen on disk before (a fresh FileSystem).
+        cold = Engine(policy, FileSystem())
+        _report("cold mix (every command new)", *_run(cold, _events(True, args.count // 5, cwd)))
+        first = Engine(policy, FileSystem())
+        _report("first look at the tree (no cache)", *_run(first, _events(False, 60, cwd)))
 
 
 if __name__ == "__main__":

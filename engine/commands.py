@@ -552,10 +552,20 @@ def effects(command: SimpleCommand) -> CommandEffects:
     files.extend(_redirect_access(command))
     files = _found_by_find(command, files)
     git_sub = _git_subcommand(words)[1] if name == "git" else ""
-    files.extend(
+    trees = [
         FileAccess(Access(tree.access), tree.word, tree.by, tree.spec, tree.hint)
         for tree in tree_accesses(name, words, git_sub)
-    )
+    ]
+    if trees:
+        # A walk judges its start path too, so the plain access to the same word is redundant.
+        walked = {(t.word.value, t.access) for t in trees}
+        files = [
+            f
+            for f in files
+            if (f.word.value, f.access) not in walked
+            and (f.access is not Access.MENTION or (f.word.value, Access.READ) not in walked)
+        ]
+        files.extend(trees)
     regex_text = " ".join(w.value for i, w in enumerate(words) if i not in data)
     return CommandEffects(regex_text, tuple(files), tuple(dict.fromkeys(hosts)), tuple(sql))
 

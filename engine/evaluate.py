@@ -83,9 +83,8 @@ class Engine:
     def __init__(self, policy: Policy, filesystem: FileSystem | None = None) -> None:
         self.policy = policy
         self.filesystem = filesystem or _SHARED_FILESYSTEM
-        self._walk_memo: dict[
-            tuple[int, Access, str], list[tuple[str, str, int, Outcome, str]]
-        ] = {}
+        self._walk_memo: dict[tuple[int, Access, str], list[_Hit]] = {}
+        self._call_cwds: dict[str, str] = {}
         sections = policy.policies
         bash = sections.bash_commands
         self._blocked = bash.compiled("blocked_patterns")
@@ -131,6 +130,7 @@ class Engine:
 
     def evaluate(self, event: ToolEvent, context: CallContext | None = None) -> Decision:
         context = context or CallContext()
+        self._call_cwds.clear()  # real paths of working directories, looked up once a call
         cwd = event.cwd or context.repo or "/"
         where = _Where(cwd, context.repo or cwd, context.home, context.git_branch)
         findings: list[Finding] = []
@@ -221,7 +221,9 @@ class Engine:
                 where = replace(base, cwd=resolve_path(command.workdir, base.cwd, base.home))
             if command.name == "shopt" and "globstar" in command.argv:
                 globstar = "-s" in command.argv
-            upstream, previous = previous, command
+            upstream = previous
+            if command.name != "xargs":  # `xargs CMD` is followed by CMD itself
+                previous = command
             command_effects = _effects(command)
             yield from self._patterns(command, command_effects)
             yield from self._destructive(command, where)
@@ -592,24 +594,53 @@ class Engine:
                 )
             return
         shown_words = [word.value]
+        resolved: tuple[str, ...] = ()
         if word.glob:
-            base = resolve_path("", where.cwd, where.home)
+            base = self._real_cwd(where)
             expansion = self.filesystem.expand_glob(word.value, base, globstar)
             if expansion is None:
                 # The glob starts in a directory that is not here: reason without the disk.
                 yield from self._unseen_glob(access, where)
                 return
-            shown_words = list(expansion.matches)
-        for shown in shown_words:
-            if shown == GIT_TOP:
+            shown_words, resolved = list(expansion.matches), expansion.paths
+        seen_rules: set[str] = set()
+        for finding in self._real_files(access, shown_words, resolved, where):
+            # One finding per rule for a glob: the first file named is enough to act on.
+            if finding.rule not in seen_rules:
+                seen_rules.add(finding.rule)
+                yield finding
+
+    def _real_files(
+        self, access: FileAccess, shown_words: list[str], resolved: tuple[str, ...], where: _Where
+    ) -> Iterable[Finding]:
+        for position, shown in enumerate(shown_words):
+            if resolved:
+                path = resolved[position]
+            elif shown == GIT_TOP:
                 path = self.filesystem.git_top(resolve_path("", where.cwd)) or where.root
                 shown = os.path.relpath(path, resolve_path("", where.cwd))
             else:
-                path = resolve_path(shown, where.cwd, where.home)
+                path = self._resolve(shown, where)
             yield from self._path_finding(access.access, path, shown, access.by, where.root)
-            if access.walk is not None and self.filesystem.is_dir(path):
-                walk = self.filesystem.walk(path, access.walk)
-                yield from self._walk_findings(access, walk, shown, where)
+            if access.walk is None or not self.filesystem.is_dir(path):
+                continue
+            if access.access is Access.DELETE and self._is_catastrophic_path(path, where):
+                continue  # judged by builtin.rm_root; walking `/` would only spend the budget
+            walk = self.filesystem.walk(path, access.walk)
+            yield from self._walk_findings(access, walk, shown, where)
+
+    def _real_cwd(self, where: _Where) -> str:
+        real = self._call_cwds.get(where.cwd)
+        if real is None:
+            real = self._call_cwds[where.cwd] = resolve_path("", where.cwd, where.home)
+        return real
+
+    def _resolve(self, shown: str, where: _Where) -> str:
+        """resolve_path, answered from the directory listings fs.py keeps when it can."""
+        if shown.startswith(("/", "~")):
+            return resolve_path(shown, where.cwd, where.home)
+        found = self.filesystem.resolve(self._real_cwd(where), shown)
+        return found if found is not None else resolve_path(shown, where.cwd, where.home)
 
     def _unseen_glob(self, access: FileAccess, where: _Where) -> Iterable[Finding]:
         word = access.word

@@ -9,10 +9,12 @@ import re
 import struct
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 
 from pathspec import GitIgnoreSpec
+
+from engine.fswatch import DirectoryWatcher
 
 # The walk budget: past either bound the walk stops and the call needs approval.
 WALK_MAX_ENTRIES = 20_000
@@ -21,6 +23,7 @@ _GLOB_MAX_MATCHES = 4_096
 _CACHE_LIMIT = 50_000
 _FILE = "f"
 _DIR = "d"
+_LINK = "l"
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,6 +60,7 @@ class Expansion:
 
     matches: tuple[str, ...]
     literal: bool  # nothing matched: bash passes the word unchanged
+    paths: tuple[str, ...] = ()  # each match as an absolute path, symlinks resolved
 
 
 @dataclass(slots=True)
@@ -64,9 +68,13 @@ class _Cached:
     walk: Walk
     dirs: tuple[tuple[str, int], ...]
     files_stat: tuple[tuple[str, int], ...] = field(default=())
+    watched: bool = False  # every directory is under inotify: no need to stat them
 
 
+# A directory as last read: mtime, sorted (name, kind) pairs, watched since read, kind by name.
+_Listing = tuple[int, tuple[tuple[str, str], ...], bool, dict[str, str]]
 _serials = itertools.count(1)
+_PLAIN = WalkSpec()
 
 
 class FileSystem:
@@ -77,8 +85,10 @@ class FileSystem:
     ) -> None:
         self.max_entries = max_entries
         self.max_seconds = max_seconds
-        self._listings: dict[str, tuple[int, tuple[tuple[str, str], ...]]] = {}
+        self._listings: dict[str, _Listing] = {}
         self._walks: dict[tuple[str, WalkSpec], _Cached] = {}
+        self._walks_by_dir: dict[str, set[tuple[str, WalkSpec]]] = {}
+        self._watcher = DirectoryWatcher()
         self._ignores: dict[str, tuple[int, GitIgnoreSpec | None]] = {}
         self._index: dict[str, tuple[int, frozenset[str] | None]] = {}
 
@@ -93,27 +103,80 @@ class FileSystem:
 
     def listing(self, directory: str) -> tuple[tuple[str, str], ...] | None:
         """(name, kind) of each entry, kind `d` for directories (symlinks not followed)."""
+        seen = self._listing(directory)
+        return None if seen is None else seen[1]
+
+    def _listing(self, directory: str) -> _Listing | None:
+        cached = self._listings.get(directory)
+        if cached is not None and cached[2]:
+            return cached  # watched since it was read, and no change reported since
+        watched = self._watcher.watch(directory)  # before reading, so no change slips by
         try:
             mtime = os.stat(directory).st_mtime_ns
         except (OSError, ValueError):
             return None
-        cached = self._listings.get(directory)
         if cached is not None and cached[0] == mtime:
-            return cached[1]
+            return cached
         try:
             with os.scandir(directory) as entries:
-                listing = tuple(
-                    sorted(
-                        (e.name, _DIR if e.is_dir(follow_symlinks=False) else _FILE)
-                        for e in entries
-                    )
-                )
+                listing = tuple(sorted((e.name, _kind(e)) for e in entries))
         except (OSError, ValueError):
             return None
         if len(self._listings) >= _CACHE_LIMIT:
             self._listings.clear()
-        self._listings[directory] = (mtime, listing)
-        return listing
+        seen = self._listings[directory] = (mtime, listing, watched, dict(listing))
+        return seen
+
+    def resolve(self, real_base: str, relative: str) -> str | None:
+        """`relative` joined to the real directory `real_base`, symlinks resolved, read from
+        cached listings; None when some part does not exist (the caller resolves it itself)."""
+        names = [n for n in relative.split("/") if n]
+        if not names:
+            return real_base
+        parent = self._real_dir(real_base, names[:-1])
+        if parent is None or names[-1] in (".", ".."):
+            return None
+        seen = self._listing(parent)
+        kind = seen[3].get(names[-1]) if seen is not None else None
+        path = parent.rstrip("/") + "/" + names[-1]
+        if kind == _LINK:
+            return os.path.realpath(path)
+        return path if kind is not None else None
+
+    def _real_dir(self, start: str, names: list[str]) -> str | None:
+        """The real path of the directory `start/names…` (`start` already real), read from
+        cached listings; None when it is not a directory here."""
+        if not names and self._listing(start) is None:
+            return None
+        current = start
+        for name in names:
+            if name == ".":
+                continue
+            if name == "..":
+                current = os.path.dirname(current)
+                continue
+            seen = self._listing(current)
+            kind = seen[3].get(name) if seen is not None else None
+            path = current.rstrip("/") + "/" + name
+            if kind == _DIR:
+                current = path
+            elif kind == _LINK and os.path.isdir(path):
+                current = os.path.realpath(path)
+            else:
+                return None
+        return current
+
+    def _apply_changes(self) -> None:
+        changed = self._watcher.changes()
+        if changed is None:
+            self._listings.clear()
+            self._walks.clear()
+            self._walks_by_dir.clear()
+            return
+        for directory in changed:
+            self._listings.pop(directory, None)
+            for key in self._walks_by_dir.pop(directory, ()):
+                self._walks.pop(key, None)
 
     # ---------------------------------------------------------------- globs
 
@@ -124,70 +187,87 @@ class FileSystem:
         globstar. None when the directory the glob starts from does not exist here, so
         the caller must reason without the disk.
         """
+        self._apply_changes()
         absolute = word.startswith("/")
         segments = [s for s in word.split("/") if s]
         start = "/" if absolute else base
         fixed = 0
         while fixed < len(segments) and not _is_glob(segments[fixed]):
             fixed += 1
+        if fixed == len(segments):
+            return None
         prefix = os.path.join(start, *segments[:fixed]) if fixed else start
-        if fixed == len(segments) or not os.path.isdir(prefix):
+        real_prefix = self._real_dir(start, segments[:fixed])
+        if real_prefix is None:
             return None
         shown_prefix = "/".join(segments[:fixed])
         if absolute:
             shown_prefix = "/" + shown_prefix
-        found: list[str] = []
-        for rel in self._expand(prefix, tuple(segments[fixed:]), globstar):
-            if shown_prefix in ("", "/"):
-                found.append(shown_prefix + rel)
-            else:
-                found.append(f"{shown_prefix}/{rel}")
+        found: dict[str, str] = {}
+        for rel, linked in self._expand(prefix, tuple(segments[fixed:]), globstar):
+            shown = f"{shown_prefix}/{rel}" if shown_prefix not in ("", "/") else shown_prefix + rel
+            real = os.path.join(real_prefix, rel)
+            found[shown] = os.path.realpath(real) if linked else real
             if len(found) >= _GLOB_MAX_MATCHES:
                 break
         if word.endswith("/"):
-            found = [f + "/" for f in found if os.path.isdir(os.path.join(start, f))]
+            found = {f + "/": p for f, p in found.items() if os.path.isdir(p)}
         if not found:
             return Expansion((word,), literal=True)
-        return Expansion(tuple(sorted(found)), literal=False)
+        ordered = sorted(found)
+        return Expansion(tuple(ordered), False, tuple(found[f] for f in ordered))
 
-    def _expand(self, directory: str, segments: tuple[str, ...], globstar: bool) -> Iterator[str]:
+    def _expand(
+        self, directory: str, segments: tuple[str, ...], globstar: bool
+    ) -> Iterator[tuple[str, bool]]:
+        """(relative match, whether it passes through a symlink) for each match."""
         head, rest = segments[0], segments[1:]
+        listing = self.listing(directory) or ()
         if head == "**" and globstar:
             # Zero directories, then every non-hidden directory below (not through symlinks).
             if rest:
                 yield from self._expand(directory, rest, globstar)
             else:
-                yield from (n for n, _ in self.listing(directory) or () if not n.startswith("."))
-            for name, kind in self.listing(directory) or ():
+                yield from ((n, k == _LINK) for n, k in listing if not n.startswith("."))
+            for name, kind in listing:
                 if kind == _DIR and not name.startswith("."):
-                    for below in self._expand(os.path.join(directory, name), segments, globstar):
-                        yield f"{name}/{below}"
+                    for below, linked in self._expand(f"{directory}/{name}", segments, globstar):
+                        yield f"{name}/{below}", linked
             return
         if not _is_glob(head):
-            candidates = [head] if os.path.lexists(os.path.join(directory, head)) else []
+            path = os.path.join(directory, head)
+            kind = _LINK if os.path.islink(path) else _DIR if os.path.isdir(path) else _FILE
+            candidates = [(head, kind)] if os.path.lexists(path) else []
         else:
             regex = _segment_regex(head.replace("**", "*"))
-            candidates = [n for n, _ in self.listing(directory) or () if regex.fullmatch(n)]
-        for name in candidates:
+            candidates = [(n, k) for n, k in listing if regex.fullmatch(n)]
+        for name, kind in candidates:
             if not rest:
-                yield name
-            elif os.path.isdir(os.path.join(directory, name)):
-                for below in self._expand(os.path.join(directory, name), rest, globstar):
-                    yield f"{name}/{below}"
+                yield name, kind == _LINK
+            elif kind == _DIR or (kind == _LINK and os.path.isdir(f"{directory}/{name}")):
+                for below, linked in self._expand(f"{directory}/{name}", rest, globstar):
+                    yield f"{name}/{below}", linked or kind == _LINK
 
     # ---------------------------------------------------------------- walks
 
     def walk(self, root: str, spec: WalkSpec) -> Walk:
         """The files `root` holds as a tool with `spec` would visit them, within the budget."""
+        self._apply_changes()
         key = (root, spec)
         cached = self._walks.get(key)
-        if cached is not None and self._still_valid(cached):
+        if cached is not None and (cached.watched or self._still_valid(cached)):
             return cached.walk
         walk, dirs, files_stat = self._walk(root, spec)
-        if walk.complete or "entries" in walk.reason:
+        if walk.complete:
             if len(self._walks) >= 1024:
                 self._walks.clear()
-            self._walks[key] = _Cached(walk, dirs, files_stat)
+                self._walks_by_dir.clear()
+            parents = [os.path.dirname(path) for path, _ in files_stat]
+            every = [path for path, _ in dirs] + parents
+            watched = all(self._watcher.watch(d) for d in every)
+            self._walks[key] = _Cached(walk, dirs, files_stat, watched)
+            for directory in every:
+                self._walks_by_dir.setdefault(directory, set()).add(key)
         return walk
 
     def _still_valid(self, cached: _Cached) -> bool:
@@ -219,13 +299,14 @@ class FileSystem:
         dirs: list[tuple[str, int]] = []
         entries = 0
         stack: list[tuple[str, int, tuple[tuple[str, GitIgnoreSpec], ...]]] = [(root, 0, ignores)]
+        filtered = replace(spec, max_depth=None) != _PLAIN
         while stack:
             directory, depth, inherited = stack.pop()
-            try:
-                dirs.append((directory, os.stat(directory).st_mtime_ns))
-            except OSError:
+            seen = self._listing(directory)
+            if seen is None:
                 continue
-            listing = self.listing(directory) or ()
+            dirs.append((directory, seen[0]))
+            listing = seen[1]
             entries += len(listing)
             if entries > self.max_entries:
                 reason = f"more than {self.max_entries:,} entries under `{root}`"
@@ -240,14 +321,16 @@ class FileSystem:
                     ignore = self._ignore_file(os.path.join(directory, name), watched)
                     if ignore is not None:
                         local = (*local, (directory, ignore))
+            prefix = directory.rstrip("/") + "/"
+            descend = spec.max_depth is None or depth + 1 < spec.max_depth
             for name, kind in listing:
-                path = os.path.join(directory, name)
-                if not _visible(name, kind, path, spec, local, tracked, repo):
+                path = prefix + name
+                if (filtered or local) and not _visible(name, kind, path, spec, local):
                     continue
                 if kind == _DIR:
-                    if spec.max_depth is None or depth + 1 < spec.max_depth:
+                    if descend:
                         stack.append((path, depth + 1, local))
-                elif _wanted_file(name, path, spec, tracked, repo):
+                elif not filtered or _wanted_file(name, path, spec, tracked):
                     files.append(path)
         walk = Walk(root, tuple(sorted(files)), True, serial=next(_serials))
         return walk, tuple(dirs), tuple(watched)
@@ -272,6 +355,7 @@ class FileSystem:
         return tuple(found)
 
     def _ignore_file(self, path: str, watched: list[tuple[str, int]]) -> GitIgnoreSpec | None:
+        self._watcher.watch(os.path.dirname(path))
         try:
             mtime = os.stat(path).st_mtime_ns
         except OSError:
@@ -293,6 +377,7 @@ class FileSystem:
     def tracked_files(self, repo: str) -> frozenset[str] | None:
         """Absolute paths of the files in `repo`'s git index, None if it cannot be read."""
         index_path = os.path.join(repo, ".git", "index")
+        self._watcher.watch(os.path.dirname(index_path))
         try:
             mtime = os.stat(index_path).st_mtime_ns
         except OSError:
@@ -381,8 +466,6 @@ def _visible(
     path: str,
     spec: WalkSpec,
     ignores: tuple[tuple[str, GitIgnoreSpec], ...],
-    tracked: frozenset[str] | None,
-    repo: str | None,
 ) -> bool:
     if not spec.hidden and name.startswith("."):
         return False
@@ -391,16 +474,14 @@ def _visible(
     if kind == _DIR and any(_glob_match(g, name) for g in spec.exclude_dir):
         return False
     for directory, ignore in ignores:
-        relative = os.path.relpath(path, directory) + ("/" if kind == _DIR else "")
+        relative = path[len(directory.rstrip("/")) + 1 :] + ("/" if kind == _DIR else "")
         if ignore.match_file(relative):
             return False
     excluded = (g[1:].rstrip("/") for g in spec.path_globs if g.startswith("!"))
     return not any(_glob_match(g, name) for g in excluded)
 
 
-def _wanted_file(
-    name: str, path: str, spec: WalkSpec, tracked: frozenset[str] | None, repo: str | None
-) -> bool:
+def _wanted_file(name: str, path: str, spec: WalkSpec, tracked: frozenset[str] | None) -> bool:
     if spec.tracked_only and (tracked is None or path not in tracked):
         return False
     if spec.untracked_only and tracked is not None and path in tracked:
@@ -417,6 +498,12 @@ def _wanted_file(
         if _glob_match(glob, subject, dotted=True) == negated:
             return False
     return True
+
+
+def _kind(entry: os.DirEntry[str]) -> str:
+    if entry.is_symlink():
+        return _LINK
+    return _DIR if entry.is_dir(follow_symlinks=False) else _FILE
 
 
 def _is_glob(segment: str) -> bool:
