@@ -14,6 +14,7 @@ import statistics
 import sys
 import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 from engine.evaluate import Engine
@@ -30,7 +31,7 @@ SEED = REPO / "tests" / "fixtures" / "seed-policies.json"
 CWD = "/srv/app"
 
 # Roughly the shape of a coding session: mostly reads, edits, ls/git/test runs.
-MIX: list[tuple[str, dict, int]] = [
+BASE_MIX: list[tuple[str, dict, int]] = [
     ("Read", {"file_path": "/srv/app/src/app.py"}, 20),
     ("Read", {"file_path": "/srv/app/src/models/user.py"}, 10),
     ("Edit", {"file_path": "/srv/app/src/app.py", "old_string": "a", "new_string": "b"}, 15),
@@ -48,7 +49,9 @@ MIX: list[tuple[str, dict, int]] = [
     ("Glob", {"pattern": "**/*.py"}, 2),
     ("Bash", {"command": "rm -rf /"}, 1),
     ("Bash", {"command": "cat .env"}, 1),
-    # Globs expanded and trees walked on the real disk.
+]
+# Globs expanded and trees walked on the real disk.
+DISK_MIX: list[tuple[str, dict, int]] = [
     ("Bash", {"command": "grep -n FIXME lib/*"}, 2),
     ("Bash", {"command": "rm -rf out/*"}, 1),
     ("Bash", {"command": "tar czf site.tgz public/*"}, 1),
@@ -58,10 +61,12 @@ MIX: list[tuple[str, dict, int]] = [
     ("Bash", {"command": "cp -a src /tmp/snapshot"}, 1),
     ("Bash", {"command": "find src -name '*.ts' | xargs wc -l"}, 1),
 ]
+MIX = BASE_MIX + DISK_MIX
 
 
-def _events(unique: bool, count: int, cwd: str) -> list[ToolEvent]:
-    weighted = [(tool, tool_input) for tool, tool_input, weight in MIX for _ in range(weight)]
+def _events(unique: bool, count: int, cwd: str, mix: list | None = None) -> list[ToolEvent]:
+    mix = MIX if mix is None else mix
+    weighted = [(tool, tool_input) for tool, tool_input, weight in mix for _ in range(weight)]
     events = []
     for index in range(count):
         tool, tool_input = weighted[index % len(weighted)]
@@ -75,24 +80,37 @@ def _events(unique: bool, count: int, cwd: str) -> list[ToolEvent]:
     return events
 
 
-def _run(engine: Engine, events: list[ToolEvent]) -> tuple[float, list[float]]:
+def _run(engine: Engine, events: list[ToolEvent], fresh_disk: bool = False) -> _Figures:
     context = CallContext(git_branch="feature/x", repo=events[0].cwd)
-    latencies = []
+    wall, cpu = [], []
     started = time.perf_counter()
     for event in events:
-        before = time.perf_counter()
+        if fresh_disk:
+            engine.filesystem.close()
+            engine.filesystem = FileSystem()
+        before, before_cpu = time.perf_counter(), time.thread_time()
         engine.evaluate(event, context)
-        latencies.append(time.perf_counter() - before)
-    return time.perf_counter() - started, latencies
+        cpu.append(time.thread_time() - before_cpu)
+        wall.append(time.perf_counter() - before)
+    elapsed = sum(wall) if fresh_disk else time.perf_counter() - started
+    return _Figures(elapsed, sorted(wall), sorted(cpu))
 
 
-def _report(label: str, elapsed: float, latencies: list[float]) -> None:
-    latencies.sort()
-    p50 = statistics.median(latencies) * 1e6
-    p99 = latencies[int(len(latencies) * 0.99)] * 1e6
+@dataclass(frozen=True)
+class _Figures:
+    elapsed: float
+    wall: list[float]
+    cpu: list[float]
+
+
+def _report(label: str, figures: _Figures) -> None:
+    wall, cpu = figures.wall, figures.cpu
+    p99 = int(len(wall) * 0.99)
     print(
-        f"{label:<34} {len(latencies) / elapsed:>9,.0f} decisions/s   "
-        f"p50 {p50:7.1f} µs   p99 {p99:7.1f} µs"
+        f"{label:<40} {len(wall) / figures.elapsed:>8,.0f} decisions/s "
+        f"({len(cpu) / sum(cpu):>7,.0f}/CPU-s)   "
+        f"p50 {statistics.median(wall) * 1e6:6.1f} µs   p99 {wall[p99] * 1e6:7.1f} µs "
+        f"(CPU p99 {cpu[p99] * 1e6:6.1f} µs)"
     )
 
 
@@ -105,13 +123,17 @@ def main() -> None:
         policy = load_policy(SEED)
         engine = Engine(policy, FileSystem())
         _run(engine, _events(False, 2_000, cwd))  # warm imports and caches
-        _report("warm mix (repeated commands)", *_run(engine, _events(False, args.count, cwd)))
+        baseline = _events(False, args.count, cwd, BASE_MIX)
+        _report("baseline: mix without disk work, warm", _run(engine, baseline))
+        _report("full mix (globs, walks), warm", _run(engine, _events(False, args.count, cwd)))
         analyze.cache_clear()
-        # Cold: every command new and nothing seen on disk before (a fresh FileSystem).
+        # Cold: every command new; the disk caches start empty.
         cold = Engine(policy, FileSystem())
-        _report("cold mix (every command new)", *_run(cold, _events(True, args.count // 5, cwd)))
-        first = Engine(policy, FileSystem())
-        _report("first look at the tree (no cache)", *_run(first, _events(False, 60, cwd)))
+        unique = _events(True, args.count // 5, cwd)
+        _report("full mix, cold (every command new)", _run(cold, unique))
+        disk = _events(False, 400, cwd, DISK_MIX)
+        _report("disk calls only, warm", _run(engine, disk))
+        _report("disk calls only, nothing cached on disk", _run(cold, disk, fresh_disk=True))
 
 
 if __name__ == "__main__":

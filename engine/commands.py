@@ -12,7 +12,7 @@ from urllib.parse import urlsplit
 from engine.fs import WalkSpec
 from engine.interpreters import code_argument, interpreter_language
 from engine.shell import SHELLS, SimpleCommand, Word, command_name, shell_code_argument
-from engine.walks import FOUND_FILE, find_walk, tree_accesses
+from engine.walks import FOUND_FILE, find_walk, tree_accesses, zip_operands
 
 
 class Access(StrEnum):
@@ -230,8 +230,13 @@ _OPTION_VALUES: dict[str, frozenset[str]] = {
             "--file",
             "--max-count",
             "--context",
+            "--exclude",
+            "--include",
+            "--exclude-dir",
         ]
     ),
+    "tar": frozenset({"--exclude", "-C", "--directory", "-X", "--exclude-from", "-T"}),
+    "rsync": frozenset({"--exclude", "--include", "--filter", "-e", "--rsh", "-f"}),
     "rg": frozenset(
         [
             "-e",
@@ -246,6 +251,7 @@ _OPTION_VALUES: dict[str, frozenset[str]] = {
             "-M",
             "-j",
             "--glob",
+            "--iglob",
             "--type",
             "--max-count",
         ]
@@ -510,6 +516,10 @@ def effects(command: SimpleCommand) -> CommandEffects:
         files.extend(_copy_like(name, positional, parsed.values("-t", "--target-directory")))
         remote = (_HOST_PATH.match(w.value) for w in positional)
         hosts.extend(_strip_user(m.group(0)[:-1]) for m in remote if m)
+    elif name == "zip":
+        archive, inputs, _ = zip_operands(words)
+        add(Access.WRITE, archive)
+        add(Access.READ, inputs)
     elif name == "dd":
         for word in words[1:]:
             key, _, value = word.value.partition("=")

@@ -22,7 +22,7 @@ from engine.paths import PathPatterns, resolve_path
 from engine.policy import CompiledPattern, Policy
 from engine.shell import ShellAnalysis, SimpleCommand, Word, analyze
 from engine.sql import SqlAnalysis, analyze_sql, phrase_matches
-from engine.walks import GIT_TOP, XARGS_INPUT, find_walk
+from engine.walks import GIT_TOP, XARGS_INPUT, find_walk, grep_tool_walk
 
 _SHARED_FILESYSTEM = FileSystem()
 # A protected file found in a walk: (path, rule, pattern index, outcome, pattern).
@@ -157,6 +157,8 @@ class Engine:
                 commands = tuple(c.display() for c in analysis.commands)
                 findings.extend(self._bash(analysis, where, hosts))
                 findings.extend(self._runtime(tool_input))
+        elif tool == "Grep":
+            findings.extend(self._grep_tool(tool_input, where))
         elif tool in _READ_TOOLS or tool in _WRITE_TOOLS or tool in _SEARCH_TOOLS:
             findings.extend(self._file_tool(tool, tool_input, where))
         elif tool == "WebFetch":
@@ -632,7 +634,9 @@ class Engine:
     def _real_cwd(self, where: _Where) -> str:
         real = self._call_cwds.get(where.cwd)
         if real is None:
-            real = self._call_cwds[where.cwd] = resolve_path("", where.cwd, where.home)
+            cwd = where.cwd if where.cwd.startswith("/") else "/" + where.cwd
+            real = self.filesystem.resolve("/", cwd) or resolve_path("", where.cwd, where.home)
+            self._call_cwds[where.cwd] = real
         return real
 
     def _resolve(self, shown: str, where: _Where) -> str:
@@ -795,6 +799,14 @@ class Engine:
         access = Access.WRITE if tool in _WRITE_TOOLS else Access.READ
         path = resolve_path(raw, where.cwd, where.home)
         yield from self._path_finding(access, path, raw, tool, where.root)
+
+    def _grep_tool(self, tool_input: dict[str, Any], where: _Where) -> Iterable[Finding]:
+        """Grep searches a tree (the cwd when no path is given): judge the files it reads."""
+        raw = tool_input.get("path")
+        path = raw if isinstance(raw, str) and raw else "."
+        tree = grep_tool_walk(path, tool_input.get("glob"))
+        access = FileAccess(Access.READ, tree.word, tree.by, tree.spec, tree.hint)
+        yield from self._shell_file(access, where)
 
     # ------------------------------------------------------------ network, models, MCP, prompts
 

@@ -92,6 +92,10 @@ class FileSystem:
         self._ignores: dict[str, tuple[int, GitIgnoreSpec | None]] = {}
         self._index: dict[str, tuple[int, frozenset[str] | None]] = {}
 
+    def close(self) -> None:
+        """Stops watching; later looks fall back to checking directory mtimes."""
+        self._watcher.close()
+
     # ---------------------------------------------------------------- directories
 
     def is_dir(self, path: str) -> bool:
@@ -129,7 +133,8 @@ class FileSystem:
 
     def resolve(self, real_base: str, relative: str) -> str | None:
         """`relative` joined to the real directory `real_base`, symlinks resolved, read from
-        cached listings; None when some part does not exist (the caller resolves it itself)."""
+        cached listings; None when a directory on the way does not exist (the caller then
+        resolves it itself)."""
         names = [n for n in relative.split("/") if n]
         if not names:
             return real_base
@@ -137,11 +142,11 @@ class FileSystem:
         if parent is None or names[-1] in (".", ".."):
             return None
         seen = self._listing(parent)
-        kind = seen[3].get(names[-1]) if seen is not None else None
+        if seen is None:
+            return None
         path = parent.rstrip("/") + "/" + names[-1]
-        if kind == _LINK:
-            return os.path.realpath(path)
-        return path if kind is not None else None
+        # A name that is not there is not a symlink either: its path is already real.
+        return os.path.realpath(path) if seen[3].get(names[-1]) == _LINK else path
 
     def _real_dir(self, start: str, names: list[str]) -> str | None:
         """The real path of the directory `start/names…` (`start` already real), read from

@@ -116,6 +116,13 @@ class DirectoryWatcher:
                     self._by_wd.pop(wd, None)
                     self._by_path.pop(directory, None)
 
+    def close(self) -> None:
+        if self._fd >= 0:
+            os.close(self._fd)
+        self._fd, self._libc = -1, None
+        self._by_wd.clear()
+        self._by_path.clear()
+
     def _forget_all(self) -> None:
         for wd in list(self._by_wd):
             if self._libc is not None:

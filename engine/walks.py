@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from engine.fs import WalkSpec
-from engine.shell import Word
+from engine.shell import Word, brace_expand
 
 # `:/` stands for the top of the git work tree, resolved where the disk is looked at.
 GIT_TOP = ":/"
@@ -130,7 +130,9 @@ def _searcher(name: str, words: tuple[Word, ...]) -> list[TreeAccess]:
     unrestricted = sum(1 for n, _ in options if n == "-u") + sum(
         2 if n == "--uu" else 0 for n, _ in options
     )
-    hidden = name == "ack" or _has(options, "--hidden", "-.") or unrestricted >= 2
+    # ag's single -u already means "everything"; rg needs -uu for hidden files.
+    everything = name == "ag" and (unrestricted or _has(options, "--unrestricted"))
+    hidden = name == "ack" or _has(options, "--hidden", "-.") or unrestricted >= 2 or everything
     no_ignore = _has(options, "--no-ignore", "--unrestricted", "-U") or unrestricted >= 1
     ignore_files: tuple[str, ...] = {
         "rg": (".gitignore", ".ignore", ".rgignore"),
@@ -165,7 +167,12 @@ def _git(words: tuple[Word, ...], sub: str) -> list[TreeAccess]:
         if not _has(options, "-e", "--regexp", "-f"):
             positional = positional[1:]
         untracked = _has(options, "--untracked", "--no-index")
-        spec = WalkSpec(ignore_files=(".gitignore",)) if untracked else WalkSpec(tracked_only=True)
+        excluded = _pathspec_excludes(positional)
+        spec = (
+            WalkSpec(ignore_files=(".gitignore",), exclude=excluded, exclude_dir=excluded)
+            if untracked
+            else WalkSpec(tracked_only=True, exclude=excluded, exclude_dir=excluded)
+        )
         hint = "add the pathspec ':!{path}' or search a narrower path"
         targets = [w for w in positional if not w.value.startswith(":")] or [Word(".")]
         return [TreeAccess("read", w, "git grep", spec, hint) for w in targets]
@@ -175,7 +182,8 @@ def _git(words: tuple[Word, ...], sub: str) -> list[TreeAccess]:
         )
         paths = [w for w in positional[1:] if not w.value.startswith(":")] or [Word(".")]
         hint = "add the pathspec ':!{path}' or archive a narrower path"
-        spec = WalkSpec(tracked_only=True)
+        excluded = _pathspec_excludes(positional)
+        spec = WalkSpec(tracked_only=True, exclude=excluded, exclude_dir=excluded)
         return [TreeAccess("read", w, "git archive", spec, hint) for w in paths]
     if sub == "add":
         options, positional = _options(
@@ -191,20 +199,66 @@ def _git(words: tuple[Word, ...], sub: str) -> list[TreeAccess]:
     return []
 
 
+def _pathspec_excludes(words: list[Word]) -> tuple[str, ...]:
+    """`:!x`, `:^x` and `:(exclude)x` leave out x (matched here by its last component)."""
+    out = []
+    for word in words:
+        value = word.value
+        for magic in (":(exclude)", ":!", ":^"):
+            if value.startswith(magic):
+                out.append(value[len(magic) :].rstrip("/").rsplit("/", 1)[-1])
+    return tuple(o for o in out if o)
+
+
+def _base_names(patterns: tuple[str, ...]) -> tuple[str, ...]:
+    """Exclude patterns by last component: `config/*` leaves out `config`, `*.pem` any pem."""
+    names = []
+    for pattern in patterns:
+        parts = [p for p in pattern.split("/") if p]
+        while len(parts) > 1 and parts[-1] in ("*", "**"):
+            parts.pop()
+        if parts:
+            names.append(parts[-1])
+    return tuple(names)
+
+
+def zip_operands(words: tuple[Word, ...]) -> tuple[list[Word], list[Word], list[str]]:
+    """zip's archive, its inputs, and its exclude patterns (`-x` takes every word after it
+    up to the next option)."""
+    operands: list[Word] = []
+    patterns: list[str] = []
+    taking = False
+    index = 1
+    while index < len(words):
+        value = words[index].value
+        if value in {"-i", "-b", "--include"}:
+            index += 1
+            taking = False
+        elif value.startswith("--exclude="):
+            patterns.append(value.split("=", 1)[1])
+        elif value.startswith("-"):
+            taking = value in {"-x", "--exclude"}
+        elif taking:
+            patterns.append(value)
+        else:
+            operands.append(words[index])
+        index += 1
+    return operands[:1], operands[1:], patterns
+
+
 def _zip(words: tuple[Word, ...]) -> list[TreeAccess]:
-    options, positional = _options(words, frozenset(["--exclude"]), frozenset("xib"))
-    if not _has(options, "-r", "-R", "--recurse-paths") or len(positional) < 2:
-        return []
-    excludes = tuple(v.rsplit("/", 1)[-1] for v in _values(options, "-x", "--exclude"))
-    # `-x` values are separate words after the option: the options parser keeps only the first.
-    excludes += tuple(
-        w.value.rsplit("/", 1)[-1]
-        for i, w in enumerate(words)
-        if i > 1 and words[i - 1].value == "-x" and w.value not in excludes
+    recursive = any(
+        w.value in {"-r", "-R", "--recurse-paths"}
+        or (w.value.startswith("-") and not w.value.startswith("--") and "r" in w.value)
+        for w in words[1:]
     )
-    spec = WalkSpec(exclude=excludes)
+    _, inputs, patterns = zip_operands(words)
+    if not recursive:
+        return []
+    excludes = _base_names(tuple(patterns))
+    spec = WalkSpec(exclude=excludes, exclude_dir=excludes)
     hint = "add -x '*{name}' or archive a narrower path"
-    return [TreeAccess("read", w, "zip -r", spec, hint) for w in positional[1:]]
+    return [TreeAccess("read", w, "zip -r", spec, hint) for w in inputs]
 
 
 def _tar(name: str, words: tuple[Word, ...]) -> list[TreeAccess]:
@@ -225,7 +279,8 @@ def _tar(name: str, words: tuple[Word, ...]) -> list[TreeAccess]:
     if not create or _has(options, "--no-recursion"):
         return []
     directory = _values(options, "-C", "--directory")
-    spec = WalkSpec(exclude=tuple(v.rsplit("/", 1)[-1] for v in _values(options, "--exclude")))
+    excludes = _base_names(_values(options, "--exclude"))
+    spec = WalkSpec(exclude=excludes, exclude_dir=excludes)
     hint = "add --exclude={name} or archive a narrower path"
     targets = positional
     if directory:
@@ -246,7 +301,8 @@ def _copier(name: str, words: tuple[Word, ...]) -> list[TreeAccess]:
     targets = _values(options, "-t", "--target-directory")
     sources = positional if targets else positional[:-1]
     sources = [w for w in sources if ":" not in w.value.split("/", 1)[0]]
-    spec = WalkSpec(exclude=tuple(v.rsplit("/", 1)[-1] for v in _values(options, "--exclude")))
+    excludes = _base_names(_values(options, "--exclude"))
+    spec = WalkSpec(exclude=excludes, exclude_dir=excludes)
     hint = (
         "add --exclude={name} or copy a narrower path"
         if name == "rsync"
@@ -304,3 +360,13 @@ def find_walk(words: tuple[Word, ...]) -> tuple[list[Word], WalkSpec]:
         index += 1
     spec = WalkSpec(names=() if alternatives else tuple(names), max_depth=depth)
     return starts or [Word(".")], spec
+
+
+def grep_tool_walk(path: str, glob: object) -> TreeAccess:
+    """Claude Code's Grep tool runs ripgrep: ignore files honoured, hidden files skipped."""
+    globs = tuple(brace_expand(glob)) if isinstance(glob, str) and glob else ()
+    spec = WalkSpec(
+        hidden=False, ignore_files=(".gitignore", ".ignore", ".rgignore"), path_globs=globs
+    )
+    hint = "set `glob` to leave out {name} or search a narrower path"
+    return TreeAccess("read", Word(path), "Grep", spec, hint)
