@@ -50,7 +50,7 @@ _FILES: dict[str, str] = {
     "config/secrets.json": '{"api_key": "abc123", "password": "hunter2"}\n',
     "certs/server.key": "-----BEGIN PRIVATE KEY-----\nMIIE\n-----END PRIVATE KEY-----\n",
     "certs/server.pem": "-----BEGIN CERTIFICATE-----\nMIIC\n-----END CERTIFICATE-----\n",
-    "deploy/id_rsa": "-----BEGIN OPENSSH PRIVATE KEY-----\nb3Bl\n-----END OPENSSH PRIVATE KEY-----\n",
+    "deploy/id_rsa": "-----BEGIN OPENSSH PRIVATE KEY-----\nb3Bl\n-----END OPENSSH KEY-----\n",
     "deploy/id_rsa.pub": "ssh-ed25519 AAAA deploy@shop\n",
     "deploy/deploy.sh": "#!/bin/sh\nrsync -a build/ web:/srv/shop/\n",
     "src/index.ts": "import { app } from './app';\napp.listen(8080); // FIXME port\n",
