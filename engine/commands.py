@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from urllib.parse import urlsplit
 
+from engine.clis import canonicalize
 from engine.fs import WalkSpec
 from engine.interpreters import code_argument, interpreter_language
 from engine.shell import SHELLS, SimpleCommand, Word, command_name, shell_code_argument
@@ -47,10 +48,15 @@ class SqlSource:
 
 @dataclass(frozen=True, slots=True)
 class CommandEffects:
+    """`canonical`: the action the command names, spelled as the CLI tables' program would
+    (`pnpm publish` is `npm publish`); `noop`: an option makes it do nothing (`--dry-run`)."""
+
     regex_text: str
     files: tuple[FileAccess, ...]
     hosts: tuple[str, ...]
     sql: tuple[SqlSource, ...]
+    canonical: tuple[str, ...] = ()
+    noop: bool = False
 
 
 # ---------------------------------------------------------------- command knowledge
@@ -577,7 +583,15 @@ def effects(command: SimpleCommand) -> CommandEffects:
         ]
         files.extend(trees)
     regex_text = " ".join(w.value for i, w in enumerate(words) if i not in data)
-    return CommandEffects(regex_text, tuple(files), tuple(dict.fromkeys(hosts)), tuple(sql))
+    canonical = canonicalize(tuple(w.value for i, w in enumerate(words) if i not in data))
+    return CommandEffects(
+        regex_text,
+        tuple(files),
+        tuple(dict.fromkeys(hosts)),
+        tuple(sql),
+        canonical.texts if canonical else (),
+        canonical.noop if canonical else False,
+    )
 
 
 def _found_by_find(command: SimpleCommand, files: list[FileAccess]) -> list[FileAccess]:

@@ -246,24 +246,32 @@ class Engine:
         if not text:
             return
         texts = (text, f"{' '.join(command.prefix)} {text}") if command.prefix else (text,)
+        # The canonical spelling (`pnpm publish` -> `npm publish`) is matched too.
+        texts += tuple(t for t in command_effects.canonical if t not in texts)
         lists: tuple[tuple[tuple[CompiledPattern, ...], Outcome, Risk], ...] = (
             (self._blocked, Outcome.DENY, Risk.HIGH),
             (self._approval, Outcome.APPROVE, Risk.MEDIUM),
             (self._allowed, Outcome.ALLOW, Risk.LOW),
         )
+        if command_effects.noop:
+            # `npm publish --dry-run` names the action but does not do it.
+            lists = lists[2:]
         for patterns, outcome, default_risk in lists:
             for pattern in patterns:
-                match = next((m for t in texts if (m := pattern.regex.search(t))), None)
-                if match is None:
+                found = next(((t, m) for t in texts if (m := pattern.regex.search(t))), None)
+                if found is None:
                     continue
+                matched_text, match = found
                 verb = {
                     Outcome.DENY: "is blocked",
                     Outcome.APPROVE: "needs approval",
                     Outcome.ALLOW: "is allowed",
                 }[outcome]
-                reason = (
-                    pattern.reason
-                    or f"`{match.group(0)}` {verb} by policy pattern `{pattern.source}`"
+                spelled = ""
+                if matched_text in command_effects.canonical and matched_text != text:
+                    spelled = f"`{_clip(text)}` is `{matched_text}`: "
+                reason = pattern.reason or (
+                    f"{spelled}`{match.group(0)}` {verb} by policy pattern `{pattern.source}`"
                 )
                 yield self._finding(
                     pattern.rule, outcome, reason, match.group(0), pattern.risk or default_risk

@@ -14,7 +14,7 @@ from engine.evaluate import Engine
 from tests.conftest import FIXTURES
 
 CASES = Path(__file__).parent / "policy_cases" / "seed.jsonl"
-SUITES = [CASES, FIXTURES / "sample-cases.jsonl"]
+SUITES = [CASES, FIXTURES / "sample-cases.jsonl", CASES.parent / "intents.jsonl"]
 
 
 @pytest.mark.parametrize("suite", SUITES, ids=lambda p: p.name)
