@@ -16,9 +16,12 @@ from pathspec import GitIgnoreSpec
 
 from engine.fswatch import DirectoryWatcher
 
-# The walk budget: past either bound the walk stops and the call needs approval.
+# The walk budget: past any bound the walk stops and the call needs approval. Time is
+# counted in CPU seconds, so a busy machine does not turn allows into approvals, with a
+# wall-clock cap for disks that are slow to answer.
 WALK_MAX_ENTRIES = 20_000
 WALK_MAX_SECONDS = 0.05
+WALK_MAX_WALL_SECONDS = 0.5
 _GLOB_MAX_MATCHES = 4_096
 _CACHE_LIMIT = 50_000
 _FILE = "f"
@@ -287,7 +290,8 @@ class FileSystem:
     def _walk(
         self, root: str, spec: WalkSpec
     ) -> tuple[Walk, tuple[tuple[str, int], ...], tuple[tuple[str, int], ...]]:
-        deadline = time.perf_counter() + self.max_seconds
+        deadline = time.thread_time() + self.max_seconds
+        wall_deadline = time.perf_counter() + max(self.max_seconds, WALK_MAX_WALL_SECONDS)
         tracked: frozenset[str] | None = None
         watched: list[tuple[str, int]] = []
         repo = _git_root(root)
@@ -316,7 +320,7 @@ class FileSystem:
             if entries > self.max_entries:
                 reason = f"more than {self.max_entries:,} entries under `{root}`"
                 return Walk(root, (), False, reason, next(_serials)), (), ()
-            if time.perf_counter() > deadline:
+            if time.thread_time() > deadline or time.perf_counter() > wall_deadline:
                 reason = f"walking `{root}` took longer than {self.max_seconds * 1000:g} ms"
                 return Walk(root, (), False, reason, next(_serials)), (), ()
             local = inherited

@@ -99,6 +99,13 @@ def test_a_small_budget_turns_a_walk_into_an_approval(tree: Path) -> None:
     assert "more than 50 entries" in decision.reason
 
 
+def test_a_walk_past_its_time_budget_needs_approval(tree: Path) -> None:
+    engine = Engine(load_policy(SEED_POLICY), FileSystem(max_seconds=0))
+    decision = _bash(engine, "grep -rn TODO src", tree)
+    assert decision.outcome is Outcome.APPROVE
+    assert "took longer than 0 ms" in decision.reason
+
+
 # ---------------------------------------------------------------- the disk changes under us
 
 
