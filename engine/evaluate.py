@@ -24,7 +24,6 @@ from engine.shell import ShellAnalysis, SimpleCommand, Word, analyze
 from engine.sql import SqlAnalysis, analyze_sql, phrase_matches
 from engine.walks import GIT_TOP, XARGS_INPUT, find_walk, grep_tool_walk
 
-_SHARED_FILESYSTEM = FileSystem()
 # A protected file found in a walk: (path, rule, pattern index, outcome, pattern).
 _Hit = tuple[str, str, int, Outcome, str]
 _WALK_MEMO_LIMIT = 4096
@@ -82,7 +81,7 @@ class Engine:
 
     def __init__(self, policy: Policy, filesystem: FileSystem | None = None) -> None:
         self.policy = policy
-        self.filesystem = filesystem or _SHARED_FILESYSTEM
+        self.filesystem = filesystem or _shared_filesystem()
         self._walk_memo: dict[tuple[int, Access, str], list[_Hit]] = {}
         self._call_cwds: dict[str, str] = {}
         sections = policy.policies
@@ -920,6 +919,12 @@ class Engine:
                 str(timeout_ms),
                 Risk.LOW,
             )
+
+
+@lru_cache(maxsize=1)
+def _shared_filesystem() -> FileSystem:
+    """One disk cache for every engine of the process, made when the first engine is."""
+    return FileSystem()
 
 
 def _fed_by_find(
