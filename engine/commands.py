@@ -5,7 +5,7 @@ Pure: it reads no file and knows no policy; the checks judge what it reports."""
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import StrEnum
 from urllib.parse import urlsplit
 
@@ -599,6 +599,7 @@ def _found_by_find(command: SimpleCommand, files: list[FileAccess]) -> list[File
     if not command.prefix or command_name(command.prefix[0]) != "find":
         return files
     starts, spec = find_walk(tuple(Word(w) for w in command.prefix))
+    spec = replace(spec, follow_links=True)  # the command opens what a found link points at
     out = []
     for access in files:
         if access.word.dynamic and access.word.value == FOUND_FILE:
@@ -654,6 +655,8 @@ def _copy_like(name: str, positional: list[Word], target_dirs: list[Word]) -> li
 def _find_effects(words: tuple[Word, ...]) -> list[FileAccess]:
     starts = []
     for word in words[1:]:
+        if word.value in {"-H", "-L", "-P"} and not starts:
+            continue  # symlink options come before the start paths
         if word.value.startswith(("-", "(", "!", ")")):
             break
         starts.append(word)

@@ -686,8 +686,11 @@ class Engine:
                 continue
             reported.add(rule)
             same = sum(1 for hit in hits if hit[1] == rule)
-            display = _display_path(path, walk.root, shown)
-            name = path.rsplit("/", 1)[-1]
+            link = next((via for target, via in walk.links if target == path), None)
+            display = _display_path(link or path, walk.root, shown)
+            if link is not None:
+                display += f" (a link to {path})"
+            name = (link or path).rsplit("/", 1)[-1]
             more = f" (and {same - 1} more)" if same > 1 else ""
             hint = access.hint.format(name=name, path=display.removeprefix("./"))
             if outcome is Outcome.DENY:
@@ -936,6 +939,7 @@ def _fed_by_find(
     if not fed or upstream is None or upstream.name != "find" or upstream.prefix:
         return [access]
     starts, spec = find_walk(upstream.words)
+    spec = replace(spec, follow_links=True)  # the command opens what a found link points at
     hint = "narrow find's -name test or its start path"
     return [FileAccess(access.access, w, f"find | xargs {access.by}", spec, hint) for w in starts]
 

@@ -44,6 +44,7 @@ class WalkSpec:
     tracked_only: bool = False  # git grep / git archive: files in the git index
     untracked_only: bool = False  # git add -A: files git does not track yet
     max_depth: int | None = None
+    follow_links: bool = False  # symlinked files are read through (zip, grep -R, tar -h)
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,6 +56,7 @@ class Walk:
     complete: bool
     reason: str = ""
     serial: int = 0
+    links: tuple[tuple[str, str], ...] = ()  # (target read through a link, the link)
 
 
 @dataclass(frozen=True, slots=True)
@@ -305,6 +307,7 @@ class FileSystem:
             return Walk(root, (root,), True, serial=next(_serials)), (), ()
         ignores = self._ancestor_ignores(root, repo, spec, watched)
         files: list[str] = []
+        links: list[tuple[str, str]] = []
         dirs: list[tuple[str, int]] = []
         entries = 0
         stack: list[tuple[str, int, tuple[tuple[str, GitIgnoreSpec], ...]]] = [(root, 0, ignores)]
@@ -341,7 +344,12 @@ class FileSystem:
                         stack.append((path, depth + 1, local))
                 elif not filtered or _wanted_file(name, path, spec, tracked):
                     files.append(path)
-        walk = Walk(root, tuple(sorted(files)), True, serial=next(_serials))
+                    if kind == _LINK and spec.follow_links:
+                        # The tool reads what the link points at, wherever that is.
+                        target = os.path.realpath(path)
+                        files.append(target)
+                        links.append((target, path))
+        walk = Walk(root, tuple(sorted(files)), True, serial=next(_serials), links=tuple(links))
         return walk, tuple(dirs), tuple(watched)
 
     def _ancestor_ignores(

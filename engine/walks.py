@@ -112,6 +112,7 @@ def _grep(name: str, words: tuple[Word, ...]) -> list[TreeAccess]:
         exclude=_values(options, "--exclude"),
         include=_values(options, "--include"),
         exclude_dir=_values(options, "--exclude-dir"),
+        follow_links=_has(options, "-R", "--dereference-recursive"),
     )
     hint = "add --exclude={name} or search a narrower path"
     return [TreeAccess("read", w, f"{name} -r", spec, hint) for w in positional or [Word(".")]]
@@ -150,6 +151,9 @@ def _searcher(name: str, words: tuple[Word, ...]) -> list[TreeAccess]:
         exclude_dir=(*excluded, ".git", ".svn", ".hg") if name == "ack" else excluded,
         path_globs=globs,
         max_depth=int(depth[0]) if depth and depth[0].isdigit() else None,
+        follow_links=_has(
+            options, *{"rg": ("-L", "--follow"), "ag": ("-f", "--follow")}.get(name, ("--follow",))
+        ),
     )
     hint = {
         "rg": "add -g '!{name}' or search a narrower path",
@@ -256,7 +260,12 @@ def _zip(words: tuple[Word, ...]) -> list[TreeAccess]:
     if not recursive:
         return []
     excludes = _base_names(tuple(patterns))
-    spec = WalkSpec(exclude=excludes, exclude_dir=excludes)
+    stores_links = any(
+        w.value in {"-y", "--symlinks"}
+        or (w.value.startswith("-") and not w.value.startswith("--") and "y" in w.value)
+        for w in words[1:]
+    )
+    spec = WalkSpec(exclude=excludes, exclude_dir=excludes, follow_links=not stores_links)
     hint = "add -x '*{name}' or archive a narrower path"
     return [TreeAccess("read", w, "zip -r", spec, hint) for w in inputs]
 
@@ -280,7 +289,8 @@ def _tar(name: str, words: tuple[Word, ...]) -> list[TreeAccess]:
         return []
     directory = _values(options, "-C", "--directory")
     excludes = _base_names(_values(options, "--exclude"))
-    spec = WalkSpec(exclude=excludes, exclude_dir=excludes)
+    follows = _has(options, "-h", "--dereference")
+    spec = WalkSpec(exclude=excludes, exclude_dir=excludes, follow_links=follows)
     hint = "add --exclude={name} or archive a narrower path"
     targets = positional
     if directory:
@@ -302,7 +312,9 @@ def _copier(name: str, words: tuple[Word, ...]) -> list[TreeAccess]:
     sources = positional if targets else positional[:-1]
     sources = [w for w in sources if ":" not in w.value.split("/", 1)[0]]
     excludes = _base_names(_values(options, "--exclude"))
-    spec = WalkSpec(exclude=excludes, exclude_dir=excludes)
+    # scp -r reads through links; cp and rsync copy the link unless told to dereference.
+    follows = name == "scp" or _has(options, "-L", "--dereference", "--copy-links")
+    spec = WalkSpec(exclude=excludes, exclude_dir=excludes, follow_links=follows)
     hint = (
         "add --exclude={name} or copy a narrower path"
         if name == "rsync"
@@ -331,6 +343,10 @@ def find_walk(words: tuple[Word, ...]) -> tuple[list[Word], WalkSpec]:
     """
     starts: list[Word] = []
     index = 1
+    follows = False
+    while index < len(words) and words[index].value in {"-H", "-L", "-P", "-O0", "-O1", "-O2"}:
+        follows = follows or words[index].value == "-L"
+        index += 1
     while index < len(words) and not words[index].value.startswith(("-", "(", "!", ")")):
         starts.append(words[index])
         index += 1
@@ -358,7 +374,9 @@ def find_walk(words: tuple[Word, ...]) -> tuple[list[Word], WalkSpec]:
             index += 1
         negate = False
         index += 1
-    spec = WalkSpec(names=() if alternatives else tuple(names), max_depth=depth)
+    spec = WalkSpec(
+        names=() if alternatives else tuple(names), max_depth=depth, follow_links=follows
+    )
     return starts or [Word(".")], spec
 
 

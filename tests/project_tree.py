@@ -127,6 +127,9 @@ def build_project_tree(base: Path, bulk: bool = True) -> Path:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text)
     _node_modules(root)
+    (root / "share").mkdir()
+    (root / "share" / "readme.txt").write_text("shared notes\n")
+    (root / "share" / "env.txt").symlink_to("../.env")  # a link that reads as the secret
     _git(root, "init", "-q", "-b", "main")
     _git(root, "add", "-A")
     _git(root, "commit", "-q", "-m", "initial import")
