@@ -37,8 +37,17 @@ _MASK = (
 _EVENT = struct.Struct("iIII")
 # A file written in place matters only when it changes what a walk skips or finds.
 _RULE_FILES = frozenset({b".gitignore", b".ignore", b".rgignore", b".agignore", b"index"})
-# Leave most of the user's inotify watches to editors and build tools.
-MAX_WATCHES = 50_000
+# Leave most of the user's inotify watches to editors and build tools: a quarter of the
+# system's per-user limit, and never more than 50,000.
+_WATCH_LIMIT_FILE = "/proc/sys/fs/inotify/max_user_watches"
+
+
+def _max_watches() -> int:
+    try:
+        with open(_WATCH_LIMIT_FILE, encoding="ascii") as handle:
+            return min(50_000, int(handle.read().strip()) // 4)
+    except (OSError, ValueError):
+        return 2_000
 
 
 class DirectoryWatcher:
@@ -53,6 +62,7 @@ class DirectoryWatcher:
         self._libc = None
         self._by_wd: dict[int, str] = {}
         self._by_path: dict[str, int] = {}
+        self._limit = _max_watches()
         name = ctypes.util.find_library("c")
         try:
             libc = ctypes.CDLL(name, use_errno=True)
@@ -71,7 +81,7 @@ class DirectoryWatcher:
         must check the directory itself."""
         if directory in self._by_path:
             return True
-        if self._libc is None or len(self._by_path) >= MAX_WATCHES:
+        if self._libc is None or len(self._by_path) >= self._limit:
             return False
         wd = self._libc.inotify_add_watch(self._fd, os.fsencode(directory), _MASK)
         if wd < 0:
