@@ -4,6 +4,7 @@ against the seed policy; the walk budget; caches that notice when the tree chang
 from __future__ import annotations
 
 import json
+import random
 import subprocess
 from collections import Counter
 from pathlib import Path
@@ -207,3 +208,22 @@ def test_the_index_parser_reads_version_4(tmp_path: Path) -> None:
 
 def test_a_file_that_is_not_an_index_is_refused() -> None:
     assert parse_git_index(b"not an index") is None
+
+
+# ---------------------------------------------------------------- odd input
+
+
+_HEADS = [
+    "cat ", "grep -r x ", "rg ", "zip -r a.zip ", "tar czf a.tgz ", "rm -rf ", "cp -a ",
+    "find ", "git add ", "git grep x ", "chmod -R 7 ", "shopt -s globstar; cat ",
+]  # fmt: skip
+_TAILS = ["", " | xargs cat", " -exec cat {} +", " dst"]
+
+
+def test_odd_words_in_a_real_tree_never_break_the_engine(seed_engine: Engine, tree: Path):
+    chooser = random.Random(11)  # the same 600 odd commands on every run
+    for _ in range(600):
+        word = "".join(chooser.choice("*?[]!^-./\\ {},\x00~$\"'ab:") for _ in range(12))
+        command = chooser.choice(_HEADS) + word + chooser.choice(_TAILS)
+        decision = _bash(seed_engine, command, tree)
+        assert decision.outcome in {Outcome.ALLOW, Outcome.APPROVE, Outcome.DENY}, command
