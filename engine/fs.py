@@ -346,10 +346,12 @@ class FileSystem:
                     files.append(path)
                     if kind == _LINK and spec.follow_links:
                         # The tool reads what the link points at, wherever that is.
-                        target = os.path.realpath(path)
-                        files.append(target)
-                        links.append((target, path))
-        walk = Walk(root, tuple(sorted(files)), True, serial=next(_serials), links=tuple(links))
+                        links.append((os.path.realpath(path), path))
+        direct = set(files)
+        found = tuple(sorted(direct | {target for target, _ in links}))
+        # A target the walk also meets directly is reported as itself, not through the link.
+        through = tuple((target, link) for target, link in links if target not in direct)
+        walk = Walk(root, found, True, serial=next(_serials), links=through)
         return walk, tuple(dirs), tuple(watched)
 
     def _ancestor_ignores(
