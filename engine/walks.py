@@ -85,6 +85,8 @@ def tree_accesses(name: str, words: tuple[Word, ...], git_sub: str = "") -> list
         return _tar(name, words)
     if name in {"cp", "rsync", "scp"}:
         return _copier(name, words)
+    if name == "mv":
+        return _mover(words)
     if name in {"rm", "chmod", "chown", "chgrp"}:
         return _modifier(name, words)
     if name == "find":
@@ -322,6 +324,16 @@ def _copier(name: str, words: tuple[Word, ...]) -> list[TreeAccess]:
     )
     label = {"cp": "cp -r", "rsync": "rsync", "scp": "scp -r"}[name]
     return [TreeAccess("read", w, label, spec, hint) for w in sources]
+
+
+def _mover(words: tuple[Word, ...]) -> list[TreeAccess]:
+    """`mv DIR …` moves everything inside DIR: each file is written under a new name."""
+    values = frozenset(["--target-directory", "--suffix"])
+    options, positional = _options(words, values, frozenset("tS"))
+    targets = _values(options, "-t", "--target-directory")
+    sources = positional if targets else positional[:-1]
+    hint = "move a narrower path that leaves it out"
+    return [TreeAccess("write", w, "mv", WalkSpec(), hint) for w in sources]
 
 
 def _modifier(name: str, words: tuple[Word, ...]) -> list[TreeAccess]:
