@@ -123,9 +123,12 @@ def main() -> None:
         policy = load_policy(SEED)
         engine = Engine(policy, FileSystem())
         _run(engine, _events(False, 2_000, cwd))  # warm imports and caches
-        baseline = _events(False, args.count, cwd, BASE_MIX)
-        _report("baseline: mix without disk work, warm", _run(engine, baseline))
-        _report("full mix (globs, walks), warm", _run(engine, _events(False, args.count, cwd)))
+        baseline = _run(engine, _events(False, args.count, cwd, BASE_MIX))
+        _report("baseline: mix without disk work, warm", baseline)
+        full = _run(engine, _events(False, args.count, cwd))
+        _report("full mix (globs, walks), warm", full)
+        ratio = (sum(full.cpu) / len(full.cpu)) / (sum(baseline.cpu) / len(baseline.cpu))
+        print(f"{'full mix CPU per decision / baseline':<40} {ratio:8.2f}x")
         analyze.cache_clear()
         # Cold: every command new; the disk caches start empty.
         cold = Engine(policy, FileSystem())
