@@ -16,6 +16,7 @@ from typing import Any
 
 from bot import config
 from engine.policy import builtin_policy, load_policy
+from engine.redact import redact
 from engine.store import Store
 
 _COLUMNS = (
@@ -95,7 +96,9 @@ def cmd_search(args: argparse.Namespace) -> int:
 
 def cmd_export(args: argparse.Namespace) -> int:
     where, params = _filters(args)
-    rows = Store(config.db_path(args.db)).audit_rows(where, params)
+    # Rows are redacted when written; redacting again on the way out covers rows written by
+    # an older version with a narrower redaction table.
+    rows = map(redact, Store(config.db_path(args.db)).audit_rows(where, params))
     with contextlib.ExitStack() as stack:
         out = sys.stdout
         if args.output:

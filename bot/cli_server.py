@@ -16,11 +16,24 @@ from bot.server import GovernanceServer
 from bot.slack_app import SlackSettings, attach
 from engine.mfa import MfaRegistry, qr_text
 from engine.policy import PolicyError
+from engine.redact import redact_text
 from engine.store import Store
+
+
+class _RedactingFilter(logging.Filter):
+    """The console is a sink like any other: log lines and tracebacks are redacted."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.msg, record.args = redact_text(record.getMessage()), None
+        if record.exc_info and not record.exc_text:
+            record.exc_text = redact_text(logging.Formatter().formatException(record.exc_info))
+        return True
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(name)s %(message)s")
+    for handler in logging.getLogger().handlers:
+        handler.addFilter(_RedactingFilter())
     server_config = config.ServerConfig(
         socket=config.socket_path(args.socket),
         db=config.db_path(args.db),

@@ -16,7 +16,7 @@ import sys
 import time
 from collections import defaultdict
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -41,6 +41,7 @@ from engine.evaluate import Engine
 from engine.events import CallContext, ToolEvent
 from engine.mfa import MfaRegistry
 from engine.policy import BUILTIN_POLICY_NAME, Policy, PolicyError, builtin_policy, load_policy
+from engine.redact import Redaction, redact
 from engine.report import risk_level
 from engine.store import ApprovalRecord, Store
 
@@ -141,6 +142,42 @@ class ConsoleNotifier:
         self._print(f"[governance] ALERT: {title}\n  " + "\n  ".join(lines))
 
 
+class RedactingNotifier:
+    """Every notifier, console or Slack, is reached through this: what it is handed is redacted
+    first, so a secret that slipped into a title, a line or a stored request never leaves."""
+
+    def __init__(self, inner: Notifier) -> None:
+        self.inner = inner
+
+    async def request_created(self, approval: ApprovalRecord) -> None:
+        await self.inner.request_created(_redacted_approval(approval))
+
+    async def request_updated(
+        self, approval: ApprovalRecord, result: VoteResult, actor: str
+    ) -> None:
+        await self.inner.request_updated(_redacted_approval(approval), result, actor)
+
+    async def request_escalated(
+        self, approval: ApprovalRecord, level: int, notify: list[str]
+    ) -> None:
+        await self.inner.request_escalated(_redacted_approval(approval), level, notify)
+
+    async def request_expired(self, approval: ApprovalRecord) -> None:
+        await self.inner.request_expired(_redacted_approval(approval))
+
+    async def alert(self, title: str, lines: list[str], audit_id: int | None = None) -> None:
+        await self.inner.alert(redact(title), redact(list(lines)), audit_id)
+
+
+def _redacted_approval(approval: ApprovalRecord) -> ApprovalRecord:
+    return replace(
+        approval,
+        tool_input=redact(approval.tool_input),
+        reason=redact(approval.reason),
+        decided_note=redact(approval.decided_note),
+    )
+
+
 class PolicyHolder:
     """The engine for the current policy file; reloads on change, keeps the old one on error."""
 
@@ -179,12 +216,22 @@ class GovernanceServer:
         self.config = config
         self.store = Store(config.db)
         self.policy = PolicyHolder(config.policy)
-        self.notifier: Notifier = notifier or ConsoleNotifier()
+        self.notifier = notifier or ConsoleNotifier()
         self.waiters: dict[str, set[asyncio.Future[ApprovalState]]] = defaultdict(set)
         self.scheduler = DeadlineScheduler(config.db, self._fire_deadline)
         self.mfa = MfaRegistry(self.store.db)
         self._server: asyncio.base_events.Server | None = None
         self._tasks: list[asyncio.Task[None]] = []
+
+    @property
+    def notifier(self) -> Notifier:
+        return self._notifier
+
+    @notifier.setter
+    def notifier(self, notifier: Notifier) -> None:
+        # Slack attaches its notifier later; whichever it is, it is reached through redaction.
+        inner = notifier.inner if isinstance(notifier, RedactingNotifier) else notifier
+        self._notifier: Notifier = RedactingNotifier(inner)
 
     # ------------------------------------------------------------ lifecycle
 
@@ -339,6 +386,8 @@ class GovernanceServer:
     ) -> dict[str, Any]:
         fields = self._audit_fields(event, context, peer)
         key = action_key(event.session_id, event.tool_name, event.tool_input, event.cwd)
+        # From here on only redacted copies are used: every sink sees the same redaction.
+        redaction = Redaction.learn([event.tool_input, event.prompt])
         if event.hook_event_name == "PreToolUse":
             granted = self.store.use_grant(key)
             if granted is not None:
@@ -349,11 +398,13 @@ class GovernanceServer:
                     rule="approval.grant",
                     reason=reason,
                     approval_id=granted,
-                    payload={"tool_input": event.tool_input},
+                    payload={"tool_input": redaction(event.tool_input)},
                     **fields,
                 )
                 return _reply("approved", reason, "approval.grant", granted)
-        decision = self.policy.engine.evaluate(event, context)
+        event, decision = _redacted_call(
+            redaction, event, self.policy.engine.evaluate(event, context)
+        )
         overridden = self._break_glass(event, decision, fields)
         if overridden is not None:
             return overridden
@@ -558,11 +609,16 @@ class GovernanceServer:
 
     def _record_outcome(self, event: ToolEvent, context: CallContext, peer: Peer) -> dict[str, Any]:
         extra = event.model_extra or {}
-        response = json.dumps(extra.get("tool_response"), default=str)[:_MAX_OUTCOME_CHARS]
+        redaction = Redaction.learn(event.tool_input)
+        # Redacted before clipping, so a cut never leaves half a secret unrecognisable.
+        response = json.dumps(redaction(extra.get("tool_response")), default=str)
         self.store.append_audit(
             "tool_outcome",
             decision="recorded",
-            payload={"tool_input": event.tool_input, "tool_response": response},
+            payload={
+                "tool_input": redaction(event.tool_input),
+                "tool_response": response[:_MAX_OUTCOME_CHARS],
+            },
             **self._audit_fields(event, context, peer),
         )
         return _reply("recorded", "outcome recorded", None)
@@ -940,6 +996,21 @@ def _reply(
 
 def _error_reply(reason: str) -> dict[str, Any]:
     return _reply("deny", f"malformed request: {reason}", "protocol.malformed")
+
+
+def _redacted_call(
+    redaction: Redaction, event: ToolEvent, decision: Decision
+) -> tuple[ToolEvent, Decision]:
+    """The event and decision as every sink may see them: the input redacted, and the call's
+    secrets scrubbed from the reasons and fragments that quote it."""
+    findings = tuple(
+        replace(f, reason=redaction(f.reason), fragment=redaction(f.fragment))
+        for f in decision.findings
+    )
+    return (
+        event.model_copy(update={"tool_input": redaction(event.tool_input)}),
+        replace(decision, findings=findings, commands=tuple(redaction(list(decision.commands)))),
+    )
 
 
 def _decision_payload(event: ToolEvent, decision: Decision) -> dict[str, Any]:

@@ -12,6 +12,8 @@ from typing import Any
 import sqlite_utils
 from pydantic import BaseModel, ConfigDict
 
+from engine.redact import redact_text
+
 DAY_S = 86_400.0
 # Block-rate health thresholds from the article: fewer than 1% blocked means the policy
 # barely bites; more than 20% means agents are stopped so often that people route around it.
@@ -279,7 +281,9 @@ def build_report(
         by_tool=_by(db, "tool_name", decisions, params),
         by_user=_by(db, "user", decisions, params),
         per_day=per_day,
-        top_block_reasons=[(str(r), str(reason), int(n)) for r, reason, _, n in reasons],
+        top_block_reasons=[
+            (str(r), redact_text(str(reason)), int(n)) for r, reason, _, n in reasons
+        ],
         latency_p50_s=nearest_rank(latencies, 0.50),
         latency_p95_s=nearest_rank(latencies, 0.95),
         latency_max_s=latencies[-1] if latencies else None,

@@ -359,9 +359,10 @@ class Store:
     # ------------------------------------------------------------ approvals
 
     def create_approval(self, record: dict[str, Any]) -> None:
-        row = dict(record)
-        row["tool_input"] = json.dumps(redact(row["tool_input"]), ensure_ascii=False, default=str)
-        row["snapshot"] = row["snapshot"].model_dump_json()
+        snapshot = record["snapshot"]
+        row = redact({k: v for k, v in record.items() if k != "snapshot"})
+        row["tool_input"] = json.dumps(row["tool_input"], ensure_ascii=False, default=str)
+        row["snapshot"] = snapshot.model_dump_json()
         row["state"] = str(ApprovalState.PENDING)
         self.db["approval_requests"].insert(row)
 
@@ -405,7 +406,7 @@ class Store:
         cursor = self.db.execute(
             "INSERT OR IGNORE INTO approval_votes (request_id, approver, vote, via, at, note) "
             "VALUES (?, ?, ?, ?, ?, ?)",
-            [approval_id, approver, str(vote), via, time.time(), note],
+            [approval_id, approver, str(vote), via, time.time(), redact(note)],
         )
         return cursor.rowcount == 1
 
@@ -416,7 +417,7 @@ class Store:
         cursor = self.db.execute(
             "UPDATE approval_requests SET state = ?, decided_at = ?, decided_note = ? "
             "WHERE id = ? AND state = 'pending'",
-            [str(state), now or time.time(), note, approval_id],
+            [str(state), now or time.time(), redact(note), approval_id],
         )
         return cursor.rowcount == 1
 
