@@ -329,14 +329,18 @@ def _ignore(_secret: str) -> None:
     return None
 
 
-# An option named like a secret that takes no value (`--password-stdin`, `--no-auth`).
-_FLAG_ONLY_PART = frozenset({"stdin", "prompt", "jar", "env", "helper", "interactive"})
+# An option named like a secret that takes no value (`--password-stdin`, `--no-auth`) or whose
+# value only names something (`--authenticationDatabase admin`, `--auth-user bob`).
+_NOT_A_SECRET_VALUE_PART = frozenset(
+    {"stdin", "prompt", "jar", "env", "helper", "interactive", "database", "db", "mechanism"}
+    | {"source", "user", "username", "name", "id", "scope", "scopes", "level"}
+)
 
 
 def _takes_secret_value(option: str) -> bool:
     """Whether `--option VALUE` of a program outside the argument table passes a secret."""
     parts = [p.lower() for p in _PART.findall(option)]
-    if not parts or parts[0] == "no" or parts[-1] in _FLAG_ONLY_PART:
+    if not parts or parts[0] == "no" or parts[-1] in _NOT_A_SECRET_VALUE_PART:
         return False
     return _is_secret_key(option)
 
