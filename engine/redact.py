@@ -199,7 +199,7 @@ def _assignment(m: re.Match[str]) -> str:
             return m[0][:value_at] + _ASSIGN_EQ.sub(_assignment, m[0][value_at:])
         return m[0]
     raw = m["v"]
-    if raw == REDACTED:
+    if REDACTED[:-1] in raw:  # a more precise pass already hid the secret part (`u:[REDACTED]`)
         return m[0]
     opener = ""
     if raw.startswith('\\"') and raw.endswith('\\"') and len(raw) >= 4:

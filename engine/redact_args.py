@@ -212,9 +212,10 @@ def redact_arguments(
     program: dict[str, SecretOption] | None = None
     lead: str | None = None  # "docker" seen: its subcommand decides the table entry
     expect: SecretOption | None = None  # the option whose value the next word is
+    after_option = False
     for word in _words(text):
         if word is None:
-            program, lead, expect = None, None, None
+            program, lead, expect, after_option = None, None, None, False
             continue
         if expect is not None:
             option, expect = expect, None
@@ -228,7 +229,8 @@ def redact_arguments(
                 edits.append((word.start + 1, word.end - 1, inner))
             continue
         value = word.value
-        if value.startswith("-"):
+        follows_option, after_option = after_option, value.startswith("-")
+        if after_option:
             expect = _option(word, value, program, takes_secret, edits, found)
             continue
         name = f"{lead} {value}" if lead else _program(value)
@@ -236,8 +238,8 @@ def redact_arguments(
             program, lead = SECRET_OPTIONS[name], None
         elif name in _LEADS:
             program, lead = None, name
-        elif lead is not None:
-            lead = None
+        elif lead is not None and not follows_option:
+            lead = None  # `docker run …`; but `docker --config DIR login` keeps looking
     return _apply(text, edits)
 
 
