@@ -8,6 +8,7 @@ import asyncio
 import contextlib
 import json
 import logging
+import signal
 import sys
 import time
 
@@ -34,17 +35,20 @@ def cmd_serve(args: argparse.Namespace) -> int:
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(name)s %(message)s")
     for handler in logging.getLogger().handlers:
         handler.addFilter(_RedactingFilter())
+    db = config.db_path(args.db)
     server_config = config.ServerConfig(
         socket=config.socket_path(args.socket),
-        db=config.db_path(args.db),
+        db=db,
         spool=config.spool_dir(args.spool_dir),
         policy=config.policy_path(args.policy),
+        witness=config.witness_path(args.witness_file, db),
+        anchor_interval_s=args.anchor_interval,
     )
     settings = SlackSettings.from_env()
     if args.http and settings is None:
         raise SystemExit("governance serve --http needs SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET")
     try:
-        with contextlib.suppress(KeyboardInterrupt):
+        with contextlib.suppress(KeyboardInterrupt, asyncio.CancelledError):
             asyncio.run(
                 _serve(server_config, settings, args.port if args.http else None, args.host)
             )
@@ -61,6 +65,10 @@ async def _serve(
     host: str,
 ) -> None:
     server = GovernanceServer(server_config)
+    # SIGTERM ends like Ctrl-C: the finally below runs (shutdown anchor, socket removed).
+    main = asyncio.current_task()
+    if main is not None:
+        asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, main.cancel)
     await server.start()
     runner = await attach(server, settings, http_port, host) if settings else None
     approvals = (
@@ -163,6 +171,17 @@ def register(commands: argparse._SubParsersAction) -> None:
     serve.add_argument("--db", help="SQLite database (default ~/.local/state/governance/)")
     serve.add_argument("--socket", help="Unix socket path")
     serve.add_argument("--spool-dir", help="where fail-open hooks spool events")
+    serve.add_argument(
+        "--witness-file",
+        help="append-only file the chain's head is anchored to "
+        "(default: beside the database; or $GOVERNANCE_WITNESS)",
+    )
+    serve.add_argument(
+        "--anchor-interval",
+        type=float,
+        default=60.0,
+        help="seconds between anchors of a changed chain head (default 60; also at shutdown)",
+    )
     serve.add_argument(
         "--http",
         action="store_true",

@@ -34,6 +34,15 @@ def spool_dir(flag: str | None = None) -> Path:
     return Path(flag or os.environ.get("GOVERNANCE_SPOOL_DIR") or state_dir() / "spool")
 
 
+def witness_path(flag: str | None = None, db: Path | None = None) -> Path:
+    """The witness file: flag, $GOVERNANCE_WITNESS, else beside the database."""
+    chosen = flag or os.environ.get("GOVERNANCE_WITNESS")
+    if chosen:
+        return Path(chosen)
+    db = db or db_path()
+    return db.with_name(f"{db.stem}.witness.jsonl")
+
+
 def current_user() -> str:
     return getpass.getuser()
 
@@ -57,3 +66,8 @@ class ServerConfig:
     idle_timeout_s: float = 10.0
     # The hook accepts 16 MB of event on stdin (a large Write); the line adds the envelope.
     max_line_bytes: int = 17 * 1024 * 1024
+    # The chain's head goes to the witnesses when it changed and this long has passed, or this
+    # many rows were added, and at shutdown. None: beside the database.
+    witness: Path | None = None
+    anchor_interval_s: float = 60.0
+    anchor_rows: int = 1000

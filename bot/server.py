@@ -22,8 +22,9 @@ from typing import Any, Protocol
 
 from pydantic import ValidationError
 
-from bot.config import ServerConfig
+from bot.config import ServerConfig, witness_path
 from bot.scheduler import DeadlineScheduler
+from engine.anchors import Anchor
 from engine.approvals import (
     ApprovalState,
     Approver,
@@ -44,6 +45,7 @@ from engine.policy import BUILTIN_POLICY_NAME, Policy, PolicyError, builtin_poli
 from engine.redact import Redaction, redact
 from engine.report import risk_level
 from engine.store import ApprovalRecord, Store
+from engine.witness import Witness, WitnessFile, current_anchor
 
 log = logging.getLogger("governance.server")
 
@@ -178,6 +180,24 @@ def _redacted_approval(approval: ApprovalRecord) -> ApprovalRecord:
     )
 
 
+class NotifierWitness:
+    """The security channel as a witness: a short message per anchor, through the notifier."""
+
+    name = "security channel"
+
+    def __init__(self, server: GovernanceServer) -> None:
+        self.server = server
+
+    async def publish(self, anchor: Anchor) -> None:
+        await self.server.notifier.alert(
+            f"Audit anchor: row {anchor.seq} ({anchor.reason})",
+            [
+                f"{anchor.rows} rows; head {anchor.short()}",
+                f"Check the trail against it: governance audit verify --anchor {anchor.short()}",
+            ],
+        )
+
+
 class PolicyHolder:
     """The engine for the current policy file; reloads on change, keeps the old one on error."""
 
@@ -222,6 +242,11 @@ class GovernanceServer:
         self.mfa = MfaRegistry(self.store.db)
         self._server: asyncio.base_events.Server | None = None
         self._tasks: list[asyncio.Task[None]] = []
+        self.witnesses: list[Witness] = [
+            WitnessFile(config.witness or witness_path(None, config.db)),
+            NotifierWitness(self),
+        ]
+        self._anchored: tuple[int, float] = (0, time.monotonic())  # (seq, when) of the last
 
     @property
     def notifier(self) -> Notifier:
@@ -258,6 +283,7 @@ class GovernanceServer:
             (self._ingest_spool, 2.0),
             (self._watch_policy, 1.0),
             (self._risk_summary, RISK_SUMMARY_PERIOD_S),
+            (self._anchor_if_due, min(1.0, self.config.anchor_interval_s)),
         ):
             self._tasks.append(asyncio.create_task(self._every(period, loop_body)))
 
@@ -276,6 +302,10 @@ class GovernanceServer:
                 await self._server.wait_closed()
         with contextlib.suppress(FileNotFoundError):
             self.config.socket.unlink()
+        try:
+            await self.publish_anchor("shutdown")
+        except Exception:  # shutting down must finish even if the store is already unusable
+            log.exception("could not publish the shutdown anchor")
         self.store.close()
 
     async def _every(self, period: float, body: Callable[[], Awaitable[None]]) -> None:
@@ -847,6 +877,29 @@ class GovernanceServer:
                 ],
             )
         )
+
+    # ------------------------------------------------------------ anchors
+
+    async def _anchor_if_due(self) -> None:
+        head = self.store.head()
+        last_seq, last_at = self._anchored
+        if head is None or head[0] == last_seq:
+            return
+        waited = time.monotonic() - last_at >= self.config.anchor_interval_s
+        if waited or head[0] - last_seq >= self.config.anchor_rows:
+            await self.publish_anchor("interval")
+
+    async def publish_anchor(self, reason: str) -> None:
+        """Send the chain's head to every witness; one failing witness does not stop the rest."""
+        anchor = current_anchor(self.store, reason)
+        if anchor is None:
+            return
+        self._anchored = (anchor.seq, time.monotonic())
+        for witness in self.witnesses:
+            try:
+                await witness.publish(anchor)
+            except Exception:
+                log.exception("could not publish the audit anchor to the %s", witness.name)
 
     # ------------------------------------------------------------ alerts
 

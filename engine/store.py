@@ -272,6 +272,22 @@ class Store:
         )
         return seq, row[0]
 
+    def head(self) -> tuple[int, str] | None:
+        """(seq, hash) of the newest row, or None for an empty table."""
+        row = self.db.execute("SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1").fetchone()
+        return (row[0], row[1]) if row else None
+
+    def audit_count(self) -> int:
+        return self.db.execute("SELECT COUNT(*) FROM audit").fetchone()[0]
+
+    def hash_at(self, seq: int) -> str | None:
+        row = self.db.execute("SELECT hash FROM audit WHERE seq = ?", [seq]).fetchone()
+        return row[0] if row else None
+
+    def checkpoints(self) -> list[dict[str, Any]]:
+        """Every retention checkpoint, oldest first."""
+        return list(self.db.query("SELECT * FROM audit_checkpoints ORDER BY id"))
+
     def latest_checkpoint(self) -> dict[str, Any] | None:
         rows = list(self.db.query("SELECT * FROM audit_checkpoints ORDER BY id DESC LIMIT 1"))
         return rows[0] if rows else None
