@@ -148,9 +148,13 @@ def check_anchor(anchor: Anchor, table: TableState) -> str | None:
     if table.hash_at_anchor is None:
         last = table.last_seq or 0
         if last < anchor.seq:
+            missing = (
+                f"row {anchor.seq} is"
+                if last + 1 == anchor.seq
+                else (f"rows {last + 1}..{anchor.seq} are")
+            )
             return (
-                f"rows {last + 1}..{anchor.seq} are missing: the table ends at row {last}, "
-                f"but the witness holds {anchored}"
+                f"{missing} missing: the table ends at row {last}, but the witness holds {anchored}"
             )
         return f"row {anchor.seq} is missing, but the witness holds {anchored}"
     if table.hash_at_anchor != anchor.hash:
