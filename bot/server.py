@@ -428,7 +428,7 @@ class GovernanceServer:
                     rule="approval.grant",
                     reason=reason,
                     approval_id=granted,
-                    payload={"tool_input": redaction(event.tool_input)},
+                    payload={"tool_input": redaction.redacted[0]},
                     **fields,
                 )
                 return _reply("approved", reason, "approval.grant", granted)
@@ -639,14 +639,14 @@ class GovernanceServer:
 
     def _record_outcome(self, event: ToolEvent, context: CallContext, peer: Peer) -> dict[str, Any]:
         extra = event.model_extra or {}
-        redaction = Redaction.learn(event.tool_input)
+        redaction = Redaction.learn([event.tool_input])
         # Redacted before clipping, so a cut never leaves half a secret unrecognisable.
         response = json.dumps(redaction(extra.get("tool_response")), default=str)
         self.store.append_audit(
             "tool_outcome",
             decision="recorded",
             payload={
-                "tool_input": redaction(event.tool_input),
+                "tool_input": redaction.redacted[0],
                 "tool_response": response[:_MAX_OUTCOME_CHARS],
             },
             **self._audit_fields(event, context, peer),
@@ -1061,7 +1061,7 @@ def _redacted_call(
         for f in decision.findings
     )
     return (
-        event.model_copy(update={"tool_input": redaction(event.tool_input)}),
+        event.model_copy(update={"tool_input": redaction.redacted[0]}),
         replace(decision, findings=findings, commands=tuple(redaction(list(decision.commands)))),
     )
 

@@ -404,6 +404,16 @@ def _conceal(value: Any, key: str, depth: int, found: list[str] | None) -> Any:
 
 # --- one tool call's secrets, wherever they show up -------------------------------------------
 
+
+def _failed(value: Any) -> Any:
+    """Failing closed, in the value's own shape, so callers can still pick their part."""
+    if isinstance(value, dict):
+        return {k: {"redacted": REDACTED} for k in value}
+    if isinstance(value, list | tuple):
+        return [{"redacted": REDACTED} for _ in value]
+    return REDACTED
+
+
 # Shorter values are not worth hiding everywhere: "-p ab" would blank every "ab" in a reason.
 _MIN_SCRUBBED = 3
 
@@ -416,14 +426,16 @@ class Redaction:
     reason alone could not see. Every sink of that call goes through one instance."""
 
     secrets: tuple[str, ...] = ()
+    # The value `learn` read, redacted and scrubbed: redacting it again would repeat the walk.
+    redacted: Any = None
 
     @classmethod
     def learn(cls, value: Any) -> Redaction:
         found: list[str] = []
         try:
-            _walk(value, 0, found)
+            redacted = _walk(value, 0, found)
         except Exception:
-            return cls()
+            return cls((), _failed(value))
         spellings = set()
         for secret in found:
             secret = secret.strip()
@@ -431,7 +443,11 @@ class Redaction:
                 spellings.add(secret)
                 spellings.add(json.dumps(secret, ensure_ascii=False)[1:-1])  # inside JSON text
                 spellings.add(shlex.quote(secret))  # as a command's display re-quotes it
-        return cls(tuple(sorted(spellings, key=len, reverse=True)))
+        learnt = cls(tuple(sorted(spellings, key=len, reverse=True)))
+        try:
+            return cls(learnt.secrets, learnt._scrub(redacted, 0))
+        except Exception:
+            return cls(learnt.secrets, _failed(value))
 
     def __call__(self, value: Any) -> Any:
         """`value` scrubbed of this call's secrets, then redacted by shape and by key."""

@@ -119,4 +119,5 @@ def test_a_calls_secrets_are_hidden_where_a_reason_quotes_them_unquoted() -> Non
 def test_a_redaction_learns_from_keys_and_shapes_too() -> None:
     redaction = Redaction.learn({"api_key": SECRET, "url": "https://u:Zz8-secret@h.io"})
     assert redaction(f"sent {SECRET} and Zz8-secret") == f"sent {R} and {R}"
+    assert redaction.redacted == {"api_key": R, "url": f"https://u:{R}@h.io"}
     assert Redaction.learn({"command": "ls -la"}).secrets == ()

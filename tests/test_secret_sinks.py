@@ -141,6 +141,11 @@ def test_no_corpus_secret_reaches_any_sink(
         path.read_bytes() for path in tmp_path.glob("gov.db*") if path.is_file()
     )
     server.kill(signal.SIGTERM)
+    # The security channel witnessed the chain's head at shutdown (see test_anchors.py).
+    wait_until(
+        lambda: any("Audit anchor" in m for m in posted_to(stub, SECURITY)),
+        "no shutdown anchor in the security channel",
+    )
     sinks: dict[str, bytes] = {
         "database files while serving (db, WAL, SHM)": database_while_running,
         "database files after shutdown": b"".join(
