@@ -1,5 +1,6 @@
 """Argument-aware redaction: secrets passed to credential-taking programs as option values
-(`mysql -pX`, `redis-cli -a X`, `curl -u user:X`) and `.netrc` text. Pure; it never raises."""
+(`mysql -pX`, `redis-cli -a X`, `curl -u user:X`) and `.netrc` text. Pure text in, text out;
+the caller fails closed if it raises."""
 
 from __future__ import annotations
 
@@ -125,13 +126,21 @@ _LEADS = frozenset(
 )
 _PROGRAMS = frozenset(name.split()[0] for name in SECRET_OPTIONS)
 # Could the text name a table program, or a `--secret-name value` option? Checked first, so
-# ordinary text pays one regex scan and no tokenizing.
-_GATE = re.compile(
-    r"(?<![\w.-])(?:"
-    + "|".join(re.escape(p) for p in sorted(_PROGRAMS, key=len, reverse=True))
-    + r")(?![\w.:-])|--[\w-]*?(?:pass|pwd|secret|token|key|auth|cred|cookie)",
-    re.IGNORECASE,
+# ordinary text pays a few substring searches and no tokenizing; each regex starts on a literal.
+_PROGRAM_WORD = {
+    name: re.compile(rf"(?<![\w.-]){re.escape(name)}(?![\w.:-])") for name in _PROGRAMS
+}
+_SECRET_LONG_OPTION = re.compile(
+    r"(?<![\w-])--[\w-]{0,40}?(?:pass|pwd|secret|token|key|auth|cred|cookie)", re.IGNORECASE
 )
+
+
+def _worth_tokenizing(text: str) -> bool:
+    if "--" in text and _SECRET_LONG_OPTION.search(text):
+        return True
+    lowered = text.lower()
+    return any(name in lowered and _PROGRAM_WORD[name].search(lowered) for name in _PROGRAMS)
+
 
 # --- words with their places in the text ------------------------------------------------------
 
@@ -206,7 +215,7 @@ def redact_arguments(
     `takes_secret` judges the long options of programs outside the table (`--token X`).
     `found` is told each secret value, unquoted, so the caller can hide it elsewhere too.
     """
-    if depth == 0 and _GATE.search(text) is None:
+    if depth == 0 and not _worth_tokenizing(text):
         return text
     edits: list[tuple[int, int, str]] = []
     program: dict[str, SecretOption] | None = None
