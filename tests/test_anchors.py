@@ -223,22 +223,31 @@ def test_an_anchor_copied_from_the_security_channel_catches_a_cut_with_the_file_
 
 
 def test_a_changed_head_is_anchored_at_intervals_while_serving(tmp_path: Path) -> None:
-    server = Server(tmp_path, serve_args=["--anchor-interval", "0.2"]).start()
+    path = tmp_path / "witness" / "anchors.jsonl"
+    server = Server(
+        tmp_path, serve_args=["--anchor-interval", "0.2", "--witness-file", str(path)]
+    ).start()
+
+    def anchors() -> list[dict]:
+        return [json.loads(line) for line in path.read_text().splitlines()]
+
     try:
         server.hook(pre_tool_use("ls"))
-        path = tmp_path / "gov.witness.jsonl"
         deadline = time.monotonic() + 30
-        while not (path.exists() and any(a["reason"] == "interval" for a in witness(server))):
+        while not (path.exists() and any(a["reason"] == "interval" for a in anchors())):
             assert time.monotonic() < deadline, "no interval anchor was published"
             time.sleep(0.05)
-        seen = max(a["seq"] for a in witness(server))
+        seen = max(a["seq"] for a in anchors())
         server.hook(pre_tool_use("pwd"))
         deadline = time.monotonic() + 30
-        while max(a["seq"] for a in witness(server)) <= seen:
+        while max(a["seq"] for a in anchors()) <= seen:
             assert time.monotonic() < deadline, "the new head was not anchored"
             time.sleep(0.05)
-        code, out = verify(server)
-        assert code == 0, out
     finally:
         server.kill(signal.SIGTERM)
-    assert witness(server)[-1]["reason"] == "shutdown"
+    assert anchors()[-1]["reason"] == "shutdown"
+    assert stat.S_IMODE(path.parent.stat().st_mode) == 0o700
+    code, out = verify(server)
+    assert code == 0 and "no witness file" in out  # not beside the database this time
+    result = server.cli("audit", "verify", GOVERNANCE_WITNESS=str(path))
+    assert result.returncode == 0 and "the trail extends the anchor row" in result.stdout
