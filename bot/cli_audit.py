@@ -150,7 +150,10 @@ def cmd_prune(args: argparse.Namespace) -> int:
         policy = load_policy(policy_file) if policy_file else builtin_policy()
         days = policy.audit.retention_days
     store = Store(config.db_path(args.db))
-    archive_dir = Path(args.archive_dir) if args.archive_dir else config.state_dir() / "archive"
+    # Absolute, so `audit verify` finds the archive from any directory.
+    archive_dir = (
+        Path(args.archive_dir) if args.archive_dir else config.state_dir() / "archive"
+    ).absolute()
     checkpoint = store.prune(time.time() - days * 86400, archive_dir)
     if checkpoint is None:
         print(f"nothing older than {days:g} days")
