@@ -345,6 +345,15 @@ class GovernanceServer:
                 return
             reply = await self._dispatch(request, peer, reader)
             await self._reply(writer, reply)
+        except asyncio.CancelledError:
+            # Shutting down (Ctrl-C, SIGTERM): a waiting hook is answered and its request stays
+            # pending. Ending normally also spares the log one traceback per waiting hook,
+            # which Python 3.11's stream callback prints for a cancelled handler.
+            with contextlib.suppress(Exception):
+                shutting_down = _reply(
+                    "deny", "the governance server is shutting down; retry shortly", None
+                )
+                await asyncio.wait_for(self._reply(writer, shutting_down), 1)
         except Exception as error:  # one bad connection must not take the server down
             log.exception("connection failed")
             with contextlib.suppress(Exception):
@@ -1056,12 +1065,15 @@ def _redacted_call(
 ) -> tuple[ToolEvent, Decision]:
     """The event and decision as every sink may see them: the input redacted, and the call's
     secrets scrubbed from the reasons and fragments that quote it."""
+    redacted_input = redaction.redacted[0]
+    if not redaction.secrets and redacted_input == event.tool_input:
+        return event, decision  # nothing to hide (the common case); each sink still redacts
     findings = tuple(
         replace(f, reason=redaction(f.reason), fragment=redaction(f.fragment))
         for f in decision.findings
     )
     return (
-        event.model_copy(update={"tool_input": redaction.redacted[0]}),
+        event.model_copy(update={"tool_input": redacted_input}),
         replace(decision, findings=findings, commands=tuple(redaction(list(decision.commands)))),
     )
 

@@ -287,9 +287,28 @@ def redact_text(text: str) -> str:
     return _redact_text(text, None)
 
 
+# Tool inputs repeat (`git status`, a cwd, a description): short texts are redacted once.
+_MAX_CACHED_TEXT = 1024
+
+
+@lru_cache(maxsize=8192)
+def _redact_short(text: str) -> tuple[str, tuple[str, ...]]:
+    found: list[str] = []
+    return _redact_uncached(text, found), tuple(found)
+
+
 def _redact_text(text: str, found: list[str] | None) -> str:
     if not isinstance(text, str) or not text:
         return text
+    if len(text) <= _MAX_CACHED_TEXT:
+        out, secrets = _redact_short(text)
+        if found is not None:
+            found.extend(secrets)
+        return out
+    return _redact_uncached(text, found)
+
+
+def _redact_uncached(text: str, found: list[str] | None) -> str:
     try:
         lowered = text.lower()
         note = found.append if found is not None else _ignore
@@ -443,6 +462,8 @@ class Redaction:
                 spellings.add(secret)
                 spellings.add(json.dumps(secret, ensure_ascii=False)[1:-1])  # inside JSON text
                 spellings.add(shlex.quote(secret))  # as a command's display re-quotes it
+        if not spellings:
+            return cls((), redacted)
         learnt = cls(tuple(sorted(spellings, key=len, reverse=True)))
         try:
             return cls(learnt.secrets, learnt._scrub(redacted, 0))
