@@ -19,7 +19,7 @@ import pytest
 
 from engine.audit import row_hash
 from engine.store import Store
-from tests.harness import Server, pre_tool_use
+from tests.harness import Server, decision_of, pre_tool_use
 
 
 @pytest.fixture(scope="module")
@@ -251,3 +251,17 @@ def test_a_changed_head_is_anchored_at_intervals_while_serving(tmp_path: Path) -
     assert code == 0 and "no witness file" in out  # not beside the database this time
     result = server.cli("audit", "verify", GOVERNANCE_WITNESS=str(path))
     assert result.returncode == 0 and "the trail extends the anchor row" in result.stdout
+
+
+def test_sigterm_answers_waiting_hooks_then_anchors_the_head(tmp_path: Path) -> None:
+    server = Server(tmp_path).start()
+    waiting = server.hook_process(pre_tool_use("rm notes.txt"), wait_s=120)
+    assert server.pending_ids()
+    server.kill(signal.SIGTERM)
+    out, _err = waiting.communicate(timeout=60)
+    decision, reason = decision_of(json.loads(out))
+    assert decision == "deny" and "shutting down" in reason
+    assert server.process is not None and server.process.returncode == 0
+    assert "Traceback" not in server.log.read_text()
+    assert witness(server)[-1]["reason"] == "shutdown"
+    assert witness(server)[-1]["seq"] == server.audit()[-1]["seq"]
