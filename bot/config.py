@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from engine.self_protection import ProtectedState
+from engine.state import POSTGRES_SCHEMES
 
 PROJECT_POLICY = Path(".claude/governance/policies.json")
 
@@ -30,8 +31,12 @@ def socket_path(flag: str | None = None) -> Path:
     return Path(flag or os.environ.get("GOVERNANCE_SOCKET") or default_socket())
 
 
-def db_path(flag: str | None = None) -> Path:
-    return Path(flag or os.environ.get("GOVERNANCE_DB") or state_dir() / "governance.db")
+def db_path(flag: str | None = None) -> Path | str:
+    """A SQLite file's path, or a postgresql:// URL kept as text (a Path would mangle it)."""
+    value = flag or os.environ.get("GOVERNANCE_DB")
+    if value and value.startswith(("postgresql://", "postgres://")):
+        return value
+    return Path(value or state_dir() / "governance.db")
 
 
 def spool_dir(flag: str | None = None) -> Path:
@@ -54,7 +59,7 @@ def policy_path(flag: str | None = None) -> str | None:
 @dataclass(frozen=True, slots=True)
 class ServerConfig:
     socket: Path
-    db: Path
+    db: Path | str
     spool: Path
     policy: str | None
     # The group whose members (the developers' accounts) may reach the socket (mode 0660).
@@ -71,10 +76,11 @@ class ServerConfig:
 
 
 def protected_state(
-    db: Path, socket: Path, spool: Path, policy: str | None, server: bool = False
+    db: Path | str, socket: Path, spool: Path, policy: str | None, server: bool = False
 ) -> ProtectedState:
     """Self-protection's view of the state at these paths; `server` adds this process."""
-    absolute = [os.path.abspath(p) if p else None for p in (db, socket, spool, policy)]
+    local_db = None if isinstance(db, str) and db.startswith(POSTGRES_SCHEMES) else db
+    absolute = [os.path.abspath(p) if p else None for p in (local_db, socket, spool, policy)]
     if not server:
         return ProtectedState(*absolute)
     return ProtectedState(*absolute, os.getpid(), *_this_process())

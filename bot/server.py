@@ -45,7 +45,8 @@ from engine.mfa import MfaCheck, MfaRegistry
 from engine.policy import BUILTIN_POLICY_NAME, Policy, PolicyError, builtin_policy, load_policy
 from engine.report import risk_level
 from engine.self_protection import ProtectedState
-from engine.store import ApprovalRecord, Store
+from engine.state import open_store
+from engine.store import ApprovalRecord
 
 log = logging.getLogger("governance.server")
 
@@ -184,7 +185,7 @@ class PolicyHolder:
 class GovernanceServer:
     def __init__(self, config: ServerConfig, notifier: Notifier | None = None) -> None:
         self.config = config
-        self.store = Store(config.db)
+        self.store = open_store(config.db)
         self.policy = PolicyHolder(config.policy, config.protected_state())
         self.notifier: Notifier = notifier or ConsoleNotifier()
         self.waiters: dict[str, set[asyncio.Future[ApprovalState]]] = defaultdict(set)
@@ -905,7 +906,7 @@ class GovernanceServer:
         """Post to the security channel once when the last hour turns HIGH, not once per block."""
         since = time.time() - 3600
         blocks, critical = self.store.db.execute(
-            "SELECT COUNT(*), COALESCE(SUM(risk = 'critical'), 0) FROM audit "
+            "SELECT COUNT(*), COUNT(*) FILTER (WHERE risk = 'critical') FROM audit "
             "WHERE kind = 'decision' AND decision = 'deny' AND ts >= ?",
             [since],
         ).fetchone()

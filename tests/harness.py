@@ -88,6 +88,8 @@ class Server:
     serve_args: list[str] = field(default_factory=list)
     # When set, start() also waits until Slack's HTTP endpoint accepts connections here.
     http_port: int | None = None
+    # A postgresql:// URL to serve from instead of the SQLite file under root.
+    database: str | None = None
     # The agent's hooks run as their own uid (nobody), so this test's uid is a real second
     # person at the console. Without root the test is skipped, saying why.
     separate_agent: bool = False
@@ -111,8 +113,8 @@ class Server:
         return self._socket_dir / "gov.sock"
 
     @property
-    def db(self) -> Path:
-        return self.root / "gov.db"
+    def db(self) -> Path | str:
+        return self.database or self.root / "gov.db"
 
     @property
     def spool(self) -> Path:
@@ -228,6 +230,12 @@ class Server:
     def audit(self) -> list[dict[str, Any]]:
         import sqlite3
 
+        if self.database:
+            import psycopg
+            from psycopg.rows import dict_row
+
+            with psycopg.connect(self.database, row_factory=dict_row) as connection:
+                return connection.execute("SELECT * FROM audit ORDER BY seq").fetchall()
         with sqlite3.connect(self.db) as connection:
             connection.row_factory = sqlite3.Row
             return [dict(row) for row in connection.execute("SELECT * FROM audit ORDER BY seq")]
