@@ -18,7 +18,7 @@ from bot import config
 from engine.anchors import check_anchor, parse_anchor
 from engine.policy import builtin_policy, load_policy
 from engine.redact import redact
-from engine.store import Store
+from engine.state import open_store
 from engine.witness import WitnessFile, current_anchor, table_state
 
 _COLUMNS = (
@@ -59,7 +59,7 @@ def _filters(args: argparse.Namespace) -> tuple[str, dict[str, Any]]:
     clauses, params = [], {}
     for column, value in (("user", args.user), ("tool_name", args.tool), ("decision", args.status)):
         if value:
-            clauses.append(f"{column} = :{column}")
+            clauses.append(f'"{column}" = :{column}')
             params[column] = value
     if args.since:
         clauses.append("ts >= :since")
@@ -75,7 +75,7 @@ def cmd_verify(args: argparse.Namespace) -> int:
     except ValueError as error:
         raise SystemExit(f"governance audit verify: {error}") from None
     db = config.db_path(args.db)
-    store = Store(db)
+    store = open_store(db)
     report = store.verify()
     failed = not report.ok
     if report.ok:
@@ -111,7 +111,7 @@ def _when(ts: float) -> str:
 
 def cmd_search(args: argparse.Namespace) -> int:
     where, params = _filters(args)
-    rows = list(Store(config.db_path(args.db)).audit_rows(where, params, order="seq DESC"))
+    rows = list(open_store(config.db_path(args.db)).audit_rows(where, params, order="seq DESC"))
     for row in reversed(rows[: args.limit]):
         print(
             f"{row['seq']:>7}  {_when(row['ts'])}  {row['kind']:<18} {row['user'] or '-':<12} "
@@ -126,7 +126,7 @@ def cmd_export(args: argparse.Namespace) -> int:
     where, params = _filters(args)
     # Rows are redacted when written; redacting again on the way out covers rows written by
     # an older version with a narrower redaction table.
-    rows = map(redact, Store(config.db_path(args.db)).audit_rows(where, params))
+    rows = map(redact, open_store(config.db_path(args.db)).audit_rows(where, params))
     with contextlib.ExitStack() as stack:
         out = sys.stdout
         if args.output:
@@ -149,7 +149,7 @@ def cmd_prune(args: argparse.Namespace) -> int:
         policy_file = config.policy_path(args.policy)
         policy = load_policy(policy_file) if policy_file else builtin_policy()
         days = policy.audit.retention_days
-    store = Store(config.db_path(args.db))
+    store = open_store(config.db_path(args.db))
     # Absolute, so `audit verify` finds the archive from any directory.
     archive_dir = (
         Path(args.archive_dir) if args.archive_dir else config.state_dir() / "archive"
