@@ -89,18 +89,26 @@ class ServerConfig:
     def protected_state(self) -> ProtectedState:
         """What the engine's self-protection rules keep agents away from: this server's state,
         its pid, and its process name and command line (what `pkill` would match)."""
-        return protected_state(self.db, self.socket, self.spool, self.policy, server=True)
+        return protected_state(
+            self.db, self.socket, self.spool, self.policy, server=True, witness=self.witness
+        )
 
 
 def protected_state(
-    db: Path | str, socket: Path, spool: Path, policy: str | None, server: bool = False
+    db: Path | str,
+    socket: Path,
+    spool: Path,
+    policy: str | None,
+    server: bool = False,
+    witness: Path | None = None,
 ) -> ProtectedState:
     """Self-protection's view of the state at these paths; `server` adds this process."""
     local_db = None if isinstance(db, str) and db.startswith(POSTGRES_SCHEMES) else db
     absolute = [os.path.abspath(p) if p else None for p in (local_db, socket, spool, policy)]
+    anchors = os.path.abspath(witness or witness_path(None, db))
     if not server:
-        return ProtectedState(*absolute)
-    return ProtectedState(*absolute, os.getpid(), *_this_process())
+        return ProtectedState(*absolute, witness=anchors)
+    return ProtectedState(*absolute, os.getpid(), *_this_process(), witness=anchors)
 
 
 def _this_process() -> tuple[str, tuple[str, ...]]:
