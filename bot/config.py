@@ -55,6 +55,7 @@ def witness_path(flag: str | None = None, db: Path | str | None = None) -> Path:
         where = urlsplit(db)
         name = f"{where.hostname or 'local'}-{where.port or 5432}{where.path.replace('/', '-')}"
         return state_dir() / f"{name}.witness.jsonl"
+    db = Path(db)
     return db.with_name(f"{db.stem}.witness.jsonl")
 
 

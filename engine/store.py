@@ -473,13 +473,8 @@ class Store:
 
     def create_approval(self, record: dict[str, Any]) -> None:
         snapshot = record["snapshot"]
-        row = redact(
-            {
-                k: v
-                for k, v in (dict.fromkeys(_APPROVAL_COLUMNS) | dict(record)).items()
-                if k != "snapshot"
-            }
-        )
+        fields = redact({k: v for k, v in record.items() if k != "snapshot"})
+        row = dict.fromkeys(_APPROVAL_COLUMNS) | fields
         row["tool_input"] = json.dumps(row["tool_input"], ensure_ascii=False, default=str)
         row["snapshot"] = snapshot.model_dump_json()
         row["state"] = str(ApprovalState.PENDING)

@@ -17,8 +17,14 @@ from pathlib import Path
 
 import pytest
 
+from bot.config import ServerConfig
 from engine.audit import row_hash
+from engine.evaluate import Engine
+from engine.events import ToolEvent
+from engine.policy import load_policy
+from engine.self_protection import ProtectedState
 from engine.store import Store
+from tests.conftest import SEED_POLICY
 from tests.harness import Server, decision_of, pre_tool_use
 
 
@@ -265,3 +271,21 @@ def test_sigterm_answers_waiting_hooks_then_anchors_the_head(tmp_path: Path) -> 
     assert "Traceback" not in server.log.read_text()
     assert witness(server)[-1]["reason"] == "shutdown"
     assert witness(server)[-1]["seq"] == server.audit()[-1]["seq"]
+
+
+def test_the_witness_file_is_out_of_the_agents_reach(tmp_path: Path) -> None:
+    served = ServerConfig(
+        socket=tmp_path / "gov.sock", db=tmp_path / "gov.db", spool=tmp_path / "s", policy=None
+    )
+    assert served.protected_state().witness == str(tmp_path / "gov.witness.jsonl")
+    path = "/var/lib/governance/governance.witness.jsonl"
+    engine = Engine(load_policy(SEED_POLICY), ProtectedState(witness=path))
+    for tool, tool_input in (
+        ("Bash", {"command": f"truncate -s 0 {path}"}),
+        ("Bash", {"command": f"echo '{{}}' >> {path}"}),
+        ("Bash", {"command": f"rm {path}"}),
+        ("Write", {"file_path": path, "content": ""}),
+    ):
+        decision = engine.evaluate(ToolEvent(tool_name=tool, tool_input=tool_input, cwd="/srv"))
+        assert decision.outcome == "deny", tool_input
+        assert decision.rule and decision.rule.startswith("builtin.self_protection."), tool_input
