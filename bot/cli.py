@@ -11,7 +11,7 @@ import signal
 import sys
 from collections.abc import Sequence
 
-from bot import cli_audit, cli_report, cli_server, config, demo, install, service
+from bot import cli_audit, cli_hosts, cli_report, cli_server, config, demo, install, service
 from bot.client import ServerUnreachable
 from engine.cases import CasesError, load_cases, run_cases
 from engine.decide import Decision
@@ -180,6 +180,7 @@ def build_parser() -> argparse.ArgumentParser:
     cli_audit.register(commands)
     demo.register(commands)
     cli_report.register(commands)
+    cli_hosts.register(commands)
     return parser
 
 

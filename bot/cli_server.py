@@ -13,6 +13,7 @@ import sys
 import time
 
 from bot import client, config
+from bot.remote import listen
 from bot.server import GovernanceServer
 from bot.slack_app import SlackSettings, attach
 from engine.mfa import MfaRegistry, qr_text
@@ -46,12 +47,20 @@ def cmd_serve(args: argparse.Namespace) -> int:
         anchor_interval_s=args.anchor_interval,
     )
     settings = SlackSettings.from_env()
+    if args.listen and not (args.tls_cert and args.tls_key):
+        raise SystemExit("governance serve --listen needs --tls-cert and --tls-key (HTTPS only)")
     if args.http and settings is None:
         raise SystemExit("governance serve --http needs SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET")
     try:
         with contextlib.suppress(KeyboardInterrupt, asyncio.CancelledError):
             asyncio.run(
-                _serve(server_config, settings, args.port if args.http else None, args.host)
+                _serve(
+                    server_config,
+                    settings,
+                    args.port if args.http else None,
+                    args.host,
+                    (args.listen, args.tls_cert, args.tls_key) if args.listen else None,
+                )
             )
     except (RuntimeError, OSError, PolicyError) as error:  # a clear line, not a traceback
         print(f"governance serve: {error}", file=sys.stderr)
@@ -64,6 +73,7 @@ async def _serve(
     settings: SlackSettings | None,
     http_port: int | None,
     host: str,
+    remote: tuple[str, str, str] | None = None,
 ) -> None:
     server = GovernanceServer(server_config)
     # SIGTERM ends like Ctrl-C: the finally below runs (shutdown anchor, socket removed).
@@ -72,6 +82,7 @@ async def _serve(
         asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, main.cancel)
     await server.start()
     runner = await attach(server, settings, http_port, host) if settings else None
+    api = await listen(server, *remote) if remote else None
     approvals = (
         f"Slack over HTTP on {host}:{http_port}/slack/events"
         if http_port
@@ -82,12 +93,14 @@ async def _serve(
     print(
         f"governance server listening on {server_config.socket} (policy "
         f"{server.policy.source}, database {describe(server_config.db)}); approvals in "
-        f"{approvals}",
+        f"{approvals}" + (f"; remote hosts on https://{remote[0]}/v1" if remote else ""),
         flush=True,
     )
     try:
         await server.serve_forever()
     finally:
+        if api is not None:
+            await api.stop()
         if runner is not None:
             await runner.stop()
         await server.close()
@@ -213,6 +226,13 @@ def register(commands: argparse._SubParsersAction) -> None:
     )
     serve.add_argument("--port", type=int, default=3000, help="HTTP mode port")
     serve.add_argument("--host", default="0.0.0.0", help="HTTP mode address")
+    serve.add_argument(
+        "--listen",
+        metavar="HOST:PORT",
+        help="serve remote hosts (edges) over HTTPS here; needs --tls-cert and --tls-key",
+    )
+    serve.add_argument("--tls-cert", help="PEM certificate (chain) for --listen")
+    serve.add_argument("--tls-key", help="PEM private key for --listen")
     serve.set_defaults(handler=cmd_serve, long_running=True)
 
     for name, handler, helptext in (

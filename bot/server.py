@@ -67,6 +67,9 @@ class Peer:
     pid: int
     uid: int
     user: str
+    # A remote client's host, named by its token (bot/remote.py); None: this machine's socket,
+    # where uid and user are the kernel's. A remote uid means nothing here, so it is -1.
+    host: str | None = None
 
 
 def peer_of(writer: asyncio.StreamWriter) -> Peer:
@@ -366,7 +369,7 @@ class GovernanceServer:
             "session_id": event.session_id,
             "user": context.user or peer.user,
             "peer_user": peer.user,
-            "host": context.host,
+            "host": peer.host or context.host,
             "repo": context.repo or event.cwd,
             "branch": context.git_branch,
             "tool_name": event.tool_name or event.hook_event_name,
@@ -382,6 +385,8 @@ class GovernanceServer:
     ) -> dict[str, Any]:
         fields = self._audit_fields(event, context, peer)
         key = action_key(event.session_id, event.tool_name, event.tool_input, event.cwd)
+        if peer.host is not None:  # a host's grants and pending requests are its own
+            key = f"{peer.host}:{key}"
         # From here on only redacted copies are used: every sink sees the same redaction.
         redaction = Redaction.learn([event.tool_input, event.prompt])
         if event.hook_event_name == "PreToolUse":
@@ -461,7 +466,7 @@ class GovernanceServer:
                 "requester": context.user or peer.user,
                 "peer_user": peer.user,
                 "requester_uid": peer.uid if peer.uid >= 0 else None,
-                "requester_host": LOCAL_HOST,
+                "requester_host": peer.host or LOCAL_HOST,
                 "host": context.host,
                 "repo": context.repo,
                 "branch": context.git_branch,

@@ -31,6 +31,25 @@ ALTER TABLE approval_votes ADD COLUMN names TEXT;
 ALTER TABLE approval_votes ADD COLUMN approver_uid INTEGER;
 """
 
+# Remote hosts of the team service (only a sha256 of each token) and the (host, event id) of
+# every audit event an edge uploaded, so a resend is stored once.
+REMOTE_HOSTS = """
+CREATE TABLE IF NOT EXISTS remote_hosts (
+    name TEXT PRIMARY KEY,
+    token_sha256 TEXT NOT NULL UNIQUE,
+    created_at REAL NOT NULL,
+    last_contact_at REAL,
+    revoked_at REAL
+);
+CREATE TABLE IF NOT EXISTS remote_events (
+    host TEXT NOT NULL,
+    event_id TEXT NOT NULL,
+    received_at REAL NOT NULL,
+    audit_seq INTEGER,
+    PRIMARY KEY (host, event_id)
+);
+"""
+
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS audit (
     seq INTEGER PRIMARY KEY,
@@ -151,7 +170,7 @@ CREATE TABLE IF NOT EXISTS mfa_failures (
 # Numbered migrations (version = position + 1), recorded in schema_version and applied at
 # open. The first is the schema as it stood before versioning (IF NOT EXISTS throughout), so
 # a database written by an older release adopts version 1 unchanged. Append, never edit.
-MIGRATIONS: tuple[str, ...] = (_SCHEMA, IDENTITY_COLUMNS)
+MIGRATIONS: tuple[str, ...] = (_SCHEMA, IDENTITY_COLUMNS, REMOTE_HOSTS)
 
 
 @dataclass(frozen=True, slots=True)

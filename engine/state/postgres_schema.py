@@ -159,4 +159,22 @@ ALTER TABLE approval_requests ADD COLUMN requester_uid BIGINT, ADD COLUMN reques
 ALTER TABLE approval_votes ADD COLUMN names TEXT, ADD COLUMN approver_uid BIGINT;
 """
 
-MIGRATIONS: tuple[str, ...] = (_V1, _V2, _V3)
+# Remote hosts (token hashes) and the keys of audit events uploaded by edges.
+_V4 = """
+CREATE TABLE remote_hosts (
+    name TEXT PRIMARY KEY,
+    token_sha256 TEXT NOT NULL UNIQUE,
+    created_at DOUBLE PRECISION NOT NULL,
+    last_contact_at DOUBLE PRECISION,
+    revoked_at DOUBLE PRECISION
+);
+CREATE TABLE remote_events (
+    host TEXT NOT NULL,
+    event_id TEXT NOT NULL,
+    received_at DOUBLE PRECISION NOT NULL,
+    audit_seq BIGINT,
+    PRIMARY KEY (host, event_id)
+);
+"""
+
+MIGRATIONS: tuple[str, ...] = (_V1, _V2, _V3, _V4)
