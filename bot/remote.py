@@ -38,7 +38,9 @@ class DecideRequest(BaseModel):
 
     event: ToolEvent
     context: CallContext = Field(default_factory=CallContext)
-    os_user: str = Field(pattern=HOST_NAME.pattern, description="the agent's OS user on the edge")
+    os_user: str = Field(
+        pattern=f"^{HOST_NAME.pattern}$", description="the agent's OS user on the edge"
+    )
     wait_s: float = Field(default=0.0, ge=0.0)
 
 
