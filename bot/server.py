@@ -197,7 +197,7 @@ class GovernanceServer:
             if await _socket_is_live(path):
                 raise RuntimeError(f"another governance server is already listening on {path}")
             path.unlink()
-        self.scheduler.start(self.store.pending_deadlines())
+        self.scheduler.start(self.store.pending_deadlines)
         self._server = await asyncio.start_unix_server(
             self._serve_connection, path=str(path), limit=self.config.max_line_bytes, backlog=1024
         )

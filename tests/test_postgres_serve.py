@@ -1,11 +1,13 @@
 """End to end on PostgreSQL: `governance serve --db postgresql://…` with the real hook process:
 allow, deny, approvals (granted while waiting, granted after giving up then retried), expiry
-by the scheduler's PostgreSQL job store, SIGKILL mid-approval, and the audit CLI on the URL."""
+by the scheduler's PostgreSQL job store, SIGKILL mid-approval, the audit CLI on the URL, and a
+standby replica taking the scheduler over from a killed leader."""
 
 from __future__ import annotations
 
 import json
 import signal
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -99,10 +101,29 @@ def test_sigkill_mid_approval_loses_nothing(tmp_path: Path, pg_url: str) -> None
         running.kill(signal.SIGTERM)
 
 
-def test_a_second_server_on_the_same_database_is_refused(server: Server, tmp_path: Path) -> None:
-    second_root = tmp_path / "second"
-    second_root.mkdir()
-    second = Server(second_root, policy=server.policy, database=server.database)
-    with pytest.raises(RuntimeError, match="already runs the scheduler"):
-        second.start()
-    assert decision_of(server.hook(pre_tool_use("ls")))[0] == "allow"
+def test_a_standby_replica_takes_over_the_scheduler_when_the_leader_is_killed(
+    tmp_path: Path, pg_url: str
+) -> None:
+    policy = _policy(tmp_path, timeout_minutes=0.1)
+    leader = Server(tmp_path / "a", policy=policy, database=pg_url)
+    standby = Server(tmp_path / "b", policy=policy, database=pg_url)
+    for replica in (leader, standby):
+        replica.root.mkdir()
+    leader.start()
+    standby.start()  # the lock is taken: this one stands by instead of refusing to start
+    try:
+        assert decision_of(leader.hook(pre_tool_use("rm notes.txt"), wait_s=0.5))[0] == "deny"
+        (approval_id,) = leader.pending_ids()
+        leader.kill(signal.SIGKILL)  # its expiry is due in 6 s; only the standby can fire it
+        deadline = time.time() + 60
+        while time.time() < deadline:
+            expired = [row for row in standby.audit() if row["kind"] == "approval_expired"]
+            if expired:
+                break
+            time.sleep(0.2)
+        assert [row["approval_id"] for row in expired] == [approval_id]
+        assert f"{approval_id}: expired" in standby.log.read_text()  # the standby fired it
+        assert standby.call({"op": "pending"}).get("pending") == []
+    finally:
+        standby.kill(signal.SIGTERM)
+        leader.kill(signal.SIGTERM)
