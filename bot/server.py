@@ -43,6 +43,7 @@ from engine.mfa import MfaRegistry
 from engine.policy import BUILTIN_POLICY_NAME, Policy, PolicyError, builtin_policy, load_policy
 from engine.report import risk_level
 from engine.state import open_store
+from engine.state.postgres import PostgresStore
 from engine.store import ApprovalRecord
 
 log = logging.getLogger("governance.server")
@@ -208,12 +209,21 @@ class GovernanceServer:
             mode=str(self.policy.engine.policy.mode),
             payload={"socket": str(path), "pid": os.getpid()},
         )
+        if isinstance(self.store, PostgresStore):
+            self._tasks.append(asyncio.create_task(self._follow_other_replicas()))
         for loop_body, period in (
             (self._ingest_spool, 2.0),
             (self._watch_policy, 1.0),
             (self._risk_summary, RISK_SUMMARY_PERIOD_S),
         ):
             self._tasks.append(asyncio.create_task(self._every(period, loop_body)))
+
+    async def _follow_other_replicas(self) -> None:
+        """A request finished by another replica on the same PostgreSQL (a vote, an expiry)
+        answers the hooks waiting on it here at once."""
+        assert isinstance(self.store, PostgresStore)
+        async for approval_id, state in self.store.finished_approvals():
+            self._resolve(approval_id, state)
 
     async def serve_forever(self) -> None:
         assert self._server is not None
@@ -629,6 +639,7 @@ class GovernanceServer:
                     tool_name=approval.tool_name,
                     user=approval.requester,
                 )
+                self.store.announce_finished(approval_id, result.state)
                 self._resolve(approval_id, result.state)
         if result.accepted:
             updated = self.store.approval(approval_id) or approval
@@ -858,6 +869,7 @@ class GovernanceServer:
                 reason="no decision before the deadline",
                 **audit,
             )
+            self.store.announce_finished(approval.id, ApprovalState.EXPIRED)
             self._resolve(approval.id, ApprovalState.EXPIRED)
             expired = self.store.approval(approval.id) or approval
             with contextlib.suppress(Exception):

@@ -1,7 +1,8 @@
 """End to end on PostgreSQL: `governance serve --db postgresql://…` with the real hook process:
 allow, deny, approvals (granted while waiting, granted after giving up then retried), expiry
-by the scheduler's PostgreSQL job store, SIGKILL mid-approval, the audit CLI on the URL, and a
-standby replica taking the scheduler over from a killed leader."""
+by the scheduler's PostgreSQL job store, SIGKILL mid-approval, the audit CLI on the URL, a
+standby replica taking the scheduler over from a killed leader, and a vote on one replica
+answering the hook that waits on another (LISTEN/NOTIFY)."""
 
 from __future__ import annotations
 
@@ -127,3 +128,27 @@ def test_a_standby_replica_takes_over_the_scheduler_when_the_leader_is_killed(
     finally:
         standby.kill(signal.SIGTERM)
         leader.kill(signal.SIGTERM)
+
+
+def test_a_vote_on_one_replica_answers_the_hook_waiting_on_another(
+    tmp_path: Path, pg_url: str
+) -> None:
+    policy = _policy(tmp_path)
+    first = Server(tmp_path / "a", policy=policy, database=pg_url)
+    second = Server(tmp_path / "b", policy=policy, database=pg_url)
+    for replica in (first, second):
+        replica.root.mkdir()
+        replica.start()
+    try:
+        waiting = second.hook_process(pre_tool_use("rm notes.txt"), wait_s=60)
+        (approval_id,) = first.pending_ids()  # the request is in the shared database
+        result = first.cli("approve", approval_id)
+        assert result.returncode == 0, result.stdout + result.stderr
+        out, _ = waiting.communicate(timeout=60)
+        decision, reason = decision_of(json.loads(out))
+        assert decision == "allow" and approval_id in reason, reason
+        used = [row for row in first.audit() if row["kind"] == "grant_used"]
+        assert [row["approval_id"] for row in used] == [approval_id]
+    finally:
+        second.kill(signal.SIGTERM)
+        first.kill(signal.SIGTERM)
