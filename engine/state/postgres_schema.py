@@ -153,4 +153,10 @@ CREATE INDEX audit_approval_events ON audit (ts) INCLUDE (kind, approval_id, rul
     WHERE approval_id IS NOT NULL;
 """
 
-MIGRATIONS: tuple[str, ...] = (_V1, _V2)
+# The requester of record is the kernel's uid (+ host); a vote keeps every name of its approver.
+_V3 = """
+ALTER TABLE approval_requests ADD COLUMN requester_uid BIGINT, ADD COLUMN requester_host TEXT;
+ALTER TABLE approval_votes ADD COLUMN names TEXT, ADD COLUMN approver_uid BIGINT;
+"""
+
+MIGRATIONS: tuple[str, ...] = (_V1, _V2, _V3)
