@@ -138,8 +138,9 @@ def test_a_vote_on_one_replica_answers_the_hook_waiting_on_another(
     tmp_path: Path, pg_url: str
 ) -> None:
     policy = _policy(tmp_path)
-    first = Server(tmp_path / "a", policy=policy, database=pg_url)
-    second = Server(tmp_path / "b", policy=policy, database=pg_url)
+    # The agent runs as another uid than the approver, as on a real machine.
+    first = Server(tmp_path / "a", policy=policy, database=pg_url, separate_agent=True)
+    second = Server(tmp_path / "b", policy=policy, database=pg_url, separate_agent=True)
     for replica in (first, second):
         replica.root.mkdir()
         replica.start()
