@@ -28,8 +28,11 @@ import aiohttp
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bot.client import call  # noqa: E402
 from tests.harness import Server, free_port, pre_tool_use  # noqa: E402
 from tests.pg import PgServer  # noqa: E402
+
+SEED = ROOT / "tests" / "fixtures" / "seed-policies.json"
 from tests.tls import self_signed  # noqa: E402
 
 
@@ -85,10 +88,35 @@ async def _latency(url: str, token: str, tls: ssl.SSLContext, runs: int) -> list
     return timings
 
 
+async def _round_trips(
+    url: str, other: Path, token: str, tls: ssl.SSLContext, runs: int
+) -> list[float]:
+    """Request on one replica, approve at the other's console socket, the long-poll answered."""
+    headers = {"Authorization": f"Bearer {token}"}
+    loop = asyncio.get_running_loop()
+    timings = []
+    async with aiohttp.ClientSession(headers=headers) as session:
+        for run in range(runs):
+            body = _body(run, 0)
+            body["event"] = pre_tool_use(f"rm bench-{run}.txt", session=f"trip-{run}")
+            started = time.perf_counter()
+            async with session.post(f"{url}/v1/decide", json=body, ssl=tls) as reply:
+                approval_id = (await reply.json())["approval_id"]
+            wait_url = f"{url}/v1/approvals/{approval_id}/wait?timeout=60"
+            waiting = asyncio.ensure_future(session.get(wait_url, ssl=tls))
+            vote = {"op": "approve", "approval_id": approval_id}
+            voted = await loop.run_in_executor(None, call, other, vote)
+            assert voted.get("ok"), voted
+            async with await waiting as answer:
+                assert (await answer.json())["state"] == "approved"
+            timings.append(time.perf_counter() - started)
+    return timings
+
+
 @contextlib.contextmanager
 def _service(
     root: Path, database: str | None, replicas: int
-) -> Iterator[tuple[list[str], str, ssl.SSLContext]]:
+) -> Iterator[tuple[list[str], str, ssl.SSLContext, list[Server]]]:
     root.mkdir(parents=True, exist_ok=True)
     cert, key = self_signed(root)
     servers: list[Server] = []
@@ -106,13 +134,15 @@ def _service(
                 str(key),
             ]
             servers.append(
-                Server(folder, database=database, serve_args=listen, http_port=port).start()
+                Server(
+                    folder, policy=SEED, database=database, serve_args=listen, http_port=port
+                ).start()
             )
         added = servers[0].cli("hosts", "add", "bench-host")
         assert added.returncode == 0, added.stderr
         token = added.stdout.split()[-1]
         urls = [f"https://127.0.0.1:{server.http_port}" for server in servers]
-        yield urls, token, ssl.create_default_context(cafile=str(cert))
+        yield urls, token, ssl.create_default_context(cafile=str(cert)), servers
     finally:
         for server in servers:
             server.kill(signal.SIGTERM)
@@ -121,7 +151,7 @@ def _service(
 def _run(
     label: str, root: Path, database: str | None, replicas: int, args: argparse.Namespace
 ) -> None:
-    with _service(root, database, replicas) as (urls, token, tls):
+    with _service(root, database, replicas) as (urls, token, tls, servers):
         rate = asyncio.run(_throughput(urls, token, tls, args.clients, args.seconds))
         print(
             f"{label}: {rate:,.0f} remote decisions/s with audit writes, {args.clients} HTTPS "
@@ -131,6 +161,12 @@ def _run(
         p50 = statistics.median(timings) * 1e3
         p99 = timings[int(len(timings) * 0.99) - 1] * 1e3
         print(f"{label}: one remote decision p50 {p50:.2f} ms, p99 {p99:.2f} ms ({args.runs} runs)")
+        if len(servers) > 1:
+            trips = asyncio.run(_round_trips(urls[0], servers[1].socket, token, tls, 30))
+            print(
+                f"{label}: approval round trip (request on replica 1, approved at replica 2's "
+                f"console, answered on replica 1) p50 {statistics.median(trips) * 1e3:.1f} ms"
+            )
 
 
 def main() -> None:
