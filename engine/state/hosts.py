@@ -63,14 +63,15 @@ class HostRegistry:
                 f"host name {name!r}: use letters, digits, '.', '_' or '-' (at most 63)"
             )
         token = TOKEN_PREFIX + secrets.token_urlsafe(32)
-        cursor = self.db.execute(
-            "INSERT INTO remote_hosts (name, token_sha256, created_at) VALUES (?, ?, ?) "
-            "ON CONFLICT DO NOTHING",
-            [name, token_hash(token), now or time.time()],
-        )
-        if cursor.rowcount != 1:
-            raise HostError(f"host {name!r} already exists (revoked hosts keep their name)")
-        self.store.append_audit("host_added", host=name, decision="added")
+        with self.store.batch():
+            cursor = self.db.execute(
+                "INSERT INTO remote_hosts (name, token_sha256, created_at) VALUES (?, ?, ?) "
+                "ON CONFLICT DO NOTHING",
+                [name, token_hash(token), now or time.time()],
+            )
+            if cursor.rowcount != 1:
+                raise HostError(f"host {name!r} already exists (revoked hosts keep their name)")
+            self.store.append_audit("host_added", host=name, decision="added")
         return token
 
     def hosts(self) -> list[Host]:
