@@ -28,6 +28,7 @@ import aiohttp
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from benchmarks.hook_bench import _throughput as _socket_throughput  # noqa: E402
 from bot.client import call  # noqa: E402
 from tests.harness import Server, free_port, pre_tool_use  # noqa: E402
 from tests.pg import PgServer  # noqa: E402
@@ -113,6 +114,19 @@ async def _round_trips(
     return timings
 
 
+def _socket_latency(socket_path: Path, runs: int) -> list[float]:
+    """The baseline: one decision through the server's Unix socket (a new connection each)."""
+    timings = []
+    for count in range(runs + 20):
+        body = _body(0, count)
+        request = {"v": 1, "event": body["event"], "context": body["context"], "wait_s": 0}
+        started = time.perf_counter()
+        assert call(socket_path, request)["decision"] == "allow"
+        if count >= 20:
+            timings.append(time.perf_counter() - started)
+    return timings
+
+
 @contextlib.contextmanager
 def _service(
     root: Path, database: str | None, replicas: int
@@ -161,6 +175,17 @@ def _run(
         p50 = statistics.median(timings) * 1e3
         p99 = timings[int(len(timings) * 0.99) - 1] * 1e3
         print(f"{label}: one remote decision p50 {p50:.2f} ms, p99 {p99:.2f} ms ({args.runs} runs)")
+        socket_rate = asyncio.run(_socket_throughput(servers[0].socket, args.clients, args.seconds))
+        print(
+            f"{label}: baseline, the Unix socket of one server, {args.clients} clients: "
+            f"{socket_rate:,.0f} decisions/s"
+        )
+        local = sorted(_socket_latency(servers[0].socket, args.runs))
+        print(
+            f"{label}: baseline, the same decision over the Unix socket: p50 "
+            f"{statistics.median(local) * 1e3:.2f} ms, p99 "
+            f"{local[int(len(local) * 0.99) - 1] * 1e3:.2f} ms"
+        )
         if len(servers) > 1:
             trips = asyncio.run(_round_trips(urls[0], servers[1].socket, token, tls, 30))
             print(
