@@ -298,3 +298,39 @@ def test_bad_input_gets_a_clear_4xx_and_the_service_keeps_serving(
     assert status == 404 and "error" in reply
     assert remote.decide("ls -la") == (200, remote.decide("ls -la")[1])
     assert remote.decide("ls -la")[1]["decision"] == "allow"
+
+
+def test_a_remote_request_waiting_on_one_replica_is_answered_by_a_vote_on_another(
+    tmp_path: Path, pg_url: str
+) -> None:
+    cert, key = self_signed(tmp_path)
+    replicas = []
+    for name in ("a", "b"):
+        port = free_port()
+        (tmp_path / name).mkdir()
+        listen = ["--listen", f"127.0.0.1:{port}", "--tls-cert", str(cert), "--tls-key", str(key)]
+        replicas.append(
+            Server(
+                tmp_path / name,
+                policy=SEED_POLICY,
+                database=pg_url,
+                serve_args=listen,
+                http_port=port,
+            ).start()
+        )
+    first, second = replicas
+    try:
+        token = first.cli("hosts", "add", HOST).stdout.split()[-1]
+        assert first.http_port is not None
+        remote = Remote(first.http_port, cert, token)
+        with concurrent.futures.ThreadPoolExecutor() as pool:
+            waiting = pool.submit(remote.decide, "rm notes.txt", 60)
+            (approval_id,) = second.pending_ids()  # the request is in the shared database
+            approved = second.cli("approve", approval_id)
+            assert approved.returncode == 0, approved.stdout + approved.stderr
+            status, reply = waiting.result(timeout=60)
+        assert status == 200 and reply["decision"] == "approved", reply
+        assert reply["approval_id"] == approval_id
+    finally:
+        for replica in replicas:
+            replica.kill(signal.SIGTERM)
