@@ -334,3 +334,18 @@ def test_a_remote_request_waiting_on_one_replica_is_answered_by_a_vote_on_anothe
     finally:
         for replica in replicas:
             replica.kill(signal.SIGTERM)
+
+
+def test_sigterm_answers_a_waiting_remote_request_and_exits_cleanly(
+    service: tuple[Server, Remote],
+) -> None:
+    server, remote = service
+    assert server.process is not None
+    with concurrent.futures.ThreadPoolExecutor() as pool:
+        waiting = pool.submit(remote.decide, "rm notes.txt", 3000)
+        _wait_until(lambda: server.call({"op": "pending"}).get("pending"))
+        server.process.send_signal(signal.SIGTERM)
+        status, reply = waiting.result(timeout=60)
+    assert status == 503 and "shutting down" in reply["error"]
+    assert server.process.wait(timeout=30) == 0
+    assert "Traceback" not in server.log.read_text()
