@@ -4,6 +4,7 @@ self-signed certificate, a real HTTPS client holding a token from `governance ho
 from __future__ import annotations
 
 import concurrent.futures
+import getpass
 import http.client
 import json
 import signal
@@ -169,10 +170,11 @@ def test_the_requester_named_by_the_edge_cannot_approve_at_the_console(
     service: tuple[Server, Remote],
 ) -> None:
     server, remote = service
-    body = {"event": pre_tool_use("rm notes.txt"), "os_user": "root"}
+    # The edge says the agent runs as the very OS user who sits at the service's console.
+    body = {"event": pre_tool_use("rm notes.txt"), "os_user": getpass.getuser()}
     status, reply, _ = remote.request("POST", "/v1/decide", body)
     approval_id = reply["approval_id"]
-    refused = server.cli("approve", approval_id)  # the console is root too: the same person
+    refused = server.cli("approve", approval_id)
     assert refused.returncode == 1 and "your own agent" in refused.stdout
 
 
