@@ -55,5 +55,8 @@ class ServerConfig:
     policy: str | None
     max_wait_s: float = 3600.0
     idle_timeout_s: float = 10.0
-    # The hook accepts 16 MB of event on stdin (a large Write); the line adds the envelope.
+    # One request line: the hook's event (16 MB at most, a large Write) plus its envelope.
+    # The hook refuses a bigger event itself, with a clear reason, before sending it.
     max_line_bytes: int = 17 * 1024 * 1024
+    # What all connections together may hold of requests not yet parsed.
+    max_buffered_bytes: int = 64 * 1024 * 1024

@@ -7,6 +7,7 @@ import contextlib
 import gzip
 import hashlib
 import json
+import os
 import sqlite3
 import threading
 import time
@@ -143,6 +144,18 @@ _AUDIT_INSERT = (
 
 
 @dataclass(frozen=True, slots=True)
+class RedactedJson:
+    """A value already redacted and serialised, so a large one can be prepared off the event
+    loop; only `of` makes one, so nothing reaches the store unredacted."""
+
+    text: str
+
+    @classmethod
+    def of(cls, value: Any) -> RedactedJson:
+        return cls(json.dumps(redact(value), sort_keys=True, ensure_ascii=False, default=str))
+
+
+@dataclass(frozen=True, slots=True)
 class ApprovalRecord:
     id: str
     state: ApprovalState
@@ -189,13 +202,15 @@ class Store:
 
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        _create_private(self.path)
         connection = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
         self.db = sqlite_utils.Database(connection)
         self.db.enable_wal()
         self.db.execute("PRAGMA synchronous=NORMAL")  # WAL: a crash loses nothing committed
         self.db.execute("PRAGMA busy_timeout=5000")
         self.db.executescript(_SCHEMA)
+        if "expired_at" not in self.db["grants"].columns_dict:  # databases from before expiry
+            self.db.execute("ALTER TABLE grants ADD COLUMN expired_at REAL")
         self._lock = threading.Lock()
 
     def close(self) -> None:
@@ -239,7 +254,9 @@ class Store:
         record.update(
             ts=fields.get("ts") or time.time(),
             kind=kind,
-            payload=json.dumps(redact(payload), sort_keys=True, ensure_ascii=False, default=str)
+            payload=payload.text
+            if isinstance(payload, RedactedJson)
+            else RedactedJson.of(payload).text
             if payload is not None
             else None,
         )
@@ -360,7 +377,10 @@ class Store:
 
     def create_approval(self, record: dict[str, Any]) -> None:
         row = dict(record)
-        row["tool_input"] = json.dumps(redact(row["tool_input"]), ensure_ascii=False, default=str)
+        tool_input = row["tool_input"]
+        row["tool_input"] = (
+            tool_input if isinstance(tool_input, RedactedJson) else RedactedJson.of(tool_input)
+        ).text
         row["snapshot"] = row["snapshot"].model_dump_json()
         row["state"] = str(ApprovalState.PENDING)
         self.db["approval_requests"].insert(row)
@@ -525,12 +545,27 @@ class Store:
             [approval_id, key, time.time()],
         )
 
+    def expire_grants(self, created_before: float, key: str | None = None) -> list[str]:
+        """Mark unused grants older than `created_before` expired (of one action, or all);
+        the approval ids of the grants this call expired, each reported once."""
+        where = "used_at IS NULL AND expired_at IS NULL AND created_at < ?"
+        params: list[Any] = [created_before]
+        if key is not None:
+            where += " AND action_key = ?"
+            params.append(key)
+        with self._lock:
+            rows = self.db.execute(
+                f"UPDATE grants SET expired_at = ? WHERE {where} RETURNING request_id",
+                [time.time(), *params],
+            ).fetchall()
+        return [row[0] for row in rows]
+
     def use_grant(self, key: str) -> str | None:
-        """Consume the oldest unused grant for this action; its approval id, or None."""
+        """Consume the oldest live grant for this action; its approval id, or None."""
         with self._lock:
             row = self.db.execute(
                 "SELECT request_id FROM grants WHERE action_key = ? AND used_at IS NULL "
-                "ORDER BY created_at LIMIT 1",
+                "AND expired_at IS NULL ORDER BY created_at LIMIT 1",
                 [key],
             ).fetchone()
             if row is None:
@@ -540,3 +575,12 @@ class Store:
                 [time.time(), row[0]],
             )
             return row[0] if cursor.rowcount == 1 else None
+
+
+def _create_private(path: Path) -> None:
+    """Create the database owner-only (0600, in a 0700 folder) before SQLite opens it: SQLite
+    gives its WAL and SHM files the database file's mode, whatever opened it first."""
+    if not path.parent.exists():
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    with contextlib.suppress(FileExistsError):
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
