@@ -16,11 +16,9 @@ import json
 import os
 import random
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from collections import Counter
 from pathlib import Path
@@ -170,13 +168,13 @@ class Chaos:
                 else:
                     block = b"x" * (1024 * 1024)
                     with_newline = random.random() < 0.5
+                    self.figures["oversized lines (20 MB)"] += 1
                     for _ in range(20):
                         writer.write(block)
                         await writer.drain()
                     if with_newline:
                         writer.write(b"\n")
                         await writer.drain()
-                    self.figures["oversized lines (20 MB)"] += 1
             except (OSError, TimeoutError):
                 pass  # the server hung up on an oversized line, as it should
             finally:
@@ -197,21 +195,23 @@ class Chaos:
                 self.figures["approvals " + ("counted" if reply.get("ok") else "refused")] += 1
 
 
-def _stall_probe(path: Path, stop: threading.Event, stalls: list[float]) -> None:
-    """Ping every 50 ms from another thread: the slowest answer bounds the event loop's stall."""
-    while not stop.is_set():
-        started = time.perf_counter()
-        try:
-            with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as connection:
-                connection.settimeout(30)
-                connection.connect(str(path))
-                connection.sendall(b'{"op":"ping"}\n')
-                while not connection.recv(4096).endswith(b"\n"):
-                    pass
-            stalls.append(time.perf_counter() - started)
-        except OSError:
-            stalls.append(float("inf"))
-        stop.wait(0.05)
+# Pings every 50 ms from its own process (the chaos process is busy itself) until its stdin
+# closes, printing each round trip in seconds: the slowest bounds the server loop's stall.
+_PROBE = """
+import select, socket, sys, time
+while not select.select([sys.stdin], [], [], 0.05)[0]:
+    started = time.perf_counter()
+    try:
+        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as connection:
+            connection.settimeout(30)
+            connection.connect(sys.argv[1])
+            connection.sendall(b'{"op":"ping"}\\n')
+            while not connection.recv(4096).endswith(b"\\n"):
+                pass
+        print(time.perf_counter() - started, flush=True)
+    except OSError:
+        print("inf", flush=True)
+"""
 
 
 async def _run(chaos: Chaos, hooks: int, real_hooks: int) -> None:
@@ -237,19 +237,22 @@ def main() -> int:
         assert server.process is not None
         pid = server.process.pid
         rss_before = _rss(pid)
-        stop = threading.Event()
-        stalls: list[float] = []
-        probe = threading.Thread(target=_stall_probe, args=(server.socket, stop, stalls))
-        probe.start()
+        probe = subprocess.Popen(
+            [sys.executable, "-c", _PROBE, str(server.socket)],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
         chaos = Chaos(server, args.seconds)
         started = time.monotonic()
         try:
             asyncio.run(_run(chaos, args.hooks, args.real_hooks))
         finally:
-            stop.set()
-            probe.join()
+            probe_out, _ = probe.communicate(timeout=60)
+        stalls = [float(line) for line in probe_out.split()]
         elapsed = time.monotonic() - started
-        alive = server.process.poll() is None and bool(server.call({"op": "ping"}).get("ok"))
+        pong = server.call({"op": "ping"})
+        alive = server.process.poll() is None and bool(pong.get("ok"))
         rss_after, rss_peak = _rss(pid), _rss(pid, "VmHWM")
         verify = subprocess.run(
             [GOVERNANCE, "audit", "verify", "--db", str(server.db)],
@@ -280,6 +283,10 @@ def main() -> int:
             f"p99 {p99 * 1e3:.0f} ms, median {finite[len(finite) // 2] * 1e3:.1f} ms "
             f"over {len(stalls)} pings ({len(stalls) - len(finite)} failed)"
         )
+    print(
+        f"  {'max event-loop lag (server)':<28} {pong.get('max_loop_lag_ms')} ms late, "
+        f"{pong.get('max_loop_busy_ms')} ms of server CPU in one window"
+    )
     print(f"  {'server alive at the end':<28} {alive}")
     print(f"  {'audit verify':<28} {verify.stdout.strip() or verify.stderr.strip()}")
     print(f"  {'audit rows':<28} {rows}")

@@ -204,6 +204,10 @@ class GovernanceServer:
         self._connections: set[asyncio.Task[Any]] = set()
         self._answering: set[asyncio.Task[Any]] = set()
         self._buffered = 0  # request bytes all connections hold right now
+        # The longest the event loop woke up late, and the most CPU it spent in one such
+        # window (lateness with little CPU is the machine's load, not our work); `ping` says.
+        self.max_loop_lag_s = 0.0
+        self.max_loop_busy_s = 0.0
 
     # ------------------------------------------------------------ lifecycle
 
@@ -231,6 +235,7 @@ class GovernanceServer:
             mode=str(self.policy.engine.policy.mode),
             payload={"socket": str(path), "pid": os.getpid()},
         )
+        self._tasks.append(asyncio.create_task(self._watch_loop_lag()))
         for loop_body, period in (
             (self._ingest_spool, 2.0),
             (self._watch_policy, 1.0),
@@ -273,6 +278,15 @@ class GovernanceServer:
         with contextlib.suppress(FileNotFoundError):
             self.config.socket.unlink()
         self.store.close()
+
+    async def _watch_loop_lag(self, period: float = 0.05) -> None:
+        """How late a short sleep wakes up is how long something held the event loop."""
+        loop = asyncio.get_running_loop()
+        while True:
+            started, cpu = loop.time(), time.thread_time()
+            await asyncio.sleep(period)
+            self.max_loop_lag_s = max(self.max_loop_lag_s, loop.time() - started - period)
+            self.max_loop_busy_s = max(self.max_loop_busy_s, time.thread_time() - cpu)
 
     async def _every(self, period: float, body: Callable[[], Awaitable[None]]) -> None:
         while True:
@@ -785,7 +799,13 @@ class GovernanceServer:
             )
             return {"ok": ok, "message": message}
         if operation == "ping":
-            return {"ok": True, "policy": self.policy.source, "pid": os.getpid()}
+            return {
+                "ok": True,
+                "policy": self.policy.source,
+                "pid": os.getpid(),
+                "max_loop_lag_ms": round(self.max_loop_lag_s * 1000),
+                "max_loop_busy_ms": round(self.max_loop_busy_s * 1000),
+            }
         if operation == "pending":
             return {
                 "ok": True,
