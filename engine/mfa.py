@@ -197,7 +197,7 @@ class MfaRegistry:
         return MfaCheck(
             ok=False,
             message=(
-                f"{reason}; {self.MAX_APPROVER_FAILURES} failed codes in "
+                f"{reason}; {self.MAX_APPROVER_FAILURES} failed MFA attempts in "
                 f"{self.APPROVER_WINDOW_S / 60:g} min: MFA is locked for you for {minutes:g} min"
             ),
             locked=True,

@@ -270,7 +270,9 @@ def spool(record: dict) -> str:
     temporary = os.path.join(directory, ".tmp-" + name)
     final = os.path.join(directory, name)
     data = json.dumps(record).encode("utf-8")
-    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    # Group-readable: a server running as a service user reads it through the group the
+    # spool folder (mode 3730, setgid) gives every file; others never can.
+    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o640)
     try:
         try:
             _write_all(fd, data)

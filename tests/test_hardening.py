@@ -75,6 +75,18 @@ def test_the_server_creates_its_files_owner_only(tmp_path: Path) -> None:
         running.kill(signal.SIGTERM)
 
 
+def test_a_hook_spools_into_the_servers_folder_for_the_servers_group_only(
+    tmp_path: Path,
+) -> None:
+    running = Server(tmp_path, policy=_policy(tmp_path)).start()
+    running.kill(signal.SIGTERM)
+    output = running.hook(pre_tool_use("ls"), GOVERNANCE_FAIL_MODE="open")
+    assert decision_of(output)[0] == "allow"
+    (spooled,) = running.spool.glob("*.json")
+    assert _mode(spooled) == 0o640
+    assert spooled.stat().st_gid == running.spool.stat().st_gid
+
+
 def test_serve_refuses_a_database_others_can_read(tmp_path: Path) -> None:
     running = Server(tmp_path, policy=_policy(tmp_path)).start()
     running.kill(signal.SIGTERM)
