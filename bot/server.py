@@ -437,7 +437,8 @@ class GovernanceServer:
         large: bool = False,
     ) -> dict[str, Any]:
         fields = self._audit_fields(event, context, peer)
-        key = action_key(event.session_id, event.tool_name, event.tool_input, event.cwd)
+        parts = (event.session_id, event.tool_name, event.tool_input, event.cwd)
+        key = await asyncio.to_thread(action_key, *parts) if large else action_key(*parts)
         if event.hook_event_name == "PreToolUse":
             self._audit_expired_grants(key)
             granted = self.store.use_grant(key)
