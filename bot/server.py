@@ -4,12 +4,15 @@ store and the approval queue. It speaks the socket protocol; deciding is the eng
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import contextlib
 import json
 import logging
+import multiprocessing
 import os
 import pwd
 import resource
+import signal
 import socket
 import struct
 import sys
@@ -50,9 +53,10 @@ log = logging.getLogger("governance.server")
 _HOOK_EVENTS = {"PreToolUse", "PostToolUse", "UserPromptSubmit"}
 _MAX_OUTCOME_CHARS = 2000
 RISK_SUMMARY_PERIOD_S = float(os.environ.get("GOVERNANCE_RISK_SUMMARY_S", "30"))
-# Requests above this size are parsed, judged and redacted in a worker thread, so one large
-# Write does not hold every other agent's call (redacting 15 MB takes seconds).
-LARGE_REQUEST_BYTES = 256 * 1024
+# Requests above this size are handled off the event loop, so one large Write does not hold
+# every other agent's call: parsed and judged in a thread, hashed and redacted (seconds for
+# 15 MB, in regex calls that keep the GIL) in a helper process.
+LARGE_REQUEST_BYTES = 64 * 1024
 _READ_CHUNK = 64 * 1024
 # How long a stop waits for the hooks it released to receive their answers.
 SHUTDOWN_GRACE_S = 5.0
@@ -208,6 +212,7 @@ class GovernanceServer:
         # window (lateness with little CPU is the machine's load, not our work); `ping` says.
         self.max_loop_lag_s = 0.0
         self.max_loop_busy_s = 0.0
+        self._helper: concurrent.futures.ProcessPoolExecutor | None = None
 
     # ------------------------------------------------------------ lifecycle
 
@@ -270,6 +275,8 @@ class GovernanceServer:
             task.cancel()
         await asyncio.gather(*leftover, return_exceptions=True)
         self.scheduler.shutdown()
+        if self._helper is not None:
+            self._helper.shutdown(cancel_futures=True)
         self.store.append_audit(
             "server_stopped",
             reason=self.stop_reason,
@@ -438,7 +445,7 @@ class GovernanceServer:
     ) -> dict[str, Any]:
         fields = self._audit_fields(event, context, peer)
         parts = (event.session_id, event.tool_name, event.tool_input, event.cwd)
-        key = await asyncio.to_thread(action_key, *parts) if large else action_key(*parts)
+        key = await self._in_helper(action_key, *parts) if large else action_key(*parts)
         if event.hook_event_name == "PreToolUse":
             self._audit_expired_grants(key)
             granted = self.store.use_grant(key)
@@ -501,8 +508,19 @@ class GovernanceServer:
         return await self._wait_for(approval, wait_s, reader)
 
     async def _prepared(self, payload: Any, large: bool) -> Any:
-        """A large payload redacted and serialised in a worker thread; a small one as it is."""
-        return await asyncio.to_thread(RedactedJson.of, payload) if large else payload
+        """A large payload redacted and serialised in the helper process; a small one as it is."""
+        return await self._in_helper(RedactedJson.of, payload) if large else payload
+
+    async def _in_helper(self, work: Callable[..., Any], *args: Any) -> Any:
+        if self._helper is None:  # started at the first large request: most servers never do
+            self._helper = concurrent.futures.ProcessPoolExecutor(
+                max_workers=1,
+                mp_context=multiprocessing.get_context("spawn"),
+                # Ctrl-C reaches the whole process group: the server alone decides to stop.
+                initializer=signal.signal,
+                initargs=(signal.SIGINT, signal.SIG_IGN),
+            )
+        return await asyncio.get_running_loop().run_in_executor(self._helper, work, *args)
 
     async def _request_approval(
         self,
