@@ -82,6 +82,7 @@ class Chaos:
     async def _ask(self, request: dict[str, object]) -> None:
         reader, writer = await asyncio.open_unix_connection(str(self.server.socket), limit=2**20)
         self.figures["connections"] += 1
+        connected = time.monotonic()
         try:
             writer.write(json.dumps(request).encode() + b"\n")
             await writer.drain()
@@ -90,9 +91,16 @@ class Chaos:
             if isinstance(reply.get("decision"), str):
                 self.figures["answers"] += 1
             else:
-                self.unanswered.append(f"socket hook got {line[:80]!r}")
+                self.unanswered.append(
+                    f"socket hook ({request['event']['tool_input'].get('command', 'Write')}) got "  # type: ignore[index]
+                    f"{line[:80]!r} after {time.monotonic() - connected:.1f} s"
+                )
         except (OSError, TimeoutError, ValueError) as error:
-            self.unanswered.append(f"socket hook: {type(error).__name__}: {error}")
+            command = request["event"]["tool_input"].get("command", "Write")  # type: ignore[index]
+            self.unanswered.append(
+                f"socket hook ({command}) after {time.monotonic() - connected:.1f} s: "
+                f"{type(error).__name__}: {error}"
+            )
         finally:
             writer.transport.abort()  # a killed hook just vanishes
 
@@ -285,6 +293,16 @@ def main() -> int:
         server.process.send_signal(signal.SIGTERM)
         exit_code = server.process.wait(timeout=60)
         rows = len(server.audit())
+        errors = [
+            line
+            for line in server.log.read_text().splitlines()
+            if "Error" in line or "failed" in line or "Traceback" in line
+        ]
+        refused = Counter(
+            row["reason"].split(":")[0]
+            for row in server.audit()
+            if row["kind"] == "malformed_request"
+        )
 
     figures = chaos.figures
     print(f"chaos: {elapsed:.0f} s, {args.hooks} socket hooks + {args.real_hooks} hook processes")
@@ -313,6 +331,11 @@ def main() -> int:
     print(f"  {'server alive at the end':<28} {alive}")
     print(f"  {'audit verify':<28} {verify.stdout.strip() or verify.stderr.strip()}")
     print(f"  {'audit rows':<28} {rows}")
+    print(f"  {'server log errors':<28} {len(errors)}")
+    for line in errors[:10]:
+        print(f"    {line[:200]}")
+    for reason, count in refused.most_common():
+        print(f"  {'refused: ' + reason[:60]:<28} {count}")
     print(f"  {'exit code after SIGTERM':<28} {exit_code}")
     ok = alive and not chaos.unanswered and verify.returncode == 0 and exit_code == 0
     print("PASS" if ok else "FAIL")

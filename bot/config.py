@@ -54,7 +54,10 @@ class ServerConfig:
     spool: Path
     policy: str | None
     max_wait_s: float = 3600.0
+    # A connection silent this long is dropped; a whole request line must arrive within
+    # line_timeout_s however steadily it trickles.
     idle_timeout_s: float = 10.0
+    line_timeout_s: float = 60.0
     # One request line: the hook's event (16 MB at most, a large Write) plus its envelope.
     # The hook refuses a bigger event itself, with a clear reason, before sending it.
     max_line_bytes: int = 17 * 1024 * 1024

@@ -57,7 +57,10 @@ RISK_SUMMARY_PERIOD_S = float(os.environ.get("GOVERNANCE_RISK_SUMMARY_S", "30"))
 # every other agent's call: parsed and judged in a thread, hashed and redacted (seconds for
 # 15 MB, in regex calls that keep the GIL) in a helper process.
 LARGE_REQUEST_BYTES = 64 * 1024
-_READ_CHUNK = 64 * 1024
+# Up to this much of a line is taken per event-loop turn; the reader's own buffer (not
+# counted in max_buffered_bytes) holds at most twice _READER_LIMIT per connection.
+_READ_CHUNK = 256 * 1024
+_READER_LIMIT = 64 * 1024
 # How long a stop waits for the hooks it released to receive their answers.
 SHUTDOWN_GRACE_S = 5.0
 GRANT_EXPIRY_PERIOD_S = 1.0
@@ -230,7 +233,7 @@ class GovernanceServer:
             # The reader's own buffer stays one chunk; _read_line enforces the line cap.
             self._serve_connection,
             path=str(path),
-            limit=_READ_CHUNK,
+            limit=_READER_LIMIT,
             backlog=1024,
         )
         os.chmod(path, 0o660)
@@ -315,9 +318,8 @@ class GovernanceServer:
         held = [0]  # bytes of this connection counted in self._buffered
         try:
             try:
-                line = await asyncio.wait_for(
-                    self._read_line(reader, held), self.config.idle_timeout_s
-                )
+                async with asyncio.timeout(self.config.line_timeout_s):
+                    line = await self._read_line(reader, held)
             except (TimeoutError, asyncio.IncompleteReadError, ConnectionError):
                 return
             except RequestTooLarge as error:
@@ -355,11 +357,13 @@ class GovernanceServer:
 
     async def _read_line(self, reader: asyncio.StreamReader, held: list[int]) -> bytes:
         """One request line, refused as soon as it passes the cap: a client sending megabytes
-        without a newline costs at most the cap, and all clients together `max_buffered_bytes`."""
+        without a newline costs at most the cap, and all clients together `max_buffered_bytes`.
+        A client silent for `idle_timeout_s` is dropped; a large line may take longer, as long
+        as it keeps coming (on a busy server a 15 MB line takes many event-loop turns)."""
         cap = self.config.max_line_bytes
         buffer = bytearray()
         while True:
-            chunk = await reader.read(_READ_CHUNK)
+            chunk = await asyncio.wait_for(reader.read(_READ_CHUNK), self.config.idle_timeout_s)
             if not chunk:
                 return bytes(buffer)  # EOF: a half line is then reported as not JSON
             newline = chunk.find(b"\n")
