@@ -19,6 +19,7 @@ from engine.evaluate import Engine
 from engine.events import CallContext, ToolEvent
 from engine.lint import lint
 from engine.policy import BUILTIN_POLICY_NAME, Policy, PolicyError, builtin_policy, load_policy
+from engine.state import StoreUnavailable
 
 
 def _load(path: str | None) -> tuple[Policy, str]:
@@ -179,7 +180,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         signal.signal(signal.SIGPIPE, signal.SIG_DFL)
     try:
         return args.handler(args)
-    except (PolicyError, CasesError, ServerUnreachable) as error:
+    except (PolicyError, CasesError, ServerUnreachable, StoreUnavailable) as error:
         print(f"governance: {error}", file=sys.stderr)
         return 2
 

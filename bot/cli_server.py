@@ -19,7 +19,7 @@ from bot.server import GovernanceServer
 from bot.slack_app import SlackSettings, attach
 from engine.mfa import MfaRegistry, qr_text
 from engine.policy import PolicyError
-from engine.store import Store
+from engine.state import describe, open_store
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
@@ -67,7 +67,8 @@ async def _serve(
     )
     print(
         f"governance server listening on {server_config.socket} (policy "
-        f"{server.policy.source}, database {server_config.db}); approvals in {approvals}",
+        f"{server.policy.source}, database {describe(server_config.db)}); approvals in "
+        f"{approvals}",
         flush=True,
     )
     try:
@@ -125,7 +126,7 @@ def cmd_break_glass(args: argparse.Namespace) -> int:
 
 
 def cmd_mfa_enroll(args: argparse.Namespace) -> int:
-    store = Store(config.db_path(args.db))
+    store = open_store(config.db_path(args.db))
     enrollment = MfaRegistry(store.db).enroll(args.approver)
     store.append_audit(
         "mfa_enrolled",
@@ -156,7 +157,10 @@ def register(commands: argparse._SubParsersAction) -> None:
 
     serve = commands.add_parser("serve", help="run the governance server (console approver)")
     serve.add_argument("--policy", help="policy file (default: project's, else built-in)")
-    serve.add_argument("--db", help="SQLite database (default ~/.local/state/governance/)")
+    serve.add_argument(
+        "--db",
+        help="SQLite file (default ~/.local/state/governance/governance.db) or a postgresql:// URL",
+    )
     serve.add_argument("--socket", help="Unix socket path")
     serve.add_argument("--spool-dir", help="where fail-open hooks spool events")
     serve.add_argument(

@@ -26,8 +26,12 @@ def socket_path(flag: str | None = None) -> Path:
     return Path(flag or os.environ.get("GOVERNANCE_SOCKET") or default_socket())
 
 
-def db_path(flag: str | None = None) -> Path:
-    return Path(flag or os.environ.get("GOVERNANCE_DB") or state_dir() / "governance.db")
+def db_path(flag: str | None = None) -> Path | str:
+    """A SQLite file's path, or a postgresql:// URL kept as text (a Path would mangle it)."""
+    value = flag or os.environ.get("GOVERNANCE_DB")
+    if value and value.startswith(("postgresql://", "postgres://")):
+        return value
+    return Path(value or state_dir() / "governance.db")
 
 
 def spool_dir(flag: str | None = None) -> Path:
@@ -50,7 +54,7 @@ def policy_path(flag: str | None = None) -> str | None:
 @dataclass(frozen=True, slots=True)
 class ServerConfig:
     socket: Path
-    db: Path
+    db: Path | str
     spool: Path
     policy: str | None
     max_wait_s: float = 3600.0

@@ -46,7 +46,8 @@ from engine.events import CallContext, ToolEvent
 from engine.mfa import MfaCheck, MfaRegistry
 from engine.policy import BUILTIN_POLICY_NAME, Policy, PolicyError, builtin_policy, load_policy
 from engine.report import risk_level
-from engine.store import ApprovalRecord, RedactedJson, Store
+from engine.state import is_postgres_url, open_store
+from engine.store import ApprovalRecord, RedactedJson
 
 log = logging.getLogger("governance.server")
 
@@ -196,8 +197,9 @@ class PolicyHolder:
 class GovernanceServer:
     def __init__(self, config: ServerConfig, notifier: Notifier | None = None) -> None:
         self.config = config
-        check_database(config.db)
-        self.store = Store(config.db)
+        if not is_postgres_url(config.db):
+            check_database(Path(config.db))
+        self.store = open_store(config.db)
         self.policy = PolicyHolder(config.policy)
         self.notifier: Notifier = notifier or ConsoleNotifier()
         self.waiters: dict[str, set[asyncio.Future[ApprovalState]]] = defaultdict(set)
@@ -1000,7 +1002,7 @@ class GovernanceServer:
         """Post to the security channel once when the last hour turns HIGH, not once per block."""
         since = time.time() - 3600
         blocks, critical = self.store.db.execute(
-            "SELECT COUNT(*), COALESCE(SUM(risk = 'critical'), 0) FROM audit "
+            "SELECT COUNT(*), COUNT(*) FILTER (WHERE risk = 'critical') FROM audit "
             "WHERE kind = 'decision' AND decision = 'deny' AND ts >= ?",
             [since],
         ).fetchone()

@@ -48,6 +48,8 @@ class Server:
     serve_args: list[str] = field(default_factory=list)
     # When set, start() also waits until Slack's HTTP endpoint accepts connections here.
     http_port: int | None = None
+    # A postgresql:// URL to serve from instead of the SQLite file under root.
+    database: str | None = None
     process: subprocess.Popen[str] | None = None
     log: Path = field(init=False)
 
@@ -59,8 +61,8 @@ class Server:
         return self.root / "gov.sock"
 
     @property
-    def db(self) -> Path:
-        return self.root / "gov.db"
+    def db(self) -> Path | str:
+        return self.database or self.root / "gov.db"
 
     @property
     def spool(self) -> Path:
@@ -168,6 +170,12 @@ class Server:
     def audit(self) -> list[dict[str, Any]]:
         import sqlite3
 
+        if self.database:
+            import psycopg
+            from psycopg.rows import dict_row
+
+            with psycopg.connect(self.database, row_factory=dict_row) as connection:
+                return connection.execute("SELECT * FROM audit ORDER BY seq").fetchall()
         with sqlite3.connect(self.db) as connection:
             connection.row_factory = sqlite3.Row
             return [dict(row) for row in connection.execute("SELECT * FROM audit ORDER BY seq")]
