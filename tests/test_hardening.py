@@ -22,6 +22,8 @@ from typing import Any
 import pyotp
 import pytest
 
+from engine.state import open_store
+from engine.store import Store
 from tests.conftest import SEED_POLICY
 from tests.harness import GOVERNANCE, Server, decision_of, pre_tool_use
 
@@ -155,6 +157,25 @@ def test_an_unused_grant_expires_and_the_expiry_is_audited(tmp_path: Path) -> No
 
 
 # ------------------------------------------------------------------ MFA guessing
+
+
+@pytest.fixture
+def store(db_location: str) -> Iterator[Store]:
+    opened = open_store(db_location)
+    yield opened
+    opened.close()
+
+
+def test_an_old_grant_expires_once_on_either_backend(store: Store) -> None:
+    store.add_grant("APR-OLD", "key-1")
+    store.add_grant("APR-OTHER", "key-2")
+    assert store.expire_grants(time.time() + 1, "key-1") == ["APR-OLD"]
+    assert store.use_grant("key-1") is None  # expired: never used
+    assert store.expire_grants(time.time() + 1) == ["APR-OTHER"]  # each expiry reported once
+    assert store.expire_grants(time.time() + 1) == []
+    store.add_grant("APR-NEW", "key-1")
+    assert store.expire_grants(time.time() - 60) == []  # younger than the cut-off
+    assert store.use_grant("key-1") == "APR-NEW"
 
 
 def _enroll(running: Server, approver: str) -> pyotp.TOTP:
