@@ -29,6 +29,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         db=config.db_path(args.db),
         spool=config.spool_dir(args.spool_dir),
         policy=config.policy_path(args.policy),
+        socket_group=args.socket_group,
     )
     settings = SlackSettings.from_env()
     if args.http and settings is None:
@@ -108,8 +109,10 @@ def cmd_pending(args: argparse.Namespace) -> int:
     for item in pending:
         what = item["tool_input"].get("command") or item["tool_input"].get("file_path") or ""
         minutes = max(0, (item["expires_at"] - time.time()) / 60)
+        who = item.get("requester_label") or item["requester"]
         print(
-            f"{item['id']}  {item['risk']:<8} {item['requester']:<12} {item['tool_name']}: "
+            f"{item['id']}  {item['risk']:<8} {who:<12} "
+            f"{item['tool_name']}: "
             f"{what[:80]}  ({item['rule']}; expires in {minutes:.0f} min, "
             f"needs {item['required']})"
         )
@@ -119,7 +122,13 @@ def cmd_pending(args: argparse.Namespace) -> int:
 def cmd_break_glass(args: argparse.Namespace) -> int:
     reply = client.call(
         config.socket_path(args.socket),
-        {"op": "break_glass", "minutes": args.minutes, "reason": args.reason},
+        {
+            "op": "break_glass",
+            "minutes": args.minutes,
+            "reason": args.reason,
+            "for": args.for_user,
+            "code": args.code,
+        },
     )
     print(reply.get("message"))
     return 0 if reply.get("ok") else 1
@@ -145,6 +154,13 @@ def register(commands: argparse._SubParsersAction) -> None:
     glass = commands.add_parser("break-glass", help="open an audited emergency window")
     glass.add_argument("--reason", required=True, help="why: shown to the security channel")
     glass.add_argument("--minutes", type=float, required=True)
+    glass.add_argument(
+        "--for",
+        dest="for_user",
+        required=True,
+        help="OS user whose agents the window covers (never your own uid: use Slack for that)",
+    )
+    glass.add_argument("--code", help="TOTP code, when the policy's approval rules ask for MFA")
     glass.add_argument("--socket", help="server socket path")
     glass.set_defaults(handler=cmd_break_glass)
 
@@ -163,6 +179,10 @@ def register(commands: argparse._SubParsersAction) -> None:
     )
     serve.add_argument("--socket", help="Unix socket path")
     serve.add_argument("--spool-dir", help="where fail-open hooks spool events")
+    serve.add_argument(
+        "--socket-group",
+        help="group that may reach the socket (mode 0660), e.g. the developers' group",
+    )
     serve.add_argument(
         "--http",
         action="store_true",

@@ -39,14 +39,16 @@ def check_database(db: Path) -> None:
             )
 
 
-def make_dir(path: Path, mode: int) -> None:
-    """Create `path` (and missing parents, owner-only) with exactly `mode`, if it is missing."""
+def make_dir(path: Path, mode: int) -> bool:
+    """Create `path` (and missing parents, owner-only) with exactly `mode`, if it is missing;
+    True when this call created it."""
     if path.is_dir():
-        return
+        return False
     path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     try:
         path.mkdir(mode=0o700)
     except FileExistsError:
-        return
+        return False
     # mkdir's mode passes through the umask and drops setgid/sticky: set it as asked.
     os.chmod(path, mode)
+    return True

@@ -18,10 +18,19 @@ from typing import Any
 
 import sqlite_utils
 
-from engine.approvals import ApprovalState, RuleSnapshot, Vote, VoteRecord
+from engine.approvals import ApprovalState, Approver, RuleSnapshot, Vote, VoteRecord
 from engine.audit import CHAINED_FIELDS, GENESIS, ChainReport, row_hash, verify_chain
 from engine.breakglass import Window
 from engine.redact import redact
+
+# The requester of record is the kernel's uid (+ host); a vote keeps every name its approver
+# goes by (OS user, Slack id, email), so one human is one vote across channels.
+IDENTITY_COLUMNS = """
+ALTER TABLE approval_requests ADD COLUMN requester_uid INTEGER;
+ALTER TABLE approval_requests ADD COLUMN requester_host TEXT;
+ALTER TABLE approval_votes ADD COLUMN names TEXT;
+ALTER TABLE approval_votes ADD COLUMN approver_uid INTEGER;
+"""
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS audit (
@@ -158,7 +167,7 @@ CREATE TABLE IF NOT EXISTS mfa_lockouts (
 );
 """
 
-MIGRATIONS: tuple[str, ...] = (_SCHEMA, _GRANT_EXPIRY_MFA_LOCKOUT)
+MIGRATIONS: tuple[str, ...] = (_SCHEMA, IDENTITY_COLUMNS, _GRANT_EXPIRY_MFA_LOCKOUT)
 
 
 @dataclass(frozen=True, slots=True)
@@ -186,7 +195,7 @@ _TEXT_FIELDS = frozenset(CHAINED_FIELDS) - {"seq", "ts"}
 _APPROVAL_COLUMNS = (
     "id", "state", "created_at", "expires_at", "decided_at", "decided_note", "requester",
     "peer_user", "host", "repo", "branch", "session_id", "tool_name", "tool_input", "cwd",
-    "action_key", "rule", "reason", "risk", "snapshot",
+    "action_key", "rule", "reason", "risk", "snapshot", "requester_uid", "requester_host",
 )  # fmt: skip
 
 
@@ -255,13 +264,19 @@ class ApprovalRecord:
     reason: str | None
     risk: str | None
     snapshot: RuleSnapshot
+    # The requester of record: the kernel's uid of the hook's process (SO_PEERCRED) on this
+    # host. `requester` is only the label the hook reported; `peer_user` is the uid's name.
+    requester_uid: int | None = None
+    requester_host: str | None = None
 
     @property
-    def requester_names(self) -> tuple[str, ...]:
-        # The person the agent works for, as the hook reports it from Claude Code's own
-        # environment (which the agent's shell cannot change). The socket peer's uid is kept
-        # beside it for the audit, but on a shared machine account it is everyone.
-        return (self.requester,) if self.requester else ()
+    def requester_label(self) -> str:
+        """`label (uid N name)` for messages: the claimed name beside the kernel's word."""
+        label = self.requester or self.peer_user or "unknown"
+        if self.requester_uid is None:
+            return label
+        name = f" {self.peer_user}" if self.peer_user and self.peer_user != label else ""
+        return f"{label} (uid {self.requester_uid}{name})"
 
 
 def _approval(row: dict[str, Any]) -> ApprovalRecord:
@@ -513,21 +528,34 @@ class Store:
 
     def votes(self, approval_id: str) -> tuple[VoteRecord, ...]:
         return tuple(
-            VoteRecord(row["approver"], Vote(row["vote"]), row["via"])
+            VoteRecord(
+                row["approver"],
+                Vote(row["vote"]),
+                row["via"],
+                tuple((row["names"] or row["approver"]).split("\n")),
+                row["approver_uid"],
+            )
             for row in self.db.query(
                 "SELECT * FROM approval_votes WHERE request_id = :id ORDER BY at",
                 {"id": approval_id},
             )
         )
 
-    def add_vote(
-        self, approval_id: str, approver: str, vote: Vote, via: str, note: str | None
-    ) -> bool:
+    def add_vote(self, approval_id: str, approver: Approver, vote: Vote, note: str | None) -> bool:
         """Store a vote once per (request, approver); False if it was already there."""
         cursor = self.db.execute(
-            "INSERT INTO approval_votes (request_id, approver, vote, via, at, note) "
-            "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
-            [approval_id, approver, str(vote), via, time.time(), note],
+            "INSERT INTO approval_votes (request_id, approver, vote, via, at, note, "
+            "names, approver_uid) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+            [
+                approval_id,
+                approver.identity,
+                str(vote),
+                approver.via,
+                time.time(),
+                note,
+                "\n".join(sorted(approver.names)),
+                approver.uid,
+            ],
         )
         return cursor.rowcount == 1
 

@@ -25,7 +25,9 @@ def _policy(tmp_path: Path, **medium_rule: object) -> Path:
 
 @pytest.fixture
 def server(tmp_path: Path, pg_url: str) -> Iterator[Server]:
-    running = Server(tmp_path, policy=_policy(tmp_path), database=pg_url).start()
+    running = Server(
+        tmp_path, policy=_policy(tmp_path), database=pg_url, separate_agent=True
+    ).start()
     yield running
     running.kill(signal.SIGTERM)
 
@@ -82,7 +84,9 @@ def test_expiry_fires_from_the_postgresql_job_store(tmp_path: Path, pg_url: str)
 
 
 def test_sigkill_mid_approval_loses_nothing(tmp_path: Path, pg_url: str) -> None:
-    running = Server(tmp_path, policy=_policy(tmp_path), database=pg_url).start()
+    running = Server(
+        tmp_path, policy=_policy(tmp_path), database=pg_url, separate_agent=True
+    ).start()
     event = pre_tool_use("rm notes.txt")
     assert decision_of(running.hook(event, wait_s=0.5))[0] == "deny"
     (approval_id,) = running.pending_ids()

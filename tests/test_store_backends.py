@@ -11,7 +11,7 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from engine.approvals import ApprovalState, RuleSnapshot, Vote
+from engine.approvals import ApprovalState, Approver, RuleSnapshot, Vote
 from engine.audit import row_hash
 from engine.breakglass import Window
 from engine.state import is_postgres_url, open_store
@@ -79,9 +79,10 @@ def test_an_approval_round_trips_with_its_snapshot_and_redacted_input(store: Sto
 
 def test_votes_count_once_per_approver_and_a_request_finishes_once(store: Store) -> None:
     _request(store, "APR-1")
-    assert store.add_vote("APR-1", "bob", Vote.APPROVE, "console", None)
-    assert not store.add_vote("APR-1", "bob", Vote.APPROVE, "slack", "again")
-    assert store.add_vote("APR-1", "carol", Vote.DENY, "slack", "no")
+    bob = Approver("bob", "console", uid=1001)
+    assert store.add_vote("APR-1", bob, Vote.APPROVE, None)
+    assert not store.add_vote("APR-1", Approver("bob", "slack"), Vote.APPROVE, "again")
+    assert store.add_vote("APR-1", Approver("carol", "slack"), Vote.DENY, "no")
     assert [(v.approver, v.vote) for v in store.votes("APR-1")] == [
         ("bob", Vote.APPROVE),
         ("carol", Vote.DENY),

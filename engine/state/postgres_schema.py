@@ -153,6 +153,12 @@ CREATE INDEX audit_approval_events ON audit (ts) INCLUDE (kind, approval_id, rul
     WHERE approval_id IS NOT NULL;
 """
 
+# The requester of record is the kernel's uid (+ host); a vote keeps every name of its approver.
+_V3 = """
+ALTER TABLE approval_requests ADD COLUMN requester_uid BIGINT, ADD COLUMN requester_host TEXT;
+ALTER TABLE approval_votes ADD COLUMN names TEXT, ADD COLUMN approver_uid BIGINT;
+"""
+
 # Grants that expire (`grant_expiry_minutes`); MFA failures per approver and their lockouts.
 _GRANT_EXPIRY_MFA_LOCKOUT = """
 ALTER TABLE grants ADD COLUMN expired_at DOUBLE PRECISION;
@@ -168,4 +174,4 @@ CREATE TABLE mfa_lockouts (
 );
 """
 
-MIGRATIONS: tuple[str, ...] = (_V1, _V2, _GRANT_EXPIRY_MFA_LOCKOUT)
+MIGRATIONS: tuple[str, ...] = (_V1, _V2, _V3, _GRANT_EXPIRY_MFA_LOCKOUT)
