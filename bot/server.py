@@ -913,9 +913,12 @@ class GovernanceServer:
         if not check.approver_locked:
             return
         self.store.append_audit(
-            "mfa_locked", approval_id=approval_id, user=approver, decision="locked",
+            "mfa_locked",
+            approval_id=approval_id,
+            user=approver,
+            decision="locked",
             reason=check.message,
-        )  # fmt: skip
+        )
         self._background(
             self.notifier.alert(f"MFA locked for approver {approver}", [check.message])
         )
