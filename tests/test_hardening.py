@@ -137,7 +137,7 @@ def test_sigterm_answers_waiting_hooks_audits_the_stop_and_removes_the_socket(
 
 def test_an_unused_grant_expires_and_the_expiry_is_audited(tmp_path: Path) -> None:
     policy = _policy(tmp_path, top={"grant_expiry_minutes": 0.01})
-    running = Server(tmp_path, policy=policy).start()
+    running = Server(tmp_path, policy=policy, separate_agent=True).start()
     try:
         event = pre_tool_use("rm notes.txt")
         assert decision_of(running.hook(event, wait_s=0.5))[0] == "deny"
@@ -187,7 +187,8 @@ def _enroll(running: Server, approver: str) -> pyotp.TOTP:
 
 
 def test_mfa_guesses_across_requests_lock_the_approver_out(tmp_path: Path) -> None:
-    running = Server(tmp_path, policy=_policy(tmp_path, require_mfa=True)).start()
+    running = Server(tmp_path, policy=_policy(tmp_path, require_mfa=True), separate_agent=True)
+    running.start()
     try:
         totp = _enroll(running, getpass.getuser())
         running.hook(pre_tool_use("rm notes.txt"), wait_s=0.5)
