@@ -66,7 +66,7 @@ def _bracket(segment: str, start: int) -> tuple[str, int] | None:
         first = False
         if segment.startswith("[:", j) and (close := segment.find(":]", j + 2)) != -1:
             # An unknown class cannot be reasoned about: any character, as the safe reading.
-            parts.append(_POSIX_CLASSES.get(segment[j + 2 : close], "^/"))
+            parts.append(_POSIX_CLASSES.get(segment[j + 2 : close], "\\x00-\\U0010ffff"))
             j = close + 2
             continue
         ranged = parts and parts[-1] != "-" and j + 1 < len(segment)
