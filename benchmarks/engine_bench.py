@@ -21,6 +21,7 @@ from engine.evaluate import Engine
 from engine.events import CallContext, ToolEvent
 from engine.fs import FileSystem
 from engine.policy import load_policy
+from engine.self_protection import ProtectedState
 from engine.shell import analyze
 
 REPO = Path(__file__).resolve().parents[1]
@@ -114,6 +115,16 @@ def _report(label: str, figures: _Figures) -> None:
     )
 
 
+# What a service install tells the engine (the server passes its own configuration).
+SERVER_STATE = ProtectedState(
+    database="/var/lib/governance/governance.db",
+    socket="/run/governance/governance.sock",
+    spool="/var/lib/governance/spool",
+    policy="/etc/governance/policies.json",
+    server_pid=4242,
+)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--count", type=int, default=50_000)
@@ -121,17 +132,23 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as base:
         cwd = str(build_project_tree(Path(base), bulk=False))
         policy = load_policy(SEED)
-        engine = Engine(policy, FileSystem())
+        engine = Engine(policy, filesystem=FileSystem())
         _run(engine, _events(False, 2_000, cwd))  # warm imports and caches
         baseline = _run(engine, _events(False, args.count, cwd, BASE_MIX))
         _report("baseline: mix without disk work, warm", baseline)
         full = _run(engine, _events(False, args.count, cwd))
         _report("full mix (globs, walks), warm", full)
+        guarded = Engine(policy, SERVER_STATE, FileSystem())
+        _run(guarded, _events(False, 2_000, cwd))
+        _report(
+            "full mix, warm, with the server's state",
+            _run(guarded, _events(False, args.count, cwd)),
+        )
         ratio = (sum(full.cpu) / len(full.cpu)) / (sum(baseline.cpu) / len(baseline.cpu))
         print(f"{'full mix CPU per decision / baseline':<40} {ratio:8.2f}x")
         analyze.cache_clear()
         # Cold: every command new; the disk caches start empty.
-        cold = Engine(policy, FileSystem())
+        cold = Engine(policy, filesystem=FileSystem())
         unique = _events(True, args.count // 5, cwd)
         _report("full mix, cold (every command new)", _run(cold, unique))
         disk = _events(False, 400, cwd, DISK_MIX)

@@ -275,6 +275,35 @@ _OPTION_VALUES: dict[str, frozenset[str]] = {
     "chmod": frozenset({"--reference"}),
     "xxd": frozenset({"-c", "-g", "-l", "-s", "-o"}),
     "od": frozenset({"-A", "-j", "-N", "-t", "-w"}),
+    # `ssh -o ProxyCommand=… host`: the host is the first positional after option values.
+    "ssh": frozenset(
+        [
+            "-b",
+            "-c",
+            "-D",
+            "-E",
+            "-e",
+            "-F",
+            "-I",
+            "-i",
+            "-J",
+            "-L",
+            "-l",
+            "-m",
+            "-O",
+            "-o",
+            "-p",
+            "-Q",
+            "-R",
+            "-S",
+            "-W",
+            "-w",
+            "-B",
+        ]
+    ),
+    "sftp": frozenset(
+        ["-B", "-b", "-c", "-D", "-F", "-i", "-J", "-l", "-o", "-P", "-R", "-S", "-s"]
+    ),
     "curl": _CURL_PAYLOAD
     | frozenset(
         [
@@ -552,6 +581,10 @@ def effects(command: SimpleCommand) -> CommandEffects:
     elif name in _SQL_CLIENTS:
         sql.extend(_sql_sources(command, name))
         data.update(range(1, len(words)))
+        database = _sql_database_file(command, name)
+        if database is not None:
+            readonly = any(w.value == "-readonly" for w in words)
+            add(Access.READ if readonly else Access.WRITE, [database])
     elif name in SHELLS:
         has_code, code = shell_code_argument(words)
         if has_code:
@@ -777,6 +810,24 @@ def _sql_sources(command: SimpleCommand, name: str) -> list[SqlSource]:
         if redirect.op == "<":
             sources.append(SqlSource(name, dialect, file=redirect.target))
     return sources
+
+
+def _sql_database_file(command: SimpleCommand, name: str) -> Word | None:
+    """The database file an embedded-database client opens (`sqlite3 app.db …`), if named."""
+    if name not in {"sqlite3", "duckdb"}:
+        return None
+    takes_value = _SQL_CLIENTS[name][1] | _SQL_FILE_OPTIONS | _SQL_VALUE_OPTIONS
+    words = command.words
+    index = 1
+    while index < len(words):
+        value = words[index].value
+        if value in takes_value:
+            index += 2
+            continue
+        if not value.startswith("-"):
+            return None if value == ":memory:" else words[index]
+        index += 1
+    return None
 
 
 def _inline(name: str, dialect: str | None, word: Word) -> SqlSource:

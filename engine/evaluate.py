@@ -20,6 +20,8 @@ from engine.fs import FileSystem, Walk
 from engine.git import ALL_BRANCHES, analyze_push
 from engine.paths import PathPatterns, resolve_path
 from engine.policy import CompiledPattern, Policy
+from engine.self_protection import RULE_PREFIX, ProtectedState, SelfProtection
+from engine.self_protection import RULES as SELF_PROTECTION_RULES
 from engine.shell import ShellAnalysis, SimpleCommand, Word, analyze
 from engine.sql import SqlAnalysis, analyze_sql, phrase_matches
 from engine.walks import GIT_TOP, XARGS_INPUT, find_walk, grep_tool_walk
@@ -72,15 +74,26 @@ BUILTIN_RULES = (
     "builtin.chmod_world_writable",
     "builtin.fork_bomb",
     "builtin.unseen_code",
+    *SELF_PROTECTION_RULES,
     "builtin.walk_budget",
 )
 
 
 class Engine:
-    """A policy made ready to evaluate: regexes compiled, path patterns indexed."""
+    """A policy made ready to evaluate: regexes compiled, path patterns indexed.
 
-    def __init__(self, policy: Policy, filesystem: FileSystem | None = None) -> None:
+    `state` says where this machine's governance state lives (the server passes its own
+    configuration); the built-in self-protection rules keep agents away from it.
+    """
+
+    def __init__(
+        self,
+        policy: Policy,
+        state: ProtectedState | None = None,
+        filesystem: FileSystem | None = None,
+    ) -> None:
         self.policy = policy
+        self._guard = SelfProtection(state)
         self.filesystem = filesystem or _shared_filesystem()
         self._walk_memo: dict[tuple[int, Access, str], list[_Hit]] = {}
         self._call_cwds: dict[str, str] = {}
@@ -181,6 +194,9 @@ class Engine:
             return findings
         adjusted = []
         for finding in findings:
+            if finding.rule.startswith(RULE_PREFIX):  # always critical, whatever the policy
+                adjusted.append(finding)
+                continue
             risk = overrides.get(finding.rule)
             if risk is None:
                 for prefix, level in overrides.items():
@@ -226,6 +242,9 @@ class Engine:
             if command.name != "xargs":  # `xargs CMD` is followed by CMD itself
                 previous = command
             command_effects = _effects(command)
+            yield from self._guard.command(command, where.cwd, where.root)
+            accessed = frozenset(access.word.value for access in command_effects.files)
+            yield from self._guard.mentions(command, where.cwd, accessed)
             yield from self._patterns(command, command_effects)
             yield from self._destructive(command, where)
             yield from self._git(command, where)
@@ -591,6 +610,8 @@ class Engine:
         self, access: FileAccess, where: _Where, globstar: bool = False
     ) -> Iterable[Finding]:
         word = access.word
+        if word.dynamic or word.glob:
+            yield from self._guard.word(word, where.cwd, access.by, access.access, where.root)
         if word.dynamic:
             if access.access is Access.DELETE and self._deletes_need_approval:
                 yield self._finding(
@@ -748,6 +769,9 @@ class Engine:
     def _path_finding(
         self, access: Access, path: str, shown: str, by: str, root: str | None = None
     ) -> Iterable[Finding]:
+        guarded = self._guard.access(access, path, shown, by, root)
+        if guarded is not None:
+            yield guarded
         for patterns, index, rule, outcome in self._path_rules(access):
             pattern = patterns.match(path, root)
             if pattern is not None:

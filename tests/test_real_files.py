@@ -93,7 +93,7 @@ def test_past_the_budget_the_reason_says_why(seed_engine: Engine, tree: Path) ->
 
 
 def test_a_small_budget_turns_a_walk_into_an_approval(tree: Path) -> None:
-    engine = Engine(load_policy(SEED_POLICY), FileSystem(max_entries=50))
+    engine = Engine(load_policy(SEED_POLICY), filesystem=FileSystem(max_entries=50))
     decision = _bash(engine, "grep -rn TODO src lib", tree)
     assert decision.outcome is Outcome.ALLOW
     decision = _bash(engine, "cp -a node_modules /tmp/nm", tree)
@@ -102,7 +102,7 @@ def test_a_small_budget_turns_a_walk_into_an_approval(tree: Path) -> None:
 
 
 def test_a_walk_past_its_time_budget_needs_approval(tree: Path) -> None:
-    engine = Engine(load_policy(SEED_POLICY), FileSystem(max_seconds=0))
+    engine = Engine(load_policy(SEED_POLICY), filesystem=FileSystem(max_seconds=0))
     decision = _bash(engine, "grep -rn TODO src", tree)
     assert decision.outcome is Outcome.APPROVE
     assert "took longer than 0 ms" in decision.reason
@@ -115,7 +115,7 @@ def test_a_secret_created_after_a_walk_is_seen(tmp_path: Path) -> None:
     root = tmp_path / "app"
     (root / "src").mkdir(parents=True)
     (root / "src" / "main.py").write_text("print(1)\n")
-    engine = Engine(load_policy(SEED_POLICY), FileSystem())
+    engine = Engine(load_policy(SEED_POLICY), filesystem=FileSystem())
     assert _bash(engine, "grep -rn x .", root).outcome is Outcome.ALLOW
     assert _bash(engine, "cat src/*", root).outcome is Outcome.ALLOW
     (root / "src" / "deep").mkdir()
@@ -133,7 +133,7 @@ def test_an_edited_ignore_file_changes_what_rg_reads(tmp_path: Path) -> None:
     subprocess.run(["git", "init", "-q"], cwd=root, check=True)
     (root / ".gitignore").write_text("secrets.json\n")
     (root / "secrets.json").write_text("{}")
-    engine = Engine(load_policy(SEED_POLICY), FileSystem())
+    engine = Engine(load_policy(SEED_POLICY), filesystem=FileSystem())
     assert _bash(engine, "rg token", root).outcome is Outcome.ALLOW
     (root / ".gitignore").write_text("build/\n")
     assert _bash(engine, "rg token", root).outcome is Outcome.DENY
