@@ -20,13 +20,14 @@ import sys
 import time
 from collections import defaultdict
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Protocol
 
 from pydantic import ValidationError
 
-from bot.config import ServerConfig
+from bot.config import ServerConfig, witness_path
+from bot.outbound import NotifierWitness, RedactingNotifier
 from bot.private_files import SOCKET_DIR_MODE, SPOOL_DIR_MODE, check_database, make_dir
 from bot.scheduler import DeadlineScheduler
 from engine.approvals import (
@@ -47,10 +48,13 @@ from engine.evaluate import Engine
 from engine.events import CallContext, ToolEvent
 from engine.mfa import MfaCheck, MfaRegistry
 from engine.policy import BUILTIN_POLICY_NAME, Policy, PolicyError, builtin_policy, load_policy
+from engine.redact import Redaction
 from engine.report import risk_level
 from engine.self_protection import ProtectedState
 from engine.state import is_postgres_url, open_store
+from engine.state.postgres import PostgresStore
 from engine.store import ApprovalRecord, RedactedJson
+from engine.witness import Witness, WitnessFile, current_anchor
 
 log = logging.getLogger("governance.server")
 
@@ -208,7 +212,7 @@ class GovernanceServer:
             check_database(Path(config.db))
         self.store = open_store(config.db)
         self.policy = PolicyHolder(config.policy, config.protected_state())
-        self.notifier: Notifier = notifier or ConsoleNotifier()
+        self.notifier = notifier or ConsoleNotifier()
         self.waiters: dict[str, set[asyncio.Future[ApprovalState]]] = defaultdict(set)
         self.scheduler = DeadlineScheduler(config.db, self._fire_deadline)
         self.mfa = MfaRegistry(self.store.db)
@@ -225,6 +229,21 @@ class GovernanceServer:
         self.max_loop_lag_s = 0.0
         self.max_loop_busy_s = 0.0
         self._helper: concurrent.futures.ProcessPoolExecutor | None = None
+        self.witnesses: list[Witness] = [
+            WitnessFile(config.witness or witness_path(None, config.db)),
+            NotifierWitness(self),
+        ]
+        self._anchored: tuple[int, float] = (0, time.monotonic())  # (seq, when) of the last
+
+    @property
+    def notifier(self) -> Notifier:
+        return self._notifier
+
+    @notifier.setter
+    def notifier(self, notifier: Notifier) -> None:
+        # Slack attaches its notifier later; whichever it is, it is reached through redaction.
+        inner = notifier.inner if isinstance(notifier, RedactingNotifier) else notifier
+        self._notifier: Notifier = RedactingNotifier(inner)
 
     # ------------------------------------------------------------ lifecycle
 
@@ -239,7 +258,7 @@ class GovernanceServer:
             if await _socket_is_live(path):
                 raise RuntimeError(f"another governance server is already listening on {path}")
             path.unlink()
-        self.scheduler.start(self.store.pending_deadlines())
+        self.scheduler.start(self.store.pending_deadlines)
         self._server = await asyncio.start_unix_server(
             # The reader's own buffer stays one chunk; _read_line enforces the line cap.
             self._serve_connection,
@@ -257,13 +276,23 @@ class GovernanceServer:
             payload={"socket": str(path), "pid": os.getpid()},
         )
         self._tasks.append(asyncio.create_task(self._watch_loop_lag()))
+        if isinstance(self.store, PostgresStore):
+            self._tasks.append(asyncio.create_task(self._follow_other_replicas()))
         for loop_body, period in (
             (self._ingest_spool, 2.0),
             (self._watch_policy, 1.0),
             (self._risk_summary, RISK_SUMMARY_PERIOD_S),
             (self._expire_grants, GRANT_EXPIRY_PERIOD_S),
+            (self._anchor_if_due, min(1.0, self.config.anchor_interval_s)),
         ):
             self._tasks.append(asyncio.create_task(self._every(period, loop_body)))
+
+    async def _follow_other_replicas(self) -> None:
+        """A request finished by another replica on the same PostgreSQL (a vote, an expiry)
+        answers the hooks waiting on it here at once."""
+        assert isinstance(self.store, PostgresStore)
+        async for approval_id, state in self.store.finished_approvals():
+            self._resolve(approval_id, state)
 
     async def serve_forever(self) -> None:
         """Serve until request_stop (SIGTERM, Ctrl-C); close() then stops gracefully."""
@@ -300,6 +329,10 @@ class GovernanceServer:
         )
         with contextlib.suppress(FileNotFoundError):
             self.config.socket.unlink()
+        try:
+            await self.publish_anchor("shutdown")
+        except Exception:  # shutting down must finish even if the store is already unusable
+            log.exception("could not publish the shutdown anchor")
         self.store.close()
 
     async def _watch_loop_lag(self, period: float = 0.05) -> None:
@@ -356,6 +389,15 @@ class GovernanceServer:
             del line
             reply = await self._dispatch(request, peer, reader, large)
             await self._reply(writer, reply)
+        except asyncio.CancelledError:
+            # Shutting down (Ctrl-C, SIGTERM): a waiting hook is answered and its request stays
+            # pending. Ending normally also spares the log one traceback per waiting hook,
+            # which Python 3.11's stream callback prints for a cancelled handler.
+            with contextlib.suppress(Exception):
+                shutting_down = _reply(
+                    "deny", "the governance server is shutting down; retry shortly", None
+                )
+                await asyncio.wait_for(self._reply(writer, shutting_down), 1)
         except Exception as error:  # one bad connection must not take the server down
             log.exception("connection failed")
             with contextlib.suppress(Exception):
@@ -463,6 +505,11 @@ class GovernanceServer:
         fields = self._audit_fields(event, context, peer)
         parts = (event.session_id, event.tool_name, event.tool_input, event.cwd)
         key = await self._in_helper(action_key, *parts) if large else action_key(*parts)
+        # From here on only redacted copies are used: every sink sees the same redaction.
+        learn = [event.tool_input, event.prompt]
+        redaction = (
+            await self._in_helper(Redaction.learn, learn) if large else Redaction.learn(learn)
+        )
         if event.hook_event_name == "PreToolUse":
             self._audit_expired_grants(key)
             granted = self.store.use_grant(key)
@@ -474,7 +521,7 @@ class GovernanceServer:
                     rule="approval.grant",
                     reason=reason,
                     approval_id=granted,
-                    payload=await self._prepared({"tool_input": event.tool_input}, large),
+                    payload=await self._prepared({"tool_input": redaction.redacted[0]}, large),
                     **fields,
                 )
                 return _reply("approved", reason, "approval.grant", granted)
@@ -484,6 +531,7 @@ class GovernanceServer:
             if large
             else engine.evaluate(event, context)
         )
+        event, decision = _redacted_call(redaction, event, decision)
         overridden = self._break_glass(event, decision, fields)
         if overridden is not None:
             return overridden
@@ -752,12 +800,21 @@ class GovernanceServer:
         self, event: ToolEvent, context: CallContext, peer: Peer, large: bool = False
     ) -> dict[str, Any]:
         extra = event.model_extra or {}
-        response = json.dumps(extra.get("tool_response"), default=str)[:_MAX_OUTCOME_CHARS]
+        learn = [event.tool_input]
+        redaction = (
+            await self._in_helper(Redaction.learn, learn) if large else Redaction.learn(learn)
+        )
+        # Redacted before clipping, so a cut never leaves half a secret unrecognisable.
+        response = json.dumps(redaction(extra.get("tool_response")), default=str)
         self.store.append_audit(
             "tool_outcome",
             decision="recorded",
             payload=await self._prepared(
-                {"tool_input": event.tool_input, "tool_response": response}, large
+                {
+                    "tool_input": redaction.redacted[0],
+                    "tool_response": response[:_MAX_OUTCOME_CHARS],
+                },
+                large,
             ),
             **self._audit_fields(event, context, peer),
         )
@@ -822,6 +879,7 @@ class GovernanceServer:
                     tool_name=approval.tool_name,
                     user=approval.requester,
                 )
+                self.store.announce_finished(approval_id, result.state)
                 self._resolve(approval_id, result.state)
         if result.accepted:
             updated = self.store.approval(approval_id) or approval
@@ -1109,6 +1167,29 @@ class GovernanceServer:
             )
         )
 
+    # ------------------------------------------------------------ anchors
+
+    async def _anchor_if_due(self) -> None:
+        head = self.store.head()
+        last_seq, last_at = self._anchored
+        if head is None or head[0] == last_seq:
+            return
+        waited = time.monotonic() - last_at >= self.config.anchor_interval_s
+        if waited or head[0] - last_seq >= self.config.anchor_rows:
+            await self.publish_anchor("interval")
+
+    async def publish_anchor(self, reason: str) -> None:
+        """Send the chain's head to every witness; one failing witness does not stop the rest."""
+        anchor = current_anchor(self.store, reason)
+        if anchor is None:
+            return
+        self._anchored = (anchor.seq, time.monotonic())
+        for witness in self.witnesses:
+            try:
+                await witness.publish(anchor)
+            except Exception:
+                log.exception("could not publish the audit anchor to the %s", witness.name)
+
     # ------------------------------------------------------------ alerts
 
     async def _risk_summary(self) -> None:
@@ -1174,6 +1255,7 @@ class GovernanceServer:
                 reason="no decision before the deadline",
                 **audit,
             )
+            self.store.announce_finished(approval.id, ApprovalState.EXPIRED)
             self._resolve(approval.id, ApprovalState.EXPIRED)
             expired = self.store.approval(approval.id) or approval
             with contextlib.suppress(Exception):
@@ -1257,6 +1339,24 @@ def _reply(
 
 def _error_reply(reason: str) -> dict[str, Any]:
     return _reply("deny", f"malformed request: {reason}", "protocol.malformed")
+
+
+def _redacted_call(
+    redaction: Redaction, event: ToolEvent, decision: Decision
+) -> tuple[ToolEvent, Decision]:
+    """The event and decision as every sink may see them: the input redacted, and the call's
+    secrets scrubbed from the reasons and fragments that quote it."""
+    redacted_input = redaction.redacted[0]
+    if not redaction.secrets and redacted_input == event.tool_input:
+        return event, decision  # nothing to hide (the common case); each sink still redacts
+    findings = tuple(
+        replace(f, reason=redaction(f.reason), fragment=redaction(f.fragment))
+        for f in decision.findings
+    )
+    return (
+        event.model_copy(update={"tool_input": redacted_input}),
+        replace(decision, findings=findings, commands=tuple(redaction(list(decision.commands)))),
+    )
 
 
 def _decision_payload(event: ToolEvent, decision: Decision) -> dict[str, Any]:
