@@ -43,14 +43,15 @@ def spool_dir(flag: str | None = None) -> Path:
     return Path(flag or os.environ.get("GOVERNANCE_SPOOL_DIR") or state_dir() / "spool")
 
 
-def witness_path(flag: str | None = None, db: Path | str | None = None) -> Path:
-    """The witness file: flag, $GOVERNANCE_WITNESS, else beside the database."""
+def witness_path(flag: str | None = None, db: Path | str | None = None) -> Path | None:
+    """The witness file: flag, $GOVERNANCE_WITNESS, else beside a SQLite database (a
+    PostgreSQL database has none unless one is named: its witness is the team service's)."""
     chosen = flag or os.environ.get("GOVERNANCE_WITNESS")
     if chosen:
         return Path(chosen)
     db = db or db_path()
     if isinstance(db, str) and db.startswith(POSTGRES_SCHEMES):
-        return state_dir() / "governance.witness.jsonl"
+        return None
     db = Path(db)
     return db.with_name(f"{db.stem}.witness.jsonl")
 
@@ -105,7 +106,8 @@ def protected_state(
     """Self-protection's view of the state at these paths; `server` adds this process."""
     local_db = None if isinstance(db, str) and db.startswith(POSTGRES_SCHEMES) else db
     absolute = [os.path.abspath(p) if p else None for p in (local_db, socket, spool, policy)]
-    anchors = os.path.abspath(witness or witness_path(None, db))
+    anchors = witness or witness_path(None, db)
+    anchors = os.path.abspath(anchors) if anchors else None
     if not server:
         return ProtectedState(*absolute, witness=anchors)
     return ProtectedState(*absolute, os.getpid(), *_this_process(), witness=anchors)

@@ -196,10 +196,10 @@ class GovernanceServer:
         self.mfa = MfaRegistry(self.store.db)
         self._server: asyncio.base_events.Server | None = None
         self._tasks: list[asyncio.Task[None]] = []
-        self.witnesses: list[Witness] = [
-            WitnessFile(config.witness or witness_path(None, config.db)),
-            NotifierWitness(self),
-        ]
+        witness_file = config.witness or witness_path(None, config.db)
+        self.witnesses: list[Witness] = [NotifierWitness(self)]
+        if witness_file is not None:
+            self.witnesses.insert(0, WitnessFile(witness_file))
         self._anchored: tuple[int, float] = (0, time.monotonic())  # (seq, when) of the last
 
     @property
