@@ -85,12 +85,9 @@ def cmd_verify(args: argparse.Namespace) -> int:
             f"audit chain BROKEN at row {report.first_bad_seq}: {report.problem} "
             f"({report.checked} rows before it verified)"
         )
-    path = config.witness_path(args.witness_file, db)
-    witness = WitnessFile(path) if path is not None else None
-    log = witness.read() if witness is not None else None
-    if witness is None:
-        print("no witness file named (--witness-file or GOVERNANCE_WITNESS for PostgreSQL)")
-    elif log is None:
+    witness = WitnessFile(config.witness_path(args.witness_file, db))
+    log = witness.read()
+    if log is None:
         print(f"no witness file at {witness.path}: the trail was checked against no anchor")
     elif log.problem is not None:
         print(f"witness file {witness.path} BROKEN: {log.problem}")
@@ -162,13 +159,14 @@ def cmd_prune(args: argparse.Namespace) -> int:
         print(f"nothing older than {days:g} days")
         return 0
     # The new checkpoint is anchored at once, so a checkpoint forged later cannot pass for it.
-    path = config.witness_path(args.witness_file, config.db_path(args.db))
+    # (`config.db_path`, not the store: a PostgreSQL store has no file path.)
+    witness = WitnessFile(config.witness_path(args.witness_file, config.db_path(args.db)))
     anchor = current_anchor(store, "prune")
     try:
-        if path is not None and anchor is not None:
-            WitnessFile(path).append(anchor)
+        if anchor is not None:
+            witness.append(anchor)
     except OSError as error:
-        print(f"could not anchor the prune in {path}: {error.strerror}", file=sys.stderr)
+        print(f"could not anchor the prune in {witness.path}: {error.strerror}", file=sys.stderr)
     print(
         f"archived {checkpoint['rows']} rows older than {days:g} days to "
         f"{checkpoint['archive']} (sha256 {checkpoint['archive_sha256'][:16]}…); the chain "

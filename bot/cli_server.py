@@ -41,9 +41,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
         db=db,
         spool=config.spool_dir(args.spool_dir),
         policy=config.policy_path(args.policy),
+        socket_group=args.socket_group,
         witness=config.witness_path(args.witness_file, db),
         anchor_interval_s=args.anchor_interval,
-        socket_group=args.socket_group,
     )
     settings = SlackSettings.from_env()
     if args.http and settings is None:
@@ -192,6 +192,10 @@ def register(commands: argparse._SubParsersAction) -> None:
     serve.add_argument("--socket", help="Unix socket path")
     serve.add_argument("--spool-dir", help="where fail-open hooks spool events")
     serve.add_argument(
+        "--socket-group",
+        help="group that may reach the socket (mode 0660), e.g. the developers' group",
+    )
+    serve.add_argument(
         "--witness-file",
         help="append-only file the chain's head is anchored to "
         "(default: beside the database; or $GOVERNANCE_WITNESS)",
@@ -201,10 +205,6 @@ def register(commands: argparse._SubParsersAction) -> None:
         type=float,
         default=60.0,
         help="seconds between anchors of a changed chain head (default 60; also at shutdown)",
-    )
-    serve.add_argument(
-        "--socket-group",
-        help="group that may reach the socket (mode 0660), e.g. the developers' group",
     )
     serve.add_argument(
         "--http",

@@ -9,6 +9,7 @@ import os
 import sys
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from engine.self_protection import ProtectedState
 from engine.state import POSTGRES_SCHEMES
@@ -43,15 +44,17 @@ def spool_dir(flag: str | None = None) -> Path:
     return Path(flag or os.environ.get("GOVERNANCE_SPOOL_DIR") or state_dir() / "spool")
 
 
-def witness_path(flag: str | None = None, db: Path | str | None = None) -> Path | None:
-    """The witness file: flag, $GOVERNANCE_WITNESS, else beside a SQLite database (a
-    PostgreSQL database has none unless one is named: its witness is the team service's)."""
+def witness_path(flag: str | None = None, db: Path | str | None = None) -> Path:
+    """The witness file: flag, $GOVERNANCE_WITNESS, else beside a SQLite database (in the state
+    folder for a PostgreSQL one)."""
     chosen = flag or os.environ.get("GOVERNANCE_WITNESS")
     if chosen:
         return Path(chosen)
     db = db or db_path()
-    if isinstance(db, str) and db.startswith(POSTGRES_SCHEMES):
-        return None
+    if isinstance(db, str):  # one file per PostgreSQL database, named without its password
+        where = urlsplit(db)
+        name = f"{where.hostname or 'local'}-{where.port or 5432}{where.path.replace('/', '-')}"
+        return state_dir() / f"{name}.witness.jsonl"
     db = Path(db)
     return db.with_name(f"{db.stem}.witness.jsonl")
 
@@ -106,8 +109,7 @@ def protected_state(
     """Self-protection's view of the state at these paths; `server` adds this process."""
     local_db = None if isinstance(db, str) and db.startswith(POSTGRES_SCHEMES) else db
     absolute = [os.path.abspath(p) if p else None for p in (local_db, socket, spool, policy)]
-    anchors = witness or witness_path(None, db)
-    anchors = os.path.abspath(anchors) if anchors else None
+    anchors = os.path.abspath(witness or witness_path(None, db))
     if not server:
         return ProtectedState(*absolute, witness=anchors)
     return ProtectedState(*absolute, os.getpid(), *_this_process(), witness=anchors)

@@ -48,6 +48,7 @@ from engine.redact import Redaction
 from engine.report import risk_level
 from engine.self_protection import ProtectedState
 from engine.state import open_store
+from engine.state.postgres import PostgresStore
 from engine.store import ApprovalRecord
 from engine.witness import Witness, WitnessFile, current_anchor
 
@@ -196,10 +197,10 @@ class GovernanceServer:
         self.mfa = MfaRegistry(self.store.db)
         self._server: asyncio.base_events.Server | None = None
         self._tasks: list[asyncio.Task[None]] = []
-        witness_file = config.witness or witness_path(None, config.db)
-        self.witnesses: list[Witness] = [NotifierWitness(self)]
-        if witness_file is not None:
-            self.witnesses.insert(0, WitnessFile(witness_file))
+        self.witnesses: list[Witness] = [
+            WitnessFile(config.witness or witness_path(None, config.db)),
+            NotifierWitness(self),
+        ]
         self._anchored: tuple[int, float] = (0, time.monotonic())  # (seq, when) of the last
 
     @property
@@ -223,7 +224,7 @@ class GovernanceServer:
             if await _socket_is_live(path):
                 raise RuntimeError(f"another governance server is already listening on {path}")
             path.unlink()
-        self.scheduler.start(self.store.pending_deadlines())
+        self.scheduler.start(self.store.pending_deadlines)
         self._server = await asyncio.start_unix_server(
             self._serve_connection, path=str(path), limit=self.config.max_line_bytes, backlog=1024
         )
@@ -236,6 +237,8 @@ class GovernanceServer:
             mode=str(self.policy.engine.policy.mode),
             payload={"socket": str(path), "pid": os.getpid()},
         )
+        if isinstance(self.store, PostgresStore):
+            self._tasks.append(asyncio.create_task(self._follow_other_replicas()))
         for loop_body, period in (
             (self._ingest_spool, 2.0),
             (self._watch_policy, 1.0),
@@ -243,6 +246,13 @@ class GovernanceServer:
             (self._anchor_if_due, min(1.0, self.config.anchor_interval_s)),
         ):
             self._tasks.append(asyncio.create_task(self._every(period, loop_body)))
+
+    async def _follow_other_replicas(self) -> None:
+        """A request finished by another replica on the same PostgreSQL (a vote, an expiry)
+        answers the hooks waiting on it here at once."""
+        assert isinstance(self.store, PostgresStore)
+        async for approval_id, state in self.store.finished_approvals():
+            self._resolve(approval_id, state)
 
     async def serve_forever(self) -> None:
         assert self._server is not None
@@ -685,6 +695,7 @@ class GovernanceServer:
                     tool_name=approval.tool_name,
                     user=approval.requester,
                 )
+                self.store.announce_finished(approval_id, result.state)
                 self._resolve(approval_id, result.state)
         if result.accepted:
             updated = self.store.approval(approval_id) or approval
@@ -1029,6 +1040,7 @@ class GovernanceServer:
                 reason="no decision before the deadline",
                 **audit,
             )
+            self.store.announce_finished(approval.id, ApprovalState.EXPIRED)
             self._resolve(approval.id, ApprovalState.EXPIRED)
             expired = self.store.approval(approval.id) or approval
             with contextlib.suppress(Exception):

@@ -555,6 +555,9 @@ class Store:
         )
         return cursor.rowcount == 1
 
+    def announce_finished(self, approval_id: str, state: ApprovalState) -> None:
+        """Wake the other servers on this database; on SQLite there are none."""
+
     # ------------------------------------------------------------ deadlines
 
     def add_deadlines(self, approval_id: str, due: list[tuple[str, int, float]]) -> list[Deadline]:
