@@ -16,7 +16,7 @@ from typing import Any, Literal, TypeVar
 from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from bot.server import GovernanceServer, Peer
+from bot.server import LARGE_REQUEST_BYTES, GovernanceServer, Peer
 from engine.approvals import ApprovalState
 from engine.events import CallContext, ToolEvent
 from engine.state.hosts import HOST_NAME, Host, HostRegistry, IngestedEvent, token_hash
@@ -238,7 +238,8 @@ class RemoteApi:
             return _error(422, "event.hook_event_name: decide takes PreToolUse or UserPromptSubmit")
         peer = Peer(0, -1, asked.os_user, host=host.name)
         wait_s = min(asked.wait_s, self.server.config.max_wait_s)
-        decided = self.server.decide(asked.event, asked.context, peer, wait_s)
+        large = (request.content_length or 0) > LARGE_REQUEST_BYTES  # hashed off the loop
+        decided = self.server.decide(asked.event, asked.context, peer, wait_s, None, large)
         if wait_s <= 0:
             return web.json_response(await decided)
         reply = await self._until_stopped(host, decided)
