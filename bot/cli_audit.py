@@ -149,8 +149,7 @@ def cmd_prune(args: argparse.Namespace) -> int:
         policy_file = config.policy_path(args.policy)
         policy = load_policy(policy_file) if policy_file else builtin_policy()
         days = policy.audit.retention_days
-    db = config.db_path(args.db)
-    store = open_store(db)
+    store = open_store(config.db_path(args.db))
     # Absolute, so `audit verify` finds the archive from any directory.
     archive_dir = (
         Path(args.archive_dir) if args.archive_dir else config.state_dir() / "archive"
@@ -160,7 +159,8 @@ def cmd_prune(args: argparse.Namespace) -> int:
         print(f"nothing older than {days:g} days")
         return 0
     # The new checkpoint is anchored at once, so a checkpoint forged later cannot pass for it.
-    witness = WitnessFile(config.witness_path(args.witness_file, db))
+    # (`config.db_path`, not the store: a PostgreSQL store has no file path.)
+    witness = WitnessFile(config.witness_path(args.witness_file, config.db_path(args.db)))
     anchor = current_anchor(store, "prune")
     try:
         if anchor is not None:
