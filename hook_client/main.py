@@ -46,7 +46,7 @@ def state_dir() -> str:
 
 
 def socket_path() -> str:
-    explicit = os.environ.get("GOVERNANCE_SOCKET")
+    explicit = option("--socket") or os.environ.get("GOVERNANCE_SOCKET")
     if explicit:
         return explicit
     runtime = os.environ.get("XDG_RUNTIME_DIR")
@@ -64,23 +64,41 @@ def fail_open() -> bool:
     return os.environ.get("GOVERNANCE_FAIL_MODE", "closed").strip().lower() == "open"
 
 
-def hook_timeout() -> float:
-    """Claude Code's timeout for this hook: `--timeout N` (written by install-hook), else env."""
+USAGE = """usage: governance-hook [--socket PATH] [--timeout SECONDS] < event.json
+
+The Claude Code hook of the governance layer (installed by `governance install-hook`).
+Reads one hook event (PreToolUse, PostToolUse, UserPromptSubmit) as JSON on stdin, asks the
+governance server and prints Claude Code's answer on stdout.
+
+  --socket PATH      server socket (else $GOVERNANCE_SOCKET, else the default path)
+  --timeout SECONDS  Claude Code's timeout for this hook (else $GOVERNANCE_HOOK_TIMEOUT, 600)
+
+environment: GOVERNANCE_SOCKET, GOVERNANCE_WAIT_S (540), GOVERNANCE_FAIL_MODE (closed|open),
+GOVERNANCE_SPOOL_DIR, GOVERNANCE_USER, GOVERNANCE_HOOK_TIMEOUT
+"""
+
+
+def option(name: str) -> str | None:
+    """The value of `--name V` or `--name=V` on our command line (argparse is too slow here)."""
     argv = sys.argv[1:]
     for index, word in enumerate(argv):
-        value = None
-        if word == "--timeout" and index + 1 < len(argv):
-            value = argv[index + 1]
-        elif word.startswith("--timeout="):
-            value = word[len("--timeout=") :]
-        if value is not None:
-            try:
-                seconds = float(value)
-            except ValueError:
-                break
-            if seconds >= 0:
-                return seconds
-            break
+        if word == name and index + 1 < len(argv):
+            return argv[index + 1]
+        if word.startswith(name + "="):
+            return word[len(name) + 1 :]
+    return None
+
+
+def hook_timeout() -> float:
+    """Claude Code's timeout for this hook: `--timeout N` (written by install-hook), else env."""
+    value = option("--timeout")
+    if value is not None:
+        try:
+            seconds = float(value)
+        except ValueError:
+            seconds = -1.0
+        if seconds >= 0:
+            return seconds
     return _float_env("GOVERNANCE_HOOK_TIMEOUT", DEFAULT_HOOK_TIMEOUT_S)
 
 
@@ -467,6 +485,9 @@ def _emit(answer: dict | None, note: str | None) -> None:
 
 
 def main() -> int:
+    if "-h" in sys.argv[1:] or "--help" in sys.argv[1:]:
+        sys.stdout.write(USAGE)
+        return 0
     raw = None
     try:
         raw = sys.stdin.buffer.read(MAX_STDIN + 1)
