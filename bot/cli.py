@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import logging
 import os
 import signal
 import sys
@@ -205,7 +204,6 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    logging.getLogger("sqlglot").setLevel(logging.ERROR)  # its parse warnings are not ours
     args = build_parser().parse_args(argv)
     if not getattr(args, "long_running", False):
         # `governance … | head` ends quietly. Never for a server: a hook that hangs up before

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from bot import config
+from bot.config import DB_HELP
 from engine.policy import builtin_policy, load_policy
 from engine.store import Store
 
@@ -138,24 +139,29 @@ def register(commands: argparse._SubParsersAction) -> None:
     verify = audit_commands.add_parser(
         "verify", help="check the hash chain, name the first bad row"
     )
-    verify.add_argument("--db")
+    verify.add_argument("--db", help=DB_HELP)
     verify.set_defaults(handler=cmd_verify)
     prune = audit_commands.add_parser("prune", help="archive and remove rows past retention")
-    prune.add_argument("--db")
+    prune.add_argument("--db", help=DB_HELP)
     prune.add_argument("--days", type=float, help="default: the policy's audit.retention_days")
     prune.add_argument("--policy", help="policy file for retention_days")
     prune.add_argument("--archive-dir", help="default ~/.local/state/governance/archive")
     prune.set_defaults(handler=cmd_prune)
-    for name, handler in (("search", cmd_search), ("export", cmd_export)):
-        parser = audit_commands.add_parser(name)
-        parser.add_argument("--db")
-        parser.add_argument("--user")
-        parser.add_argument("--tool")
+    for name, handler, helptext in (
+        ("search", cmd_search, "list matching audit rows, newest last"),
+        ("export", cmd_export, "write matching rows as JSON lines or CSV"),
+    ):
+        parser = audit_commands.add_parser(name, help=helptext)
+        parser.add_argument("--db", help=DB_HELP)
+        parser.add_argument("--user", help="only this requester or approver")
+        parser.add_argument("--tool", help="only this tool (Bash, Read, mcp__…)")
         parser.add_argument("--status", help="decision: allow, deny, pending, approved, …")
         parser.add_argument("--since", help="7d, 24h, 30m or an ISO date")
         if name == "search":
-            parser.add_argument("--limit", type=int, default=50)
+            parser.add_argument("--limit", type=int, default=50, help="rows to show (default 50)")
         else:
-            parser.add_argument("--format", choices=("jsonl", "csv"), default="jsonl")
-            parser.add_argument("-o", "--output")
+            parser.add_argument(
+                "--format", choices=("jsonl", "csv"), default="jsonl", help="default jsonl"
+            )
+            parser.add_argument("-o", "--output", help="write to this file instead of stdout")
         parser.set_defaults(handler=handler)

@@ -57,3 +57,7 @@ class ServerConfig:
     idle_timeout_s: float = 10.0
     # The hook accepts 16 MB of event on stdin (a large Write); the line adds the envelope.
     max_line_bytes: int = 17 * 1024 * 1024
+
+
+DB_HELP = "audit database (default $GOVERNANCE_DB, else ~/.local/state/governance/governance.db)"
+SOCKET_HELP = "server socket (default $GOVERNANCE_SOCKET, else the per-user runtime socket)"

@@ -13,6 +13,8 @@ import sys
 import tempfile
 from pathlib import Path
 
+from hook_client.main import git_context
+
 HOOK_NAME = "governance-hook"
 # Longer than the hook's own approval wait (540 s) plus its margins, so the hook always
 # answers before Claude Code gives up on it and lets the call run undecided.
@@ -56,7 +58,9 @@ def settings_path(args: argparse.Namespace) -> Path:
         return Path(os.path.expanduser("~")) / ".claude" / "settings.json"
     if args.scope == "managed":
         return Path(os.environ.get("GOVERNANCE_MANAGED_SETTINGS") or MANAGED_SETTINGS)
-    return Path.cwd() / ".claude" / "settings.json"
+    # Claude Code reads a project's settings at its repository root, whatever the subdirectory.
+    root, _branch = git_context(os.getcwd())
+    return Path(root or Path.cwd()) / ".claude" / "settings.json"
 
 
 def is_ours(hook: object) -> bool:

@@ -457,11 +457,17 @@ class GovernanceServer:
         self._tasks.append(task)
         task.add_done_callback(self._tasks.remove)
 
+    @property
+    def _console_only(self) -> bool:
+        return isinstance(self.notifier, ConsoleNotifier)
+
     async def _wait_for(
         self, approval: ApprovalRecord, wait_s: float, reader: asyncio.StreamReader | None
     ) -> dict[str, Any]:
         pending = self._pending_reply(approval)
-        if wait_s <= 0:
+        if wait_s <= 0 or (self._console_only and not approval.snapshot.open_to_console):
+            # Nobody can decide it here (its roles are Slack-only and Slack is off): holding the
+            # agent for minutes would only delay the answer the reply already gives.
             return pending
         future: asyncio.Future[ApprovalState] = asyncio.get_running_loop().create_future()
         self.waiters[approval.id].add(future)
@@ -500,11 +506,28 @@ class GovernanceServer:
 
     def _pending_reply(self, approval: ApprovalRecord) -> dict[str, Any]:
         rule = approval.snapshot
-        where = rule.channel
+        if not self._console_only:
+            where = f"in {rule.channel}"
+            who = (
+                f"{rule.required_approvers} approver(s) from {', '.join(rule.roles) or 'the pool'}"
+            )
+        elif rule.open_to_console:
+            where = "on the governance server's console"
+            who = (
+                f"{rule.required_approvers} user(s) other than {approval.requester} must run "
+                f"`governance approve {approval.id}`"
+                + (" --code <TOTP>" if rule.require_mfa else "")
+                + " on this machine"
+            )
+        else:
+            where = "in Slack, which this server does not run"
+            who = (
+                f"its approvers ({', '.join(rule.roles)}) are Slack users: start "
+                "`governance serve` with Slack tokens, or map no Slack ids to these roles"
+            )
         reason = (
-            f"needs approval {approval.id} in {where} ({approval.reason}); "
-            f"{rule.required_approvers} approver(s) from {', '.join(rule.roles) or 'the pool'} "
-            "must approve it. Retry the same command after it is approved"
+            f"needs approval {approval.id} {where} ({approval.reason}); {who}. "
+            "Retry the same command after it is approved"
         )
         return _reply("approval_pending", reason, approval.rule, approval.id, approval.risk)
 
@@ -729,14 +752,16 @@ class GovernanceServer:
                 f"Break-glass {window.id} opened by {user} for {minutes:g} min",
                 [
                     f"Reason: {window.reason}",
-                    "Approvals are skipped for their agents; every "
+                    "Approvals and non-critical denies are skipped for their agents; every "
                     "action is audited as an override.",
                 ],
             )
         )
+        critical = "skipped too" if settings.skip_critical_denies else "still stand"
         return True, (
-            f"break-glass {window.id} open for {minutes:g} min: approvals skipped for "
-            f"{user}'s agents, every action audited as an override"
+            f"break-glass {window.id} open for {minutes:g} min: approvals and non-critical "
+            f"denies skipped for {user}'s agents (critical denies {critical}), every action "
+            "audited as an override"
         )
 
     def _break_glass(
@@ -813,7 +838,11 @@ class GovernanceServer:
             )
             await self.notifier.alert(
                 f"Risk HIGH: {blocks} blocked actions in the last hour",
-                ["Check `/governance report 1` for who and what."],
+                [
+                    "Check `governance report --days 1` for who and what."
+                    if self._console_only
+                    else "Check `/governance report 1` for who and what."
+                ],
             )
         elif previous == "HIGH":
             self.store.append_audit("alert", decision=level, reason="risk back below HIGH")
@@ -968,6 +997,7 @@ def _approval_summary(approval: ApprovalRecord) -> dict[str, Any]:
         "created_at": approval.created_at,
         "expires_at": approval.expires_at,
         "required": approval.snapshot.required_approvers,
+        "require_mfa": approval.snapshot.require_mfa,
         "repo": approval.repo,
         "branch": approval.branch,
     }
