@@ -196,3 +196,13 @@ def test_break_glass_says_non_critical_denies_are_skipped_too(tmp_path: Path) ->
         assert "critical denies still stand" in result.stdout
     finally:
         running.kill(signal.SIGTERM)
+
+
+def test_interactive_demo_lets_you_decide_while_the_agent_waits() -> None:
+    result = run("demo", "--interactive", stdin="a\nd\nuse make clean\n")
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert "you are `lead`: approve or deny APR-" in out
+    assert "approver `lead` votes approve" in out and "-> ALLOW: governance: approved in" in out
+    assert "approver `lead` votes deny" in out and "use make clean" in out
+    assert "audit verify: intact" in out
