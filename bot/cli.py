@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
-from bot import cli_audit, cli_report, cli_server, config, demo, install
+from bot import cli_audit, cli_replay, cli_report, cli_server, config, demo, install
 from bot.client import ServerUnreachable
 from engine.cases import CasesError, load_cases, run_cases
 from engine.decide import Decision
@@ -183,6 +183,7 @@ def build_parser() -> argparse.ArgumentParser:
     test.add_argument("policy", help="policy file, or `builtin`")
     test.add_argument("cases", help="JSONL file of cases")
     test.set_defaults(handler=cmd_policy_test)
+    cli_replay.register(policy_commands)
 
     explain = commands.add_parser("explain", help="show how a policy judges one tool call")
     explain.add_argument("policy", help="policy file, or `builtin`")

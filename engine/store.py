@@ -257,6 +257,15 @@ class Store:
         sql = f"SELECT * FROM audit {('WHERE ' + where) if where else ''} ORDER BY {order}"
         yield from self.db.query(sql, params or {})
 
+    def decision_rows(self, since: float) -> Iterator[tuple[Any, ...]]:
+        """Recorded tool-call decisions since `since`, oldest first, for policy replay:
+        (seq, ts, user, tool_name, decision, rule, repo, branch, payload)."""
+        yield from self.db.execute(
+            "SELECT seq, ts, user, tool_name, decision, rule, repo, branch, payload FROM audit "
+            "WHERE kind = 'decision' AND ts >= ? ORDER BY seq",
+            [since],
+        )
+
     def flag_false_positive(self, audit_id: int, user: str, note: str) -> tuple[int, str] | None:
         """Record that a decision was wrong; (new row's seq, the flagged rule), or None."""
         row = self.db.execute("SELECT rule FROM audit WHERE seq = ?", [audit_id]).fetchone()

@@ -1,0 +1,53 @@
+"""`governance policy replay`: what a new policy would have done to the recorded tool calls.
+Reads the audit trail read-only and prints the engine's comparison; it never writes a row."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from bot import config
+from bot.cli_audit import parse_since
+from engine.policy import BUILTIN_POLICY_NAME, builtin_policy, load_policy
+from engine.replay import RENDERERS, recorded_call, replay
+from engine.store import Store
+
+
+def cmd_policy_replay(args: argparse.Namespace) -> int:
+    if args.policy in ("builtin", BUILTIN_POLICY_NAME):
+        policy, name = builtin_policy(), BUILTIN_POLICY_NAME
+    else:
+        policy, name = load_policy(args.policy), args.policy
+    db = config.db_path(args.db)
+    if not db.exists():
+        print(f"governance policy replay: no audit database at {db}", file=sys.stderr)
+        return 2
+    rows = Store(db).decision_rows(parse_since(args.since))
+    calls = (call for call in map(recorded_call, rows) if call is not None)
+    result = replay(calls, policy, name, args.since, workers=args.workers)
+    rendered = RENDERERS[args.format](result)
+    if args.output:
+        Path(args.output).write_text(rendered, encoding="utf-8")
+        print(f"wrote {args.output}")
+    else:
+        sys.stdout.write(rendered)
+    # For CI: a policy change that would newly deny recorded work fails the build.
+    return 1 if result.newly_denied else 0
+
+
+def register(policy_commands: argparse._SubParsersAction) -> None:
+    parser = policy_commands.add_parser(
+        "replay", help="re-judge the recorded tool calls under a new policy, report changes"
+    )
+    parser.add_argument("policy", help="the new policy file, or `builtin`")
+    parser.add_argument("--since", default="30d", help="7d, 24h, 30m or an ISO date (default 30d)")
+    parser.add_argument("--db", help=config.DB_HELP)
+    parser.add_argument(
+        "--format", choices=tuple(RENDERERS), default="markdown", help="default markdown"
+    )
+    parser.add_argument("-o", "--output", help="write to this file instead of stdout")
+    parser.add_argument(
+        "--workers", type=int, help="processes judging distinct calls (default: up to 2 cores)"
+    )
+    parser.set_defaults(handler=cmd_policy_replay)
