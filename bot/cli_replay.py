@@ -10,7 +10,7 @@ from pathlib import Path
 from bot import config
 from bot.cli_audit import parse_since
 from engine.policy import BUILTIN_POLICY_NAME, builtin_policy, load_policy
-from engine.replay import RENDERERS, recorded_call, replay
+from engine.replay import RENDERERS, replay
 from engine.store import Store
 
 
@@ -24,8 +24,7 @@ def cmd_policy_replay(args: argparse.Namespace) -> int:
         print(f"governance policy replay: no audit database at {db}", file=sys.stderr)
         return 2
     rows = Store(db).decision_rows(parse_since(args.since))
-    calls = (call for call in map(recorded_call, rows) if call is not None)
-    result = replay(calls, policy, name, args.since, workers=args.workers)
+    result = replay(rows, policy, name, args.since, workers=args.workers)
     rendered = RENDERERS[args.format](result)
     if args.output:
         Path(args.output).write_text(rendered, encoding="utf-8")

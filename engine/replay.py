@@ -19,6 +19,7 @@ from engine.policy import Policy
 from engine.redact import REDACTED
 
 EXAMPLES_PER_GROUP = 3
+_OUTCOMES = frozenset({"allow", "deny", "approve"})
 _PARALLEL_FROM = 20_000  # distinct calls; below this, starting worker processes costs more
 NEWLY_DENIED = "newly_denied"
 NEWLY_APPROVAL = "newly_needs_approval"
@@ -45,22 +46,14 @@ class RecordedCall:
     branch: str | None
     decision: str  # what the old policy enforced: allow, deny, approve
     rule: str | None
-
-    @property
-    def redacted(self) -> bool:
-        return REDACTED in json.dumps(self.tool_input)
-
-    def key(self) -> tuple[str, str, str | None, str | None, str | None]:
-        """Calls with equal keys get equal decisions, so each is judged once."""
-        text = json.dumps(self.tool_input, sort_keys=True)
-        return (self.tool_name, text, self.cwd, self.repo, self.branch)
+    redacted: bool = False  # a secret was replaced by [REDACTED] before it was stored
 
 
 def recorded_call(row: tuple[Any, ...]) -> RecordedCall | None:
     """A Store.decision_rows row as a call to replay; None for rows that hold no tool call
     (a grant's retry, a row whose payload is unreadable)."""
     seq, ts, user, tool_name, decision, rule, repo, branch, payload = row
-    if rule == "approval.grant" or not tool_name or decision not in ("allow", "deny", "approve"):
+    if rule == "approval.grant" or not tool_name or decision not in _OUTCOMES:
         return None
     try:
         recorded = json.loads(payload or "{}")
@@ -81,6 +74,7 @@ def recorded_call(row: tuple[Any, ...]) -> RecordedCall | None:
         branch,
         decision,
         rule,
+        REDACTED in json.dumps(tool_input),
     )
 
 
@@ -164,55 +158,76 @@ def _judge_all(
         _worker_engine = None
 
 
+Row = tuple[
+    Any, ...
+]  # Store.decision_rows: seq, ts, user, tool, decision, rule, repo, branch, payload
+
+
 def replay(
-    calls: Iterable[RecordedCall],
+    rows: Iterable[Row],
     policy: Policy,
     policy_name: str,
     since: str,
     workers: int | None = None,
 ) -> ReplayResult:
-    """Judge each distinct call once (in `workers` processes when there are many)."""
-    first_of: dict[tuple[Any, ...], int] = {}
+    """Judge each distinct recorded call once (in `workers` processes when there are many).
+
+    Rows with the same tool, place and stored payload are the same call, so the payload text
+    itself is the cache key: only the first of them is parsed and judged."""
+    index_of: dict[tuple[Any, ...], int | None] = {}
     unique: list[RecordedCall] = []
-    recorded: list[tuple[RecordedCall, int]] = []
-    for call in calls:
-        key = call.key()
-        index = first_of.get(key)
-        if index is None:
-            index = first_of[key] = len(unique)
-            unique.append(call)
-        recorded.append((call, index))
+    seen: list[tuple[Row, int]] = []
+    for row in rows:
+        key = (row[3], row[6], row[7], row[8])
+        if key in index_of:
+            index = index_of[key]
+        else:
+            call = recorded_call(row)
+            index = index_of[key] = None if call is None else len(unique)
+            if call is not None:
+                unique.append(call)
+        if index is not None and row[5] != "approval.grant" and row[4] in _OUTCOMES:
+            seen.append(((row[0], row[1], row[2], row[4], row[5]), index))
     verdicts = _judge_all(policy, unique, workers or min(2, os.cpu_count() or 1))
     result = ReplayResult(policy=policy_name, since=since)
-    for call, index in recorded:
-        _tally(result, call, verdicts[index])
+    for (seq, ts, user, decision, rule), index in seen:
+        _tally(result, unique[index], seq, ts, user, decision, rule, verdicts[index])
     return result
 
 
-def _tally(result: ReplayResult, call: RecordedCall, verdict: tuple[str, str | None, str]) -> None:
+def _tally(
+    result: ReplayResult,
+    call: RecordedCall,
+    seq: int,
+    ts: float,
+    user: str | None,
+    old: str,
+    old_rule: str | None,
+    verdict: tuple[str, str | None, str],
+) -> None:
     new, new_rule, reason = verdict
     result.replayed += 1
     flagged = call.redacted
     result.redacted += flagged
-    change = _change(call.decision, new)
+    change = _change(old, new)
     if change is None:
         result.unchanged += 1
         return
     # A call newly allowed is explained by the old rule that no longer fires.
-    rule = (call.rule if change == NEWLY_ALLOWED else new_rule) or "(none)"
+    rule = (old_rule if change == NEWLY_ALLOWED else new_rule) or "(none)"
     result.by_change[change] += 1
     result.by_rule[rule][change] += 1
-    result.by_user[call.user or "(unknown)"][change] += 1
+    result.by_user[user or "(unknown)"][change] += 1
     examples = result.examples[(change, rule)]
     if len(examples) < EXAMPLES_PER_GROUP:
         examples.append(
             Example(
-                seq=call.seq,
-                when=_iso(call.ts),
-                user=call.user,
+                seq=seq,
+                when=_iso(ts),
+                user=user,
                 tool_name=call.tool_name,
                 what=_describe(call),
-                old=call.decision,
+                old=old,
                 new=new,
                 rule=rule,
                 reason=reason,

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from engine.policy import load_policy
-from engine.replay import NEWLY_ALLOWED, NEWLY_APPROVAL, NEWLY_DENIED, RecordedCall, replay
+from engine.replay import NEWLY_ALLOWED, NEWLY_APPROVAL, NEWLY_DENIED, replay
 from tests.conftest import SEED_POLICY
 from tests.harness import Server, pre_tool_use
 
@@ -83,22 +83,14 @@ def test_replay_markdown_and_an_unchanged_policy_passes(recorded, tmp_path) -> N
 
 def test_distinct_calls_are_judged_once_and_in_two_processes_alike() -> None:
     policy = load_policy(str(SEED_POLICY))
+    # Store.decision_rows order: seq, ts, user, tool, decision, rule, repo, branch, payload.
     calls = [
-        RecordedCall(
-            i,
-            0.0,
-            "u",
-            "Bash",
-            {"command": f"rm -rf /tmp/x{i % 25_000}"},
-            "/srv",
-            "/srv",
-            None,
-            "allow",
-            None,
-        )
+        (i, 0.0, "u", "Bash", "allow", None, "/srv", None,
+         json.dumps({"tool_input": {"command": f"rm -rf /tmp/x{i % 25_000}"}, "cwd": "/srv"}))
         for i in range(50_000)
-    ]
+    ]  # fmt: skip
     serial = replay(calls, policy, "seed", "30d", workers=1)
     parallel = replay(calls, policy, "seed", "30d", workers=2)
     assert serial.by_change == parallel.by_change
     assert serial.replayed == parallel.replayed == 50_000
+    assert serial.by_change[NEWLY_APPROVAL] == 50_000  # the seed asks before any delete
