@@ -9,7 +9,6 @@ import os
 import signal
 import sys
 from collections.abc import Sequence
-from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
 from bot import cli_audit, cli_replay, cli_report, cli_server, config, demo, install
@@ -155,18 +154,13 @@ def cmd_explain(args: argparse.Namespace) -> int:
 # ---------------------------------------------------------------- wiring
 
 
-def _version() -> str:
-    try:
-        return version("claude-governance")
-    except PackageNotFoundError:
-        return "unknown (not installed)"
-
-
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="governance", description="Governance for Claude Code: policy, approvals, audit."
     )
-    parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
+    parser.add_argument(
+        "--version", action="version", version=f"%(prog)s {config.product_version()}"
+    )
     commands = parser.add_subparsers(dest="command", required=True)
 
     policy = commands.add_parser("policy", help="validate, lint and test policy files")

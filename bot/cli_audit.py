@@ -15,9 +15,12 @@ from pathlib import Path
 from typing import Any
 
 from bot import config
-from bot.config import DB_HELP
+from bot.config import DB_HELP, product_version
 from engine.policy import builtin_policy, load_policy
+from engine.siem import to_cef, to_ocsf
 from engine.store import Store
+
+SIEM_FORMATS = {"ocsf": to_ocsf, "cef": to_cef}
 
 _COLUMNS = (
     "seq",
@@ -101,7 +104,12 @@ def cmd_export(args: argparse.Namespace) -> int:
         out = sys.stdout
         if args.output:
             out = stack.enter_context(open(args.output, "w", newline="", encoding="utf-8"))
-        if args.format == "csv":
+        if args.format in SIEM_FORMATS:
+            render = SIEM_FORMATS[args.format]
+            for row in rows:
+                rendered = render(row, product_version())
+                out.write((rendered if isinstance(rendered, str) else json.dumps(rendered)) + "\n")
+        elif args.format == "csv":
             writer = csv.DictWriter(
                 out, fieldnames=[*_COLUMNS, "payload", "prev_hash", "hash"], extrasaction="ignore"
             )
@@ -161,7 +169,10 @@ def register(commands: argparse._SubParsersAction) -> None:
             parser.add_argument("--limit", type=int, default=50, help="rows to show (default 50)")
         else:
             parser.add_argument(
-                "--format", choices=("jsonl", "csv"), default="jsonl", help="default jsonl"
+                "--format",
+                choices=("jsonl", "csv", *SIEM_FORMATS),
+                default="jsonl",
+                help="jsonl (rows as stored), csv, ocsf (OCSF 1.8.0 JSON lines) or cef",
             )
             parser.add_argument("-o", "--output", help="write to this file instead of stdout")
         parser.set_defaults(handler=handler)

@@ -61,3 +61,13 @@ class ServerConfig:
 
 DB_HELP = "audit database (default $GOVERNANCE_DB, else ~/.local/state/governance/governance.db)"
 SOCKET_HELP = "server socket (default $GOVERNANCE_SOCKET, else the per-user runtime socket)"
+
+
+def product_version() -> str:
+    """The installed distribution's version, for --version and exported events."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("claude-governance")
+    except PackageNotFoundError:
+        return "unknown (not installed)"
