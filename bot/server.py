@@ -24,6 +24,7 @@ from pydantic import ValidationError
 
 from bot.config import ServerConfig
 from bot.scheduler import DeadlineScheduler
+from bot.siem_stream import AuditStream
 from engine.approvals import (
     ApprovalState,
     Approver,
@@ -185,6 +186,7 @@ class GovernanceServer:
         self.mfa = MfaRegistry(self.store.db)
         self._server: asyncio.base_events.Server | None = None
         self._tasks: list[asyncio.Task[None]] = []
+        self.stream = AuditStream(self.store, lambda: self.policy.engine.policy.audit.stream)
 
     # ------------------------------------------------------------ lifecycle
 
@@ -213,6 +215,7 @@ class GovernanceServer:
             (self._risk_summary, RISK_SUMMARY_PERIOD_S),
         ):
             self._tasks.append(asyncio.create_task(self._every(period, loop_body)))
+        self._tasks.append(asyncio.create_task(self.stream.run()))
 
     async def serve_forever(self) -> None:
         assert self._server is not None
@@ -222,6 +225,7 @@ class GovernanceServer:
     async def close(self) -> None:
         for task in self._tasks:
             task.cancel()
+        self.stream.close()
         self.scheduler.shutdown()
         if self._server is not None:
             self._server.close()

@@ -112,6 +112,13 @@ CREATE TABLE IF NOT EXISTS alert_state (
     since REAL NOT NULL
 );
 
+-- How far each audit stream (syslog, HTTP collector) has delivered: the audit table itself is
+-- the stream's spool, so a collector that is down loses nothing.
+CREATE TABLE IF NOT EXISTS stream_cursors (
+    sink TEXT PRIMARY KEY,
+    seq INTEGER NOT NULL
+);
+
 CREATE TABLE IF NOT EXISTS slack_messages (
     approval_id TEXT PRIMARY KEY,
     channel TEXT NOT NULL,
@@ -264,6 +271,29 @@ class Store:
             "SELECT seq, ts, user, tool_name, decision, rule, repo, branch, payload FROM audit "
             "WHERE kind = 'decision' AND ts >= ? ORDER BY seq",
             [since],
+        )
+
+    def rows_after(self, seq: int, limit: int) -> list[dict[str, Any]]:
+        """Up to `limit` audit rows after `seq`, oldest first (what a stream has not sent)."""
+        return list(
+            self.db.query(
+                "SELECT * FROM audit WHERE seq > :seq ORDER BY seq LIMIT :limit",
+                {"seq": seq, "limit": limit},
+            )
+        )
+
+    def last_seq(self) -> int:
+        return self._tail()[0]
+
+    def stream_cursor(self, sink: str) -> int | None:
+        row = self.db.execute("SELECT seq FROM stream_cursors WHERE sink = ?", [sink]).fetchone()
+        return None if row is None else row[0]
+
+    def set_stream_cursor(self, sink: str, seq: int) -> None:
+        self.db.execute(
+            "INSERT INTO stream_cursors (sink, seq) VALUES (?, ?) "
+            "ON CONFLICT (sink) DO UPDATE SET seq = excluded.seq",
+            [sink, seq],
         )
 
     def flag_false_positive(self, audit_id: int, user: str, note: str) -> tuple[int, str] | None:
