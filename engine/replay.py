@@ -125,13 +125,14 @@ def _change(old: str, new: str) -> str | None:
     return {"deny": NEWLY_DENIED, "approve": NEWLY_APPROVAL, "allow": NEWLY_ALLOWED}[new]
 
 
-# The engine the worker processes use: set before they fork, so they inherit it built.
+# What the worker processes judge: set before they fork, so they inherit it without pickling.
 _worker_engine: Engine | None = None
+_worker_calls: list[RecordedCall] = []
 
 
-def _judge_in_worker(calls: list[RecordedCall]) -> list[tuple[str, str | None, str]]:
+def _judge_in_worker(span: tuple[int, int]) -> list[tuple[str, str | None, str]]:
     assert _worker_engine is not None
-    return [_judge(_worker_engine, call) for call in calls]
+    return [_judge(_worker_engine, call) for call in _worker_calls[span[0] : span[1]]]
 
 
 def _judge(engine: Engine, call: RecordedCall) -> tuple[str, str | None, str]:
@@ -144,18 +145,18 @@ def _judge(engine: Engine, call: RecordedCall) -> tuple[str, str | None, str]:
 def _judge_all(
     policy: Policy, unique: list[RecordedCall], workers: int
 ) -> list[tuple[str, str | None, str]]:
-    global _worker_engine
+    global _worker_engine, _worker_calls
     engine = Engine(policy)
     if workers <= 1 or len(unique) < _PARALLEL_FROM:
         return [_judge(engine, call) for call in unique]
     size = max(1, len(unique) // (workers * 8))
-    chunks = [unique[i : i + size] for i in range(0, len(unique), size)]
-    _worker_engine = engine
+    spans = [(start, start + size) for start in range(0, len(unique), size)]
+    _worker_engine, _worker_calls = engine, unique
     try:
         with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork")) as pool:
-            return [verdict for part in pool.map(_judge_in_worker, chunks) for verdict in part]
+            return [verdict for part in pool.map(_judge_in_worker, spans) for verdict in part]
     finally:
-        _worker_engine = None
+        _worker_engine, _worker_calls = None, []
 
 
 Row = tuple[
@@ -288,8 +289,9 @@ def _markdown_lines(result: ReplayResult) -> Iterator[str]:
     )
     if result.redacted:
         yield (
-            f"{result.redacted:,} had secrets redacted when recorded and were replayed as "
-            "recorded (marked *redacted* below): their verdict may differ from the real call's."
+            f"{result.redacted:,} call(s) had secrets redacted when recorded; they were replayed "
+            "as recorded (marked *redacted* below), so their verdict may differ from the real "
+            "call's."
         )
     yield ""
     yield "| Change | Calls |"

@@ -201,29 +201,28 @@ def to_cef(row: dict[str, Any], version: str = "0") -> str:
     tool_input = _tool_input(row)
     disposition_id = disposition(row)
     what = tool_input.get("command") or _path(tool_input)
-    extension = {
+    labelled = {
+        "cs1": ("rule", row.get("rule")),
+        "cs2": ("tool", row.get("tool_name")),
+        "cs3": ("session", row.get("session_id")),
+        "cs4": ("approval", row.get("approval_id")),
+        "cs5": ("prevHash", row.get("prev_hash")),
+        "cs6": ("hash", row.get("hash")),
+        "cn1": ("seq", row.get("seq")),
+    }
+    extension: dict[str, Any] = {
         "rt": _iso_ms(row["ts"]),
         "suser": row.get("user"),
         "shost": row.get("host"),
         "act": _DISPOSITIONS[disposition_id],
         "outcome": row.get("decision"),
         "reason": row.get("reason"),
-        "cs1Label": "rule",
-        "cs1": row.get("rule"),
-        "cs2Label": "tool",
-        "cs2": row.get("tool_name"),
-        "cs3Label": "session",
-        "cs3": row.get("session_id"),
-        "cs4Label": "approval",
-        "cs4": row.get("approval_id"),
-        "cs5Label": "prevHash",
-        "cs5": row.get("prev_hash"),
-        "cs6Label": "hash",
-        "cs6": row.get("hash"),
-        "cn1Label": "seq",
-        "cn1": row.get("seq"),
-        "request": what if isinstance(what, str) else None,
     }
+    for key, (label, value) in labelled.items():
+        if value is not None:
+            extension |= {f"{key}Label": label, key: value}
+    if isinstance(what, str):
+        extension["request"] = what
     header = "|".join(
         _cef_header(part)
         for part in (
@@ -236,5 +235,7 @@ def to_cef(row: dict[str, Any], version: str = "0") -> str:
             _CEF_SEVERITY.get(row.get("risk"), 1),
         )
     )
-    body = " ".join(f"{key}={_cef_value(value)}" for key, value in extension.items() if value)
+    body = " ".join(
+        f"{key}={_cef_value(value)}" for key, value in extension.items() if value is not None
+    )
     return f"{header}|{body}"

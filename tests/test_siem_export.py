@@ -90,3 +90,4 @@ def test_cef_export_is_one_escaped_line_per_row(server: Server) -> None:
     assert header[4] == "decision:deny" and header[6] == "10"
     assert "act=Blocked" in rm_root and "cs1Label=rule cs1=builtin.rm_root" in rm_root
     assert "cs6Label=hash cs6=" in rm_root and "suser=agent-alice" in rm_root
+    assert "cs4Label" not in rm_root  # no label without a value (no approval here)
