@@ -23,6 +23,7 @@ from typing import Any, Protocol
 from pydantic import ValidationError
 
 from bot.config import ServerConfig
+from bot.remote_prompts import RemotePrompts
 from bot.scheduler import DeadlineScheduler
 from bot.siem_stream import AuditStream
 from engine.approvals import (
@@ -187,6 +188,7 @@ class GovernanceServer:
         self._server: asyncio.base_events.Server | None = None
         self._tasks: list[asyncio.Task[None]] = []
         self.stream = AuditStream(self.store, lambda: self.policy.engine.policy.audit.stream)
+        self.prompts = RemotePrompts(self.store)
 
     # ------------------------------------------------------------ lifecycle
 
@@ -318,7 +320,22 @@ class GovernanceServer:
             if isinstance(wait_s, int | float)
             else 0.0
         )
+        if kind == "PermissionRequest":
+            return await self._permission_prompt(tool_event, context, peer, wait_s)
         return await self.decide(tool_event, context, peer, wait_s, reader)
+
+    async def _permission_prompt(
+        self, event: ToolEvent, context: CallContext, peer: Peer, wait_s: float
+    ) -> dict[str, Any]:
+        fields = {
+            **self._audit_fields(event, context, peer),
+            "payload": {"tool_input": event.tool_input},
+        }
+        policy = self.policy.engine.policy
+        outcome, reason = await self.prompts.ask(
+            self.policy.engine, event, context, fields, wait_s, policy.slack.remote_prompt_seconds
+        )
+        return _reply(outcome, reason, None)
 
     # ------------------------------------------------------------ decisions
 

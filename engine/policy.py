@@ -231,6 +231,9 @@ class SlackSettings(_Strict):
     security_channel: str = "#security-alerts"
     # OS user or email -> Slack user id, for DMs to requesters.
     user_map: dict[str, str] = Field(default_factory=dict)
+    # How long a Claude Code permission prompt waits for a click in Slack before it is left
+    # to the terminal (install-hook --remote-prompts).
+    remote_prompt_seconds: int = Field(default=120, gt=0)
 
 
 class Policy(_Strict):

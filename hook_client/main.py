@@ -19,6 +19,8 @@ READ_MARGIN_S = 15.0
 
 PRE = "PreToolUse"
 PROMPT = "UserPromptSubmit"
+# Claude Code's own permission prompt: answered from Slack, or left to the terminal.
+PERMISSION = "PermissionRequest"
 
 ALLOWING = frozenset({"allow", "approved"})
 DENYING = frozenset({"deny", "denied", "expired", "approval_pending"})
@@ -103,8 +105,9 @@ def hook_timeout() -> float:
 
 
 def wait_seconds(event_name: str) -> float:
-    """How long the server may hold the call: only a PreToolUse waits for approvals."""
-    if event_name != PRE:
+    """How long the server may hold the call: a PreToolUse waits for approvals, a
+    PermissionRequest for the person's click in Slack."""
+    if event_name not in (PRE, PERMISSION):
         return 0.0
     wanted = _float_env("GOVERNANCE_WAIT_S", DEFAULT_WAIT_S)
     return max(0.0, min(wanted, hook_timeout() - WAIT_MARGIN_S))
@@ -326,6 +329,16 @@ def _server_reason(response: dict) -> str:
     return "governance: " + reason
 
 
+def permission_answer(decision: str, reason: object) -> dict | None:
+    """Allow or deny from the remote prompt; anything else leaves the prompt to the terminal."""
+    if decision not in ("allow", "deny"):
+        return None
+    answer: dict = {"behavior": decision}
+    if decision == "deny":
+        answer["message"] = "governance: " + (reason if isinstance(reason, str) else "denied")
+    return {"hookSpecificOutput": {"hookEventName": PERMISSION, "decision": answer}}
+
+
 def unreachable_reason(path: str, error: str) -> str:
     if error.startswith("did not answer"):
         return (
@@ -378,6 +391,8 @@ def decide(event: dict) -> tuple[dict | None, str | None]:
     try:
         response = ask_server(path, request, wait_s)
         decision = response["decision"]
+        if name == PERMISSION:
+            return permission_answer(decision, response.get("reason")), None
         if name not in (PRE, PROMPT):
             return None, None  # PostToolUse and others are only recorded.
         if decision in ALLOWING or (name == PROMPT and decision == RECORDED):
