@@ -49,7 +49,7 @@ def parse_since(text: str) -> float:
         moment = datetime.fromisoformat(text)
     except ValueError:
         raise SystemExit(
-            f"governance audit: --since {text!r}: use 7d, 24h or an ISO date"
+            f"governance: --since {text!r}: use 7d, 24h, 30m or an ISO date"
         ) from None
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
