@@ -48,9 +48,7 @@ def parse_since(text: str) -> float:
     try:
         moment = datetime.fromisoformat(text)
     except ValueError:
-        raise SystemExit(
-            f"governance: --since {text!r}: use 7d, 24h, 30m or an ISO date"
-        ) from None
+        raise SystemExit(f"governance: --since {text!r}: use 7d, 24h, 30m or an ISO date") from None
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
     return moment.timestamp()
