@@ -9,6 +9,7 @@ import signal
 import jsonschema
 import pytest
 
+from engine.siem import to_cef
 from tests.conftest import SEED_POLICY
 from tests.harness import Server, pre_tool_use
 from tests.ocsf_schema import SchemaBuilder
@@ -91,3 +92,32 @@ def test_cef_export_is_one_escaped_line_per_row(server: Server) -> None:
     assert "act=Blocked" in rm_root and "cs1Label=rule cs1=builtin.rm_root" in rm_root
     assert "cs6Label=hash cs6=" in rm_root and "suser=agent-alice" in rm_root
     assert "cs4Label" not in rm_root  # no label without a value (no approval here)
+
+
+def test_cef_escapes_what_would_break_a_line_or_a_field() -> None:
+    row = {
+        "seq": 7,
+        "ts": 1.5,
+        "kind": "decision",
+        "decision": "deny",
+        "rule": "odd|rule",
+        "risk": "high",
+        "reason": "a=b\\c\nsecond line",
+        "payload": json.dumps({"tool_input": {"command": "echo x=1 | tee y"}}),
+        "tool_name": "Bash",
+        "user": "bob",
+        "hash": "h",
+        "prev_hash": "p",
+    }
+    line = to_cef(row, "1.0")
+    assert "\n" not in line
+    assert line.split("|")[:5] == [
+        "CEF:0",
+        "claude-governance",
+        "claude-code-governance",
+        "1.0",
+        "decision:deny",
+    ]
+    assert "|odd\\|rule|8|" in line
+    assert "reason=a\\=b\\\\c\\nsecond line" in line
+    assert "request=echo x\\=1 | tee y" in line  # pipes need no escape in the extension
