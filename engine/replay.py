@@ -3,9 +3,9 @@ Pure logic over rows handed in (no store, no files); rendering to Markdown and J
 
 from __future__ import annotations
 
+import gc
 import json
 import multiprocessing
-import os
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
@@ -152,10 +152,14 @@ def _judge_all(
     size = max(1, len(unique) // (workers * 8))
     spans = [(start, start + size) for start in range(0, len(unique), size)]
     _worker_engine, _worker_calls = engine, unique
+    # Without this the children's garbage collector walks every inherited object, and each
+    # page it touches is copied: the whole parent, a million rows' worth, per child.
+    gc.freeze()
     try:
         with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork")) as pool:
             return [verdict for part in pool.map(_judge_in_worker, spans) for verdict in part]
     finally:
+        gc.unfreeze()
         _worker_engine, _worker_calls = None, []
 
 
@@ -189,7 +193,7 @@ def replay(
                 unique.append(call)
         if index is not None and row[5] != "approval.grant" and row[4] in _OUTCOMES:
             seen.append(((row[0], row[1], row[2], row[4], row[5]), index))
-    verdicts = _judge_all(policy, unique, workers or min(2, os.cpu_count() or 1))
+    verdicts = _judge_all(policy, unique, workers or 1)
     result = ReplayResult(policy=policy_name, since=since)
     for (seq, ts, user, decision, rule), index in seen:
         _tally(result, unique[index], seq, ts, user, decision, rule, verdicts[index])
