@@ -15,6 +15,7 @@ from pathlib import Path
 from engine.evaluate import Engine
 from engine.events import CallContext, ToolEvent
 from engine.policy import load_policy
+from engine.self_protection import ProtectedState
 from engine.shell import analyze
 
 SEED = Path(__file__).resolve().parents[1] / "tests" / "fixtures" / "seed-policies.json"
@@ -74,15 +75,29 @@ def _report(label: str, elapsed: float, latencies: list[float]) -> None:
     )
 
 
+# What a service install tells the engine (the server passes its own configuration).
+SERVER_STATE = ProtectedState(
+    database="/var/lib/governance/governance.db",
+    socket="/run/governance/governance.sock",
+    spool="/var/lib/governance/spool",
+    policy="/etc/governance/policies.json",
+    server_pid=4242,
+)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--count", type=int, default=50_000)
     args = parser.parse_args()
-    engine = Engine(load_policy(SEED))
-    _run(engine, _events(False, 2_000))  # warm imports and caches
-    _report("warm mix (repeated commands)", *_run(engine, _events(False, args.count)))
-    analyze.cache_clear()
-    _report("cold mix (every command new)", *_run(engine, _events(True, args.count // 5)))
+    for label, state in (("", None), (", server's state", SERVER_STATE)):
+        engine = Engine(load_policy(SEED), state)
+        _run(engine, _events(False, 2_000))  # warm imports and caches
+        warm = _run(engine, _events(False, args.count))
+        _report(f"warm mix (repeated commands){label}", *warm)
+        analyze.cache_clear()
+        _report(
+            f"cold mix (every command new){label}", *_run(engine, _events(True, args.count // 5))
+        )
 
 
 if __name__ == "__main__":

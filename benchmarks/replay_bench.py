@@ -94,7 +94,7 @@ def main() -> None:
         since = now - 30 * 86_400
 
         started = time.perf_counter()
-        payloads = {row[8] for row in store.decision_rows(since)}
+        payloads = {row["payload"] for row in store.decision_rows(since)}
         floor = time.perf_counter() - started
         print(f"read rows only (the floor):    {floor:6.1f} s  ({len(payloads):,} distinct calls)")
         for workers in (1, 2):

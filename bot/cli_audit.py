@@ -18,7 +18,7 @@ from bot import config
 from bot.config import DB_HELP, product_version
 from engine.policy import builtin_policy, load_policy
 from engine.siem import to_cef, to_ocsf
-from engine.store import Store
+from engine.state import open_store
 
 SIEM_FORMATS = {"ocsf": to_ocsf, "cef": to_cef}
 
@@ -58,7 +58,7 @@ def _filters(args: argparse.Namespace) -> tuple[str, dict[str, Any]]:
     clauses, params = [], {}
     for column, value in (("user", args.user), ("tool_name", args.tool), ("decision", args.status)):
         if value:
-            clauses.append(f"{column} = :{column}")
+            clauses.append(f'"{column}" = :{column}')
             params[column] = value
     if args.since:
         clauses.append("ts >= :since")
@@ -67,7 +67,7 @@ def _filters(args: argparse.Namespace) -> tuple[str, dict[str, Any]]:
 
 
 def cmd_verify(args: argparse.Namespace) -> int:
-    report = Store(config.db_path(args.db)).verify()
+    report = open_store(config.db_path(args.db)).verify()
     if report.ok:
         print(f"audit chain intact: {report.checked} rows verified")
         return 0
@@ -84,7 +84,7 @@ def _when(ts: float) -> str:
 
 def cmd_search(args: argparse.Namespace) -> int:
     where, params = _filters(args)
-    rows = list(Store(config.db_path(args.db)).audit_rows(where, params, order="seq DESC"))
+    rows = list(open_store(config.db_path(args.db)).audit_rows(where, params, order="seq DESC"))
     for row in reversed(rows[: args.limit]):
         print(
             f"{row['seq']:>7}  {_when(row['ts'])}  {row['kind']:<18} {row['user'] or '-':<12} "
@@ -97,7 +97,7 @@ def cmd_search(args: argparse.Namespace) -> int:
 
 def cmd_export(args: argparse.Namespace) -> int:
     where, params = _filters(args)
-    rows = Store(config.db_path(args.db)).audit_rows(where, params)
+    rows = open_store(config.db_path(args.db)).audit_rows(where, params)
     with contextlib.ExitStack() as stack:
         out = sys.stdout
         if args.output:
@@ -125,7 +125,7 @@ def cmd_prune(args: argparse.Namespace) -> int:
         policy_file = config.policy_path(args.policy)
         policy = load_policy(policy_file) if policy_file else builtin_policy()
         days = policy.audit.retention_days
-    store = Store(config.db_path(args.db))
+    store = open_store(config.db_path(args.db))
     archive_dir = Path(args.archive_dir) if args.archive_dir else config.state_dir() / "archive"
     checkpoint = store.prune(time.time() - days * 86400, archive_dir)
     if checkpoint is None:

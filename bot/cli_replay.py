@@ -12,7 +12,7 @@ from bot import config
 from bot.cli_audit import parse_since
 from engine.policy import BUILTIN_POLICY_NAME, builtin_policy, load_policy
 from engine.replay import RENDERERS, replay
-from engine.store import Store
+from engine.state import open_store
 
 
 def _idle_cores() -> int:
@@ -28,10 +28,10 @@ def cmd_policy_replay(args: argparse.Namespace) -> int:
     else:
         policy, name = load_policy(args.policy), args.policy
     db = config.db_path(args.db)
-    if not db.exists():
+    if isinstance(db, Path) and not db.exists():
         print(f"governance policy replay: no audit database at {db}", file=sys.stderr)
         return 2
-    rows = Store(db).decision_rows(parse_since(args.since))
+    rows = open_store(db).decision_rows(parse_since(args.since))
     result = replay(rows, policy, name, args.since, workers=args.workers or _idle_cores())
     rendered = RENDERERS[args.format](result)
     if args.output:

@@ -16,7 +16,7 @@ from bot.server import GovernanceServer
 from bot.slack_app import SlackSettings, attach
 from engine.mfa import MfaRegistry, qr_text
 from engine.policy import PolicyError
-from engine.store import Store
+from engine.state import describe, open_store
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
@@ -26,6 +26,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         db=config.db_path(args.db),
         spool=config.spool_dir(args.spool_dir),
         policy=config.policy_path(args.policy),
+        socket_group=args.socket_group,
     )
     settings = SlackSettings.from_env()
     if args.http and settings is None:
@@ -59,7 +60,8 @@ async def _serve(
     )
     print(
         f"governance server listening on {server_config.socket} (policy "
-        f"{server.policy.source}, database {server_config.db}); approvals in {approvals}",
+        f"{server.policy.source}, database {describe(server_config.db)}); approvals in "
+        f"{approvals}",
         flush=True,
     )
     try:
@@ -119,8 +121,10 @@ def cmd_pending(args: argparse.Namespace) -> int:
         what = item["tool_input"].get("command") or item["tool_input"].get("file_path") or ""
         minutes = max(0, (item["expires_at"] - time.time()) / 60)
         mfa = ", MFA code: approve with --code" if item.get("require_mfa") else ""
+        who = item.get("requester_label") or item["requester"]
         print(
-            f"{item['id']}  {item['risk']:<8} {item['requester']:<12} {item['tool_name']}: "
+            f"{item['id']}  {item['risk']:<8} {who:<12} "
+            f"{item['tool_name']}: "
             f"{what[:80]}  ({item['rule']}; expires in {minutes:.0f} min, "
             f"needs {item['required']}{mfa})"
         )
@@ -130,14 +134,20 @@ def cmd_pending(args: argparse.Namespace) -> int:
 def cmd_break_glass(args: argparse.Namespace) -> int:
     reply = client.call(
         config.socket_path(args.socket),
-        {"op": "break_glass", "minutes": args.minutes, "reason": args.reason},
+        {
+            "op": "break_glass",
+            "minutes": args.minutes,
+            "reason": args.reason,
+            "for": args.for_user,
+            "code": args.code,
+        },
     )
     print(reply.get("message"))
     return 0 if reply.get("ok") else 1
 
 
 def cmd_mfa_enroll(args: argparse.Namespace) -> int:
-    store = Store(config.db_path(args.db))
+    store = open_store(config.db_path(args.db))
     enrollment = MfaRegistry(store.db).enroll(args.approver)
     store.append_audit(
         "mfa_enrolled",
@@ -158,6 +168,13 @@ def register(commands: argparse._SubParsersAction) -> None:
     glass.add_argument(
         "--minutes", type=float, required=True, help="how long (at most break_glass.max_minutes)"
     )
+    glass.add_argument(
+        "--for",
+        dest="for_user",
+        required=True,
+        help="OS user whose agents the window covers (never your own uid: use Slack for that)",
+    )
+    glass.add_argument("--code", help="TOTP code, when the policy's approval rules ask for MFA")
     glass.add_argument("--socket", help=config.SOCKET_HELP)
     glass.set_defaults(handler=cmd_break_glass)
 
@@ -174,9 +191,16 @@ def register(commands: argparse._SubParsersAction) -> None:
         "else on this console)",
     )
     serve.add_argument("--policy", help="policy file (default: project's, else built-in)")
-    serve.add_argument("--db", help="SQLite database (default ~/.local/state/governance/)")
+    serve.add_argument(
+        "--db",
+        help="SQLite file (default ~/.local/state/governance/governance.db) or a postgresql:// URL",
+    )
     serve.add_argument("--socket", help=config.SOCKET_HELP)
     serve.add_argument("--spool-dir", help="where fail-open hooks spool events")
+    serve.add_argument(
+        "--socket-group",
+        help="group that may reach the socket (mode 0660), e.g. the developers' group",
+    )
     serve.add_argument(
         "--http",
         action="store_true",

@@ -1,4 +1,4 @@
-"""Approval timers on APScheduler (3.x, SQLAlchemy job store in the same SQLite file).
+"""Approval timers on APScheduler (3.x, SQLAlchemy job store in the store's own database).
 The deadlines table is the source of truth; jobs only wake the server up to act on a row."""
 
 from __future__ import annotations
@@ -10,11 +10,13 @@ import logging
 import os
 from collections.abc import Awaitable, Callable
 from pathlib import Path
+from typing import Any
 
 from apscheduler.jobstores.base import JobLookupError
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
+from engine.state import is_postgres_url
 from engine.store import Deadline
 
 log = logging.getLogger("governance.scheduler")
@@ -35,19 +37,46 @@ class SchedulerLockHeld(RuntimeError):
     pass
 
 
+def _job_store(db: Path | str) -> SQLAlchemyJobStore:
+    if is_postgres_url(db):
+        # SQLAlchemy over psycopg 3, the driver the store itself uses.
+        url = "postgresql+psycopg://" + str(db).split("://", 1)[1]
+        return SQLAlchemyJobStore(url=url, engine_options={"pool_pre_ping": True})
+    return SQLAlchemyJobStore(
+        url=f"sqlite:///{db}", engine_options={"connect_args": {"timeout": 10}}
+    )
+
+
 class DeadlineScheduler:
-    """Exactly one per store: it holds an exclusive lock on `<db>.scheduler.lock`."""
+    """Exactly one per store: on SQLite it holds an exclusive lock on `<db>.scheduler.lock`; on
+    PostgreSQL a session advisory lock, held by one connection for as long as it runs."""
 
-    def __init__(self, db_path: Path, fire: Callable[[int], Awaitable[None]]) -> None:
-        self._lock_path = Path(f"{db_path}.scheduler.lock")
+    def __init__(self, db: Path | str, fire: Callable[[int], Awaitable[None]]) -> None:
+        self._db = db
+        self._lock_path = Path(f"{db}.scheduler.lock")
         self._lock_fd: int | None = None
+        self._lock_connection: Any = None
         self._fire = fire
-        store = SQLAlchemyJobStore(
-            url=f"sqlite:///{db_path}", engine_options={"connect_args": {"timeout": 10}}
-        )
-        self.scheduler = AsyncIOScheduler(jobstores={"default": store}, timezone=dt.UTC)
+        self.scheduler = AsyncIOScheduler(jobstores={"default": _job_store(db)}, timezone=dt.UTC)
 
-    def start(self, pending: list[Deadline]) -> None:
+    def _take_postgres_lock(self) -> None:
+        import psycopg
+
+        from engine.state.postgres import SCHEDULER_LOCK
+
+        connection = psycopg.connect(str(self._db), autocommit=True)
+        (held,) = connection.execute("SELECT pg_try_advisory_lock(%s)", [SCHEDULER_LOCK]).fetchone()
+        if not held:
+            connection.close()
+            raise SchedulerLockHeld(
+                "another governance server already runs the scheduler for this database"
+            )
+        self._lock_connection = connection
+
+    def _take_lock(self) -> None:
+        if is_postgres_url(self._db):
+            self._take_postgres_lock()
+            return
         fd = os.open(self._lock_path, os.O_CREAT | os.O_RDWR, 0o600)
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -58,6 +87,9 @@ class DeadlineScheduler:
                 f"({self._lock_path})"
             ) from None
         self._lock_fd = fd
+
+    def start(self, pending: list[Deadline]) -> None:
+        self._take_lock()
         global _fire
         _fire = self._fire
         self.scheduler.start()
@@ -93,3 +125,6 @@ class DeadlineScheduler:
             fcntl.flock(self._lock_fd, fcntl.LOCK_UN)
             os.close(self._lock_fd)
             self._lock_fd = None
+        if self._lock_connection is not None:
+            self._lock_connection.close()  # the session ends, and its advisory lock with it
+            self._lock_connection = None

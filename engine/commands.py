@@ -530,6 +530,10 @@ def effects(command: SimpleCommand) -> CommandEffects:
     elif name in _SQL_CLIENTS:
         sql.extend(_sql_sources(command, name))
         data.update(range(1, len(words)))
+        database = _sql_database_file(command, name)
+        if database is not None:
+            readonly = any(w.value == "-readonly" for w in words)
+            add(Access.READ if readonly else Access.WRITE, [database])
     elif name in SHELLS:
         has_code, code = shell_code_argument(words)
         if has_code:
@@ -712,6 +716,24 @@ def _sql_sources(command: SimpleCommand, name: str) -> list[SqlSource]:
         if redirect.op == "<":
             sources.append(SqlSource(name, dialect, file=redirect.target))
     return sources
+
+
+def _sql_database_file(command: SimpleCommand, name: str) -> Word | None:
+    """The database file an embedded-database client opens (`sqlite3 app.db …`), if named."""
+    if name not in {"sqlite3", "duckdb"}:
+        return None
+    takes_value = _SQL_CLIENTS[name][1] | _SQL_FILE_OPTIONS | _SQL_VALUE_OPTIONS
+    words = command.words
+    index = 1
+    while index < len(words):
+        value = words[index].value
+        if value in takes_value:
+            index += 2
+            continue
+        if not value.startswith("-"):
+            return None if value == ":memory:" else words[index]
+        index += 1
+    return None
 
 
 def _inline(name: str, dialect: str | None, word: Word) -> SqlSource:

@@ -19,6 +19,8 @@ from engine.events import CallContext, ToolEvent
 from engine.git import ALL_BRANCHES, analyze_push
 from engine.paths import PathPatterns, resolve_path
 from engine.policy import CompiledPattern, Policy
+from engine.self_protection import RULE_PREFIX, ProtectedState, SelfProtection
+from engine.self_protection import RULES as SELF_PROTECTION_RULES
 from engine.shell import ShellAnalysis, SimpleCommand, Word, analyze
 from engine.sql import SqlAnalysis, analyze_sql, phrase_matches
 
@@ -71,14 +73,20 @@ BUILTIN_RULES = (
     "builtin.chmod_world_writable",
     "builtin.fork_bomb",
     "builtin.unseen_code",
+    *SELF_PROTECTION_RULES,
 )
 
 
 class Engine:
-    """A policy made ready to evaluate: regexes compiled, path patterns indexed."""
+    """A policy made ready to evaluate: regexes compiled, path patterns indexed.
 
-    def __init__(self, policy: Policy) -> None:
+    `state` says where this machine's governance state lives (the server passes its own
+    configuration); the built-in self-protection rules keep agents away from it.
+    """
+
+    def __init__(self, policy: Policy, state: ProtectedState | None = None) -> None:
         self.policy = policy
+        self._guard = SelfProtection(state)
         sections = policy.policies
         bash = sections.bash_commands
         self._blocked = bash.compiled("blocked_patterns")
@@ -184,6 +192,9 @@ class Engine:
             return findings
         adjusted = []
         for finding in findings:
+            if finding.rule.startswith(RULE_PREFIX):  # always critical, whatever the policy
+                adjusted.append(finding)
+                continue
             risk = overrides.get(finding.rule)
             if risk is None:
                 for prefix, level in overrides.items():
@@ -222,6 +233,9 @@ class Engine:
             if command.workdir:
                 where = replace(base, cwd=resolve_path(command.workdir, base.cwd, base.home))
             command_effects = _effects(command)
+            yield from self._guard.command(command, where.cwd, where.root)
+            accessed = frozenset(access.word.value for access in command_effects.files)
+            yield from self._guard.mentions(command, where.cwd, accessed)
             yield from self._patterns(command, command_effects)
             yield from self._destructive(command, where)
             yield from self._git(command, where)
@@ -576,6 +590,8 @@ class Engine:
 
     def _shell_file(self, access: FileAccess, where: _Where) -> Iterable[Finding]:
         word = access.word
+        if word.dynamic or word.glob:
+            yield from self._guard.word(word, where.cwd, access.by, access.access, where.root)
         if word.dynamic:
             if access.access is Access.DELETE and self._deletes_need_approval:
                 yield self._finding(
@@ -623,6 +639,9 @@ class Engine:
     def _path_finding(
         self, access: Access, path: str, shown: str, by: str, root: str | None = None
     ) -> Iterable[Finding]:
+        guarded = self._guard.access(access, path, shown, by, root)
+        if guarded is not None:
+            yield guarded
         for patterns, index, rule, outcome in self._path_rules(access):
             pattern = patterns.match(path, root)
             if pattern is not None:

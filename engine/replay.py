@@ -49,10 +49,12 @@ class RecordedCall:
     redacted: bool = False  # a secret was replaced by [REDACTED] before it was stored
 
 
-def recorded_call(row: tuple[Any, ...]) -> RecordedCall | None:
+def recorded_call(row: dict[str, Any]) -> RecordedCall | None:
     """A Store.decision_rows row as a call to replay; None for rows that hold no tool call
     (a grant's retry, a row whose payload is unreadable)."""
-    seq, ts, user, tool_name, decision, rule, repo, branch, payload = row
+    seq, ts, user, tool_name = row["seq"], row["ts"], row["user"], row["tool_name"]
+    decision, rule, payload = row["decision"], row["rule"], row["payload"]
+    repo, branch = row["repo"], row["branch"]
     if rule == "approval.grant" or not tool_name or decision not in _OUTCOMES:
         return None
     try:
@@ -163,9 +165,8 @@ def _judge_all(
         _worker_engine, _worker_calls = None, []
 
 
-Row = tuple[
-    Any, ...
-]  # Store.decision_rows: seq, ts, user, tool, decision, rule, repo, branch, payload
+# A Store.decision_rows row: seq, ts, user, tool_name, decision, rule, repo, branch, payload.
+Row = dict[str, Any]
 
 
 def replay(
@@ -181,9 +182,9 @@ def replay(
     itself is the cache key: only the first of them is parsed and judged."""
     index_of: dict[tuple[Any, ...], int | None] = {}
     unique: list[RecordedCall] = []
-    seen: list[tuple[Row, int]] = []
+    seen: list[tuple[tuple[Any, ...], int]] = []
     for row in rows:
-        key = (row[3], row[6], row[7], row[8])
+        key = (row["tool_name"], row["repo"], row["branch"], row["payload"])
         if key in index_of:
             index = index_of[key]
         else:
@@ -191,8 +192,9 @@ def replay(
             index = index_of[key] = None if call is None else len(unique)
             if call is not None:
                 unique.append(call)
-        if index is not None and row[5] != "approval.grant" and row[4] in _OUTCOMES:
-            seen.append(((row[0], row[1], row[2], row[4], row[5]), index))
+        decision, rule = row["decision"], row["rule"]
+        if index is not None and rule != "approval.grant" and decision in _OUTCOMES:
+            seen.append(((row["seq"], row["ts"], row["user"], decision, rule), index))
     verdicts = _judge_all(policy, unique, workers or 1)
     result = ReplayResult(policy=policy_name, since=since)
     for (seq, ts, user, decision, rule), index in seen:

@@ -38,7 +38,8 @@ def _policy(tmp_path: Path, **changes: object) -> Path:
 
 @pytest.fixture
 def server(tmp_path: Path) -> Iterator[Server]:
-    running = Server(tmp_path, policy=_policy(tmp_path)).start()
+    """The agent's hooks run as uid nobody; this test's uid is the console approver."""
+    running = Server(tmp_path, policy=_policy(tmp_path), separate_agent=True).start()
     yield running
     running.kill(signal.SIGTERM)
 
@@ -186,11 +187,21 @@ def test_a_request_only_slack_can_decide_is_answered_at_once_without_slack(
 def test_break_glass_says_non_critical_denies_are_skipped_too(tmp_path: Path) -> None:
     import getpass
 
+    import pyotp
+
     document = json.loads(SEED_POLICY.read_text())
     document["break_glass"] = {"allowed_users": [getpass.getuser()], "max_minutes": 60}
-    running = Server(tmp_path, policy=_policy(tmp_path, **document)).start()
+    # The agent runs as uid nobody; this test's uid opens the window for it.
+    running = Server(tmp_path, policy=_policy(tmp_path, **document), separate_agent=True).start()
     try:
-        result = running.cli("break-glass", "--reason", "INC-1 failover", "--minutes", "5")
+        # The seed's high-risk rule asks for MFA, so break-glass does too.
+        enrolled = running.cli("mfa", "enroll", getpass.getuser())
+        uri = next(w for w in enrolled.stdout.split() if w.startswith("otpauth://"))
+        code = pyotp.TOTP(pyotp.parse_uri(uri).secret).now()
+        result = running.cli(
+            "break-glass", "--reason", "INC-1 failover", "--minutes", "5", "--for", "nobody",
+            "--code", code,
+        )  # fmt: skip
         assert result.returncode == 0, result.stdout + result.stderr
         assert "approvals and non-critical denies skipped" in result.stdout
         assert "critical denies still stand" in result.stdout

@@ -83,10 +83,14 @@ def test_replay_markdown_and_an_unchanged_policy_passes(recorded, tmp_path) -> N
 
 def test_distinct_calls_are_judged_once_and_in_two_processes_alike() -> None:
     policy = load_policy(str(SEED_POLICY))
-    # Store.decision_rows order: seq, ts, user, tool, decision, rule, repo, branch, payload.
     calls = [
-        (i, 0.0, "u", "Bash", "allow", None, "/srv", None,
-         json.dumps({"tool_input": {"command": f"rm -rf /tmp/x{i % 25_000}"}, "cwd": "/srv"}))
+        {
+            "seq": i, "ts": 0.0, "user": "u", "tool_name": "Bash", "decision": "allow",
+            "rule": None, "repo": "/srv", "branch": None,
+            "payload": json.dumps(
+                {"tool_input": {"command": f"rm -rf /tmp/x{i % 25_000}"}, "cwd": "/srv"}
+            ),
+        }
         for i in range(50_000)
     ]  # fmt: skip
     serial = replay(calls, policy, "seed", "30d", workers=1)

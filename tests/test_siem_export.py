@@ -23,7 +23,10 @@ def _event(tool: str, tool_input: dict) -> dict:
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory):
-    running = Server(tmp_path_factory.mktemp("siem"), policy=SEED_POLICY).start()
+    # The agent runs as a uid of its own, so this test's uid may approve at the console.
+    running = Server(
+        tmp_path_factory.mktemp("siem"), policy=SEED_POLICY, separate_agent=True
+    ).start()
     running.hook(pre_tool_use("ls -la"))
     running.hook(pre_tool_use("sudo rm -rf /"))
     running.hook(_event("Read", {"file_path": "/srv/app/README.md"}))
