@@ -553,7 +553,7 @@ class GovernanceServer:
         elif rule.open_to_console:
             where = "on the governance server's console"
             who = (
-                f"{rule.required_approvers} user(s) other than {approval.requester} must run "
+                f"{rule.required_approvers} user(s) other than {approval.requester_label} must run "
                 f"`governance approve {approval.id}`"
                 + (" --code <TOTP>" if rule.require_mfa else "")
                 + " on this machine"

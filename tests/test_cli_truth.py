@@ -148,7 +148,8 @@ def test_console_pending_reply_says_how_to_approve_and_a_prefix_approves(server:
     (approval_id,) = server.pending_ids()
     assert decision == "deny"
     assert "#governance-approvals" not in reason
-    assert f"other than agent-alice must run `governance approve {approval_id}`" in reason
+    assert "other than agent-alice (uid 65534" in reason
+    assert f"must run `governance approve {approval_id}` on this machine" in reason
     pending = server.cli("pending")
     assert approval_id in pending.stdout and len(approval_id) == len("APR-") + 6
     result = server.cli("approve", approval_id[4:8].lower())

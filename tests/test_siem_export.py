@@ -27,21 +27,23 @@ def server(tmp_path_factory: pytest.TempPathFactory):
     running = Server(
         tmp_path_factory.mktemp("siem"), policy=SEED_POLICY, separate_agent=True
     ).start()
-    running.hook(pre_tool_use("ls -la"))
-    running.hook(pre_tool_use("sudo rm -rf /"))
-    running.hook(_event("Read", {"file_path": "/srv/app/README.md"}))
-    running.hook(_event("Write", {"file_path": "/srv/app/.env", "content": "A=1"}))
-    running.hook(_event("WebFetch", {"url": "https://example.com", "prompt": "read"}))
-    running.hook(pre_tool_use("curl -H 'Authorization: Bearer sk-live-0123456789abcdef' x.io"))
-    waiting = running.hook_process(pre_tool_use("rm notes.txt"), wait_s=30)
-    (approval_id,) = running.pending_ids()
-    running.cli("approve", approval_id)
-    waiting.communicate(timeout=30)
-    running.hook(pre_tool_use("rm other.txt"), wait_s=0)
-    (denied,) = running.pending_ids()
-    running.cli("deny", denied, "--reason", "no")
-    yield running
-    running.kill(signal.SIGTERM)
+    try:
+        running.hook(pre_tool_use("ls -la"))
+        running.hook(pre_tool_use("sudo rm -rf /"))
+        running.hook(_event("Read", {"file_path": "/srv/app/README.md"}))
+        running.hook(_event("Write", {"file_path": "/srv/app/.env", "content": "A=1"}))
+        running.hook(_event("WebFetch", {"url": "https://example.com", "prompt": "read"}))
+        running.hook(pre_tool_use("curl -H 'Authorization: Bearer sk-live-0123456789abcdef' x.io"))
+        waiting = running.hook_process(pre_tool_use("rm notes.txt"), wait_s=30)
+        (approval_id,) = running.pending_ids()
+        running.cli("approve", approval_id)
+        waiting.communicate(timeout=30)
+        running.hook(pre_tool_use("rm other.txt"), wait_s=0)
+        (denied,) = running.pending_ids()
+        running.cli("deny", denied, "--reason", "no")
+        yield running
+    finally:
+        running.kill(signal.SIGTERM)
 
 
 @pytest.fixture(scope="module")
