@@ -59,7 +59,7 @@ def cmd_policy_check(args: argparse.Namespace) -> int:
 
 def cmd_policy_test(args: argparse.Namespace) -> int:
     policy, _ = _load(args.policy)
-    results = run_cases(Engine(policy, _state(args.policy)), load_cases(args.cases))
+    results = run_cases(Engine(policy, _state(args.policy)), load_cases(args.cases, args.tree))
     failed = [result for result in results if not result.passed]
     for result in failed:
         decision = result.decision
@@ -187,6 +187,7 @@ def build_parser() -> argparse.ArgumentParser:
     test = policy_commands.add_parser("test", help="run JSONL policy test cases")
     test.add_argument("policy", help="policy file, or `builtin`")
     test.add_argument("cases", help="JSONL file of cases")
+    test.add_argument("--tree", help="directory that `{tree}` in the cases stands for")
     test.set_defaults(handler=cmd_policy_test)
     cli_replay.register(policy_commands)
 

@@ -20,7 +20,7 @@ from tests.conftest import FIXTURES, SEED_POLICY
 from tests.harness import GOVERNANCE
 
 CASES = Path(__file__).parent / "policy_cases" / "seed.jsonl"
-SUITES = [CASES, FIXTURES / "sample-cases.jsonl"]
+SUITES = [CASES, FIXTURES / "sample-cases.jsonl", CASES.parent / "intents.jsonl"]
 
 
 @pytest.mark.parametrize("suite", SUITES, ids=lambda p: p.name)
