@@ -178,6 +178,7 @@ class Engine:
                 findings.extend(self._bash(analysis, where, hosts))
                 findings.extend(self._runtime(tool_input))
         elif tool == "Grep":
+            checks = ("path rules",)
             findings.extend(self._grep_tool(tool_input, where))
         elif tool in _READ_TOOLS or tool in _WRITE_TOOLS or tool in _SEARCH_TOOLS:
             checks = ("path rules",)
