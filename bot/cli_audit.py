@@ -16,9 +16,12 @@ from typing import Any
 
 from bot import config
 from bot.config import DB_HELP, product_version
+from engine.anchors import check_anchor, parse_anchor
 from engine.policy import builtin_policy, load_policy
+from engine.redact import redact
 from engine.siem import to_cef, to_ocsf
 from engine.state import open_store
+from engine.witness import WitnessFile, current_anchor, table_state
 
 SIEM_FORMATS = {"ocsf": to_ocsf, "cef": to_cef}
 
@@ -67,15 +70,41 @@ def _filters(args: argparse.Namespace) -> tuple[str, dict[str, Any]]:
 
 
 def cmd_verify(args: argparse.Namespace) -> int:
-    report = open_store(config.db_path(args.db)).verify()
+    """The chain's own links, then the table against the latest witness anchor and any
+    `--anchor SEQ:HASH` copied from the security channel."""
+    try:
+        given = [parse_anchor(text) for text in args.anchor or ()]
+    except ValueError as error:
+        raise SystemExit(f"governance audit verify: {error}") from None
+    db = config.db_path(args.db)
+    store = open_store(db)
+    report = store.verify()
+    failed = not report.ok
     if report.ok:
         print(f"audit chain intact: {report.checked} rows verified")
-        return 0
-    print(
-        f"audit chain BROKEN at row {report.first_bad_seq}: {report.problem} "
-        f"({report.checked} rows before it verified)"
-    )
-    return 1
+    else:
+        print(
+            f"audit chain BROKEN at row {report.first_bad_seq}: {report.problem} "
+            f"({report.checked} rows before it verified)"
+        )
+    witness = WitnessFile(config.witness_path(args.witness_file, db))
+    log = witness.read()
+    if log is None:
+        print(f"no witness file at {witness.path}: the trail was checked against no anchor")
+    elif log.problem is not None:
+        print(f"witness file {witness.path} BROKEN: {log.problem}")
+        failed = True
+    elif log.latest is None:
+        print(f"witness file {witness.path} holds no anchor yet")
+    anchors = ([log.latest] if log is not None and log.latest is not None else []) + given
+    for anchor in anchors:
+        problem = check_anchor(anchor, table_state(store, anchor))
+        if problem is None:
+            print(f"the trail extends {anchor.describe()}")
+        else:
+            print(f"audit trail FAILS its anchor: {problem}")
+            failed = True
+    return 1 if failed else 0
 
 
 def _when(ts: float) -> str:
@@ -97,7 +126,9 @@ def cmd_search(args: argparse.Namespace) -> int:
 
 def cmd_export(args: argparse.Namespace) -> int:
     where, params = _filters(args)
-    rows = open_store(config.db_path(args.db)).audit_rows(where, params)
+    # Rows are redacted when written; redacting again on the way out covers rows written by
+    # an older version with a narrower redaction table.
+    rows = map(redact, open_store(config.db_path(args.db)).audit_rows(where, params))
     with contextlib.ExitStack() as stack:
         out = sys.stdout
         if args.output:
@@ -126,11 +157,22 @@ def cmd_prune(args: argparse.Namespace) -> int:
         policy = load_policy(policy_file) if policy_file else builtin_policy()
         days = policy.audit.retention_days
     store = open_store(config.db_path(args.db))
-    archive_dir = Path(args.archive_dir) if args.archive_dir else config.state_dir() / "archive"
+    # Absolute, so `audit verify` finds the archive from any directory.
+    archive_dir = (
+        Path(args.archive_dir) if args.archive_dir else config.state_dir() / "archive"
+    ).absolute()
     checkpoint = store.prune(time.time() - days * 86400, archive_dir)
     if checkpoint is None:
         print(f"nothing older than {days:g} days")
         return 0
+    # The new checkpoint is anchored at once, so a checkpoint forged later cannot pass for it.
+    witness = WitnessFile(config.witness_path(args.witness_file, store.path))
+    anchor = current_anchor(store, "prune")
+    try:
+        if anchor is not None:
+            witness.append(anchor)
+    except OSError as error:
+        print(f"could not anchor the prune in {witness.path}: {error.strerror}", file=sys.stderr)
     print(
         f"archived {checkpoint['rows']} rows older than {days:g} days to "
         f"{checkpoint['archive']} (sha256 {checkpoint['archive_sha256'][:16]}…); the chain "
@@ -146,12 +188,22 @@ def register(commands: argparse._SubParsersAction) -> None:
         "verify", help="check the hash chain, name the first bad row"
     )
     verify.add_argument("--db", help=DB_HELP)
+    verify.add_argument(
+        "--witness-file", help="default: beside the database, or $GOVERNANCE_WITNESS"
+    )
+    verify.add_argument(
+        "--anchor",
+        action="append",
+        metavar="SEQ:HASH",
+        help="also check against this anchor, as the security channel's message shows it",
+    )
     verify.set_defaults(handler=cmd_verify)
     prune = audit_commands.add_parser("prune", help="archive and remove rows past retention")
     prune.add_argument("--db", help=DB_HELP)
     prune.add_argument("--days", type=float, help="default: the policy's audit.retention_days")
     prune.add_argument("--policy", help="policy file for retention_days")
     prune.add_argument("--archive-dir", help="default ~/.local/state/governance/archive")
+    prune.add_argument("--witness-file", help="where the new checkpoint is anchored")
     prune.set_defaults(handler=cmd_prune)
     for name, handler, helptext in (
         ("search", cmd_search, "list matching audit rows, newest last"),

@@ -8,6 +8,7 @@ import asyncio
 import contextlib
 import json
 import logging
+import signal
 import sys
 import time
 
@@ -16,23 +17,39 @@ from bot.server import GovernanceServer
 from bot.slack_app import SlackSettings, attach
 from engine.mfa import MfaRegistry, qr_text
 from engine.policy import PolicyError
+from engine.redact import redact_text
 from engine.state import describe, open_store
+
+
+class _RedactingFilter(logging.Filter):
+    """The console is a sink like any other: log lines and tracebacks are redacted."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.msg, record.args = redact_text(record.getMessage()), None
+        if record.exc_info and not record.exc_text:
+            record.exc_text = redact_text(logging.Formatter().formatException(record.exc_info))
+        return True
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(name)s %(message)s")
+    for handler in logging.getLogger().handlers:
+        handler.addFilter(_RedactingFilter())
+    db = config.db_path(args.db)
     server_config = config.ServerConfig(
         socket=config.socket_path(args.socket),
-        db=config.db_path(args.db),
+        db=db,
         spool=config.spool_dir(args.spool_dir),
         policy=config.policy_path(args.policy),
         socket_group=args.socket_group,
+        witness=config.witness_path(args.witness_file, db),
+        anchor_interval_s=args.anchor_interval,
     )
     settings = SlackSettings.from_env()
     if args.http and settings is None:
         raise SystemExit("governance serve --http needs SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET")
     try:
-        with contextlib.suppress(KeyboardInterrupt):
+        with contextlib.suppress(KeyboardInterrupt, asyncio.CancelledError):
             asyncio.run(
                 _serve(server_config, settings, args.port if args.http else None, args.host)
             )
@@ -49,6 +66,10 @@ async def _serve(
     host: str,
 ) -> None:
     server = GovernanceServer(server_config)
+    # SIGTERM ends like Ctrl-C: the finally below runs (shutdown anchor, socket removed).
+    main = asyncio.current_task()
+    if main is not None:
+        asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, main.cancel)
     await server.start()
     runner = await attach(server, settings, http_port, host) if settings else None
     approvals = (
@@ -200,6 +221,17 @@ def register(commands: argparse._SubParsersAction) -> None:
     serve.add_argument(
         "--socket-group",
         help="group that may reach the socket (mode 0660), e.g. the developers' group",
+    )
+    serve.add_argument(
+        "--witness-file",
+        help="append-only file the chain's head is anchored to "
+        "(default: beside the database; or $GOVERNANCE_WITNESS)",
+    )
+    serve.add_argument(
+        "--anchor-interval",
+        type=float,
+        default=60.0,
+        help="seconds between anchors of a changed chain head (default 60; also at shutdown)",
     )
     serve.add_argument(
         "--http",

@@ -9,6 +9,7 @@ import os
 import sys
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from engine.self_protection import ProtectedState
 from engine.state import POSTGRES_SCHEMES
@@ -43,6 +44,21 @@ def spool_dir(flag: str | None = None) -> Path:
     return Path(flag or os.environ.get("GOVERNANCE_SPOOL_DIR") or state_dir() / "spool")
 
 
+def witness_path(flag: str | None = None, db: Path | str | None = None) -> Path:
+    """The witness file: flag, $GOVERNANCE_WITNESS, else beside a SQLite database (in the state
+    folder for a PostgreSQL one)."""
+    chosen = flag or os.environ.get("GOVERNANCE_WITNESS")
+    if chosen:
+        return Path(chosen)
+    db = db or db_path()
+    if isinstance(db, str):  # one file per PostgreSQL database, named without its password
+        where = urlsplit(db)
+        name = f"{where.hostname or 'local'}-{where.port or 5432}{where.path.replace('/', '-')}"
+        return state_dir() / f"{name}.witness.jsonl"
+    db = Path(db)
+    return db.with_name(f"{db.stem}.witness.jsonl")
+
+
 def current_user() -> str:
     return getpass.getuser()
 
@@ -68,22 +84,35 @@ class ServerConfig:
     idle_timeout_s: float = 10.0
     # The hook accepts 16 MB of event on stdin (a large Write); the line adds the envelope.
     max_line_bytes: int = 17 * 1024 * 1024
+    # The chain's head goes to the witnesses when it changed and this long has passed, or this
+    # many rows were added, and at shutdown. None: beside the database.
+    witness: Path | None = None
+    anchor_interval_s: float = 60.0
+    anchor_rows: int = 1000
 
     def protected_state(self) -> ProtectedState:
         """What the engine's self-protection rules keep agents away from: this server's state,
         its pid, and its process name and command line (what `pkill` would match)."""
-        return protected_state(self.db, self.socket, self.spool, self.policy, server=True)
+        return protected_state(
+            self.db, self.socket, self.spool, self.policy, server=True, witness=self.witness
+        )
 
 
 def protected_state(
-    db: Path | str, socket: Path, spool: Path, policy: str | None, server: bool = False
+    db: Path | str,
+    socket: Path,
+    spool: Path,
+    policy: str | None,
+    server: bool = False,
+    witness: Path | None = None,
 ) -> ProtectedState:
     """Self-protection's view of the state at these paths; `server` adds this process."""
     local_db = None if isinstance(db, str) and db.startswith(POSTGRES_SCHEMES) else db
     absolute = [os.path.abspath(p) if p else None for p in (local_db, socket, spool, policy)]
+    anchors = os.path.abspath(witness or witness_path(None, db))
     if not server:
-        return ProtectedState(*absolute)
-    return ProtectedState(*absolute, os.getpid(), *_this_process())
+        return ProtectedState(*absolute, witness=anchors)
+    return ProtectedState(*absolute, os.getpid(), *_this_process(), witness=anchors)
 
 
 def _this_process() -> tuple[str, tuple[str, ...]]:

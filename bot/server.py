@@ -17,13 +17,14 @@ import sys
 import time
 from collections import defaultdict
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Protocol
 
 from pydantic import ValidationError
 
-from bot.config import ServerConfig
+from bot.config import ServerConfig, witness_path
+from bot.outbound import NotifierWitness, RedactingNotifier
 from bot.remote_prompts import RemotePrompts
 from bot.scheduler import DeadlineScheduler
 from bot.siem_stream import AuditStream
@@ -45,10 +46,13 @@ from engine.evaluate import Engine
 from engine.events import CallContext, ToolEvent
 from engine.mfa import MfaCheck, MfaRegistry
 from engine.policy import BUILTIN_POLICY_NAME, Policy, PolicyError, builtin_policy, load_policy
+from engine.redact import Redaction
 from engine.report import risk_level
 from engine.self_protection import ProtectedState
 from engine.state import open_store
+from engine.state.postgres import PostgresStore
 from engine.store import ApprovalRecord
+from engine.witness import Witness, WitnessFile, current_anchor
 
 log = logging.getLogger("governance.server")
 
@@ -189,7 +193,7 @@ class GovernanceServer:
         self.config = config
         self.store = open_store(config.db)
         self.policy = PolicyHolder(config.policy, config.protected_state())
-        self.notifier: Notifier = notifier or ConsoleNotifier()
+        self.notifier = notifier or ConsoleNotifier()
         self.waiters: dict[str, set[asyncio.Future[ApprovalState]]] = defaultdict(set)
         self.scheduler = DeadlineScheduler(config.db, self._fire_deadline)
         self.mfa = MfaRegistry(self.store.db)
@@ -197,6 +201,21 @@ class GovernanceServer:
         self._tasks: list[asyncio.Task[None]] = []
         self.stream = AuditStream(self.store, lambda: self.policy.engine.policy.audit.stream)
         self.prompts = RemotePrompts(self.store)
+        self.witnesses: list[Witness] = [
+            WitnessFile(config.witness or witness_path(None, config.db)),
+            NotifierWitness(self),
+        ]
+        self._anchored: tuple[int, float] = (0, time.monotonic())  # (seq, when) of the last
+
+    @property
+    def notifier(self) -> Notifier:
+        return self._notifier
+
+    @notifier.setter
+    def notifier(self, notifier: Notifier) -> None:
+        # Slack attaches its notifier later; whichever it is, it is reached through redaction.
+        inner = notifier.inner if isinstance(notifier, RedactingNotifier) else notifier
+        self._notifier: Notifier = RedactingNotifier(inner)
 
     # ------------------------------------------------------------ lifecycle
 
@@ -209,7 +228,7 @@ class GovernanceServer:
             if await _socket_is_live(path):
                 raise RuntimeError(f"another governance server is already listening on {path}")
             path.unlink()
-        self.scheduler.start(self.store.pending_deadlines())
+        self.scheduler.start(self.store.pending_deadlines)
         self._server = await asyncio.start_unix_server(
             self._serve_connection, path=str(path), limit=self.config.max_line_bytes, backlog=1024
         )
@@ -222,13 +241,23 @@ class GovernanceServer:
             mode=str(self.policy.engine.policy.mode),
             payload={"socket": str(path), "pid": os.getpid()},
         )
+        if isinstance(self.store, PostgresStore):
+            self._tasks.append(asyncio.create_task(self._follow_other_replicas()))
         for loop_body, period in (
             (self._ingest_spool, 2.0),
             (self._watch_policy, 1.0),
             (self._risk_summary, RISK_SUMMARY_PERIOD_S),
+            (self._anchor_if_due, min(1.0, self.config.anchor_interval_s)),
         ):
             self._tasks.append(asyncio.create_task(self._every(period, loop_body)))
         self._tasks.append(asyncio.create_task(self.stream.run()))
+
+    async def _follow_other_replicas(self) -> None:
+        """A request finished by another replica on the same PostgreSQL (a vote, an expiry)
+        answers the hooks waiting on it here at once."""
+        assert isinstance(self.store, PostgresStore)
+        async for approval_id, state in self.store.finished_approvals():
+            self._resolve(approval_id, state)
 
     async def serve_forever(self) -> None:
         assert self._server is not None
@@ -246,6 +275,10 @@ class GovernanceServer:
                 await self._server.wait_closed()
         with contextlib.suppress(FileNotFoundError):
             self.config.socket.unlink()
+        try:
+            await self.publish_anchor("shutdown")
+        except Exception:  # shutting down must finish even if the store is already unusable
+            log.exception("could not publish the shutdown anchor")
         self.store.close()
 
     async def _every(self, period: float, body: Callable[[], Awaitable[None]]) -> None:
@@ -285,6 +318,15 @@ class GovernanceServer:
                 return
             reply = await self._dispatch(request, peer, reader)
             await self._reply(writer, reply)
+        except asyncio.CancelledError:
+            # Shutting down (Ctrl-C, SIGTERM): a waiting hook is answered and its request stays
+            # pending. Ending normally also spares the log one traceback per waiting hook,
+            # which Python 3.11's stream callback prints for a cancelled handler.
+            with contextlib.suppress(Exception):
+                shutting_down = _reply(
+                    "deny", "the governance server is shutting down; retry shortly", None
+                )
+                await asyncio.wait_for(self._reply(writer, shutting_down), 1)
         except Exception as error:  # one bad connection must not take the server down
             log.exception("connection failed")
             with contextlib.suppress(Exception):
@@ -371,6 +413,8 @@ class GovernanceServer:
     ) -> dict[str, Any]:
         fields = self._audit_fields(event, context, peer)
         key = action_key(event.session_id, event.tool_name, event.tool_input, event.cwd)
+        # From here on only redacted copies are used: every sink sees the same redaction.
+        redaction = Redaction.learn([event.tool_input, event.prompt])
         if event.hook_event_name == "PreToolUse":
             granted = self.store.use_grant(key)
             if granted is not None:
@@ -381,11 +425,13 @@ class GovernanceServer:
                     rule="approval.grant",
                     reason=reason,
                     approval_id=granted,
-                    payload={"tool_input": event.tool_input},
+                    payload={"tool_input": redaction.redacted[0]},
                     **fields,
                 )
                 return _reply("approved", reason, "approval.grant", granted)
-        decision = self.policy.engine.evaluate(event, context)
+        event, decision = _redacted_call(
+            redaction, event, self.policy.engine.evaluate(event, context)
+        )
         overridden = self._break_glass(event, decision, fields)
         if overridden is not None:
             return overridden
@@ -498,7 +544,7 @@ class GovernanceServer:
 
     @property
     def _console_only(self) -> bool:
-        return isinstance(self.notifier, ConsoleNotifier)
+        return isinstance(self._notifier.inner, ConsoleNotifier)
 
     async def _wait_for(
         self, approval: ApprovalRecord, wait_s: float, reader: asyncio.StreamReader | None
@@ -620,11 +666,16 @@ class GovernanceServer:
 
     def _record_outcome(self, event: ToolEvent, context: CallContext, peer: Peer) -> dict[str, Any]:
         extra = event.model_extra or {}
-        response = json.dumps(extra.get("tool_response"), default=str)[:_MAX_OUTCOME_CHARS]
+        redaction = Redaction.learn([event.tool_input])
+        # Redacted before clipping, so a cut never leaves half a secret unrecognisable.
+        response = json.dumps(redaction(extra.get("tool_response")), default=str)
         self.store.append_audit(
             "tool_outcome",
             decision="recorded",
-            payload={"tool_input": event.tool_input, "tool_response": response},
+            payload={
+                "tool_input": redaction.redacted[0],
+                "tool_response": response[:_MAX_OUTCOME_CHARS],
+            },
             **self._audit_fields(event, context, peer),
         )
         return _reply("recorded", "outcome recorded", None)
@@ -688,6 +739,7 @@ class GovernanceServer:
                     tool_name=approval.tool_name,
                     user=approval.requester,
                 )
+                self.store.announce_finished(approval_id, result.state)
                 self._resolve(approval_id, result.state)
         if result.accepted:
             updated = self.store.approval(approval_id) or approval
@@ -947,6 +999,29 @@ class GovernanceServer:
             )
         )
 
+    # ------------------------------------------------------------ anchors
+
+    async def _anchor_if_due(self) -> None:
+        head = self.store.head()
+        last_seq, last_at = self._anchored
+        if head is None or head[0] == last_seq:
+            return
+        waited = time.monotonic() - last_at >= self.config.anchor_interval_s
+        if waited or head[0] - last_seq >= self.config.anchor_rows:
+            await self.publish_anchor("interval")
+
+    async def publish_anchor(self, reason: str) -> None:
+        """Send the chain's head to every witness; one failing witness does not stop the rest."""
+        anchor = current_anchor(self.store, reason)
+        if anchor is None:
+            return
+        self._anchored = (anchor.seq, time.monotonic())
+        for witness in self.witnesses:
+            try:
+                await witness.publish(anchor)
+            except Exception:
+                log.exception("could not publish the audit anchor to the %s", witness.name)
+
     # ------------------------------------------------------------ alerts
 
     async def _risk_summary(self) -> None:
@@ -1016,6 +1091,7 @@ class GovernanceServer:
                 reason="no decision before the deadline",
                 **audit,
             )
+            self.store.announce_finished(approval.id, ApprovalState.EXPIRED)
             self._resolve(approval.id, ApprovalState.EXPIRED)
             expired = self.store.approval(approval.id) or approval
             with contextlib.suppress(Exception):
@@ -1099,6 +1175,24 @@ def _reply(
 
 def _error_reply(reason: str) -> dict[str, Any]:
     return _reply("deny", f"malformed request: {reason}", "protocol.malformed")
+
+
+def _redacted_call(
+    redaction: Redaction, event: ToolEvent, decision: Decision
+) -> tuple[ToolEvent, Decision]:
+    """The event and decision as every sink may see them: the input redacted, and the call's
+    secrets scrubbed from the reasons and fragments that quote it."""
+    redacted_input = redaction.redacted[0]
+    if not redaction.secrets and redacted_input == event.tool_input:
+        return event, decision  # nothing to hide (the common case); each sink still redacts
+    findings = tuple(
+        replace(f, reason=redaction(f.reason), fragment=redaction(f.fragment))
+        for f in decision.findings
+    )
+    return (
+        event.model_copy(update={"tool_input": redacted_input}),
+        replace(decision, findings=findings, commands=tuple(redaction(list(decision.commands)))),
+    )
 
 
 def _decision_payload(event: ToolEvent, decision: Decision) -> dict[str, Any]:

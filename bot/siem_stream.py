@@ -20,6 +20,7 @@ import aiohttp
 
 from bot.config import product_version
 from engine.policy import StreamSink
+from engine.redact import redact
 from engine.siem import to_cef, to_ocsf
 from engine.store import Store
 
@@ -39,6 +40,9 @@ class DeliveryError(Exception):
 
 
 def render(sink: StreamSink, row: dict[str, Any]) -> str:
+    # Rows are redacted when written; again on the way out, as `audit export` does, so rows an
+    # older version wrote with a narrower redaction table leave no secret either.
+    row = redact(row)
     if sink.format == "cef":
         return to_cef(row, product_version())
     return json.dumps(to_ocsf(row, product_version()), ensure_ascii=False)

@@ -14,6 +14,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
+from engine.redact import redact_text
 from engine.state.types import Database
 
 DAY_S = 86_400.0
@@ -224,7 +225,8 @@ def _top_block_reasons(
             "ORDER BY seq DESC LIMIT 1",
             {**params, "unknown": UNKNOWN, "rule": rule, "latest": latest},
         ).fetchone()
-        reasons.append((str(rule), str(row[0] or "") if row else "", int(count)))
+        reason = redact_text(str(row[0] or "")) if row else ""
+        reasons.append((str(rule), reason, int(count)))
     return reasons
 
 

@@ -65,6 +65,7 @@ class ProtectedState:
     server_pid: int | None = None
     server_name: str = "governance"  # the process name `pkill NAME` and `killall` match
     server_command: tuple[str, ...] = ("governance", "serve")  # the line `pkill -f` matches
+    witness: str | None = None  # the audit chain's witness file (anchors of its head)
 
 
 class SelfProtection:
@@ -86,6 +87,7 @@ class SelfProtection:
             (self.state.socket, "the governance server's socket"),
             (self.state.spool, "the governance spool"),
             (self.state.policy, "the policy file in use"),
+            (self.state.witness, "the audit trail's witness file"),
         ):
             if path:
                 entries[resolve_path(path, "/")] = what

@@ -410,6 +410,22 @@ class Store:
         )
         return seq, row[0]
 
+    def head(self) -> tuple[int, str] | None:
+        """(seq, hash) of the newest row, or None for an empty table."""
+        row = self.db.execute("SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1").fetchone()
+        return (row[0], row[1]) if row else None
+
+    def audit_count(self) -> int:
+        return self.db.execute("SELECT COUNT(*) FROM audit").fetchone()[0]
+
+    def hash_at(self, seq: int) -> str | None:
+        row = self.db.execute("SELECT hash FROM audit WHERE seq = ?", [seq]).fetchone()
+        return row[0] if row else None
+
+    def checkpoints(self) -> list[dict[str, Any]]:
+        """Every retention checkpoint, oldest first."""
+        return list(self.db.query("SELECT * FROM audit_checkpoints ORDER BY id"))
+
     def latest_checkpoint(self) -> dict[str, Any] | None:
         rows = list(self.db.query("SELECT * FROM audit_checkpoints ORDER BY id DESC LIMIT 1"))
         return rows[0] if rows else None
@@ -500,9 +516,11 @@ class Store:
     # ------------------------------------------------------------ approvals
 
     def create_approval(self, record: dict[str, Any]) -> None:
-        row = dict.fromkeys(_APPROVAL_COLUMNS) | dict(record)
-        row["tool_input"] = json.dumps(redact(row["tool_input"]), ensure_ascii=False, default=str)
-        row["snapshot"] = row["snapshot"].model_dump_json()
+        snapshot = record["snapshot"]
+        fields = redact({k: v for k, v in record.items() if k != "snapshot"})
+        row = dict.fromkeys(_APPROVAL_COLUMNS) | fields
+        row["tool_input"] = json.dumps(row["tool_input"], ensure_ascii=False, default=str)
+        row["snapshot"] = snapshot.model_dump_json()
         row["state"] = str(ApprovalState.PENDING)
         unknown = set(row) - set(_APPROVAL_COLUMNS)
         if unknown:
@@ -563,7 +581,7 @@ class Store:
                 str(vote),
                 approver.via,
                 time.time(),
-                note,
+                redact(note),
                 "\n".join(sorted(approver.names)),
                 approver.uid,
             ],
@@ -577,9 +595,12 @@ class Store:
         cursor = self.db.execute(
             "UPDATE approval_requests SET state = ?, decided_at = ?, decided_note = ? "
             "WHERE id = ? AND state = 'pending'",
-            [str(state), now or time.time(), note, approval_id],
+            [str(state), now or time.time(), redact(note), approval_id],
         )
         return cursor.rowcount == 1
+
+    def announce_finished(self, approval_id: str, state: ApprovalState) -> None:
+        """Wake the other servers on this database; on SQLite there are none."""
 
     # ------------------------------------------------------------ deadlines
 

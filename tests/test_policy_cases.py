@@ -53,6 +53,7 @@ SERVICE_STATE = ProtectedState(
     socket="/run/governance/governance.sock",
     spool="/var/lib/governance/spool",
     policy="/etc/governance/policies.json",
+    witness="/var/lib/governance/governance.witness.jsonl",
 )
 
 

@@ -1,11 +1,14 @@
 """End to end on PostgreSQL: `governance serve --db postgresql://…` with the real hook process:
 allow, deny, approvals (granted while waiting, granted after giving up then retried), expiry
-by the scheduler's PostgreSQL job store, SIGKILL mid-approval, and the audit CLI on the URL."""
+by the scheduler's PostgreSQL job store, SIGKILL mid-approval, the audit CLI on the URL, a
+standby replica taking the scheduler over from a killed leader, and a vote on one replica
+answering the hook that waits on another (LISTEN/NOTIFY)."""
 
 from __future__ import annotations
 
 import json
 import signal
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -103,10 +106,54 @@ def test_sigkill_mid_approval_loses_nothing(tmp_path: Path, pg_url: str) -> None
         running.kill(signal.SIGTERM)
 
 
-def test_a_second_server_on_the_same_database_is_refused(server: Server, tmp_path: Path) -> None:
-    second_root = tmp_path / "second"
-    second_root.mkdir()
-    second = Server(second_root, policy=server.policy, database=server.database)
-    with pytest.raises(RuntimeError, match="already runs the scheduler"):
-        second.start()
-    assert decision_of(server.hook(pre_tool_use("ls")))[0] == "allow"
+def test_a_standby_replica_takes_over_the_scheduler_when_the_leader_is_killed(
+    tmp_path: Path, pg_url: str
+) -> None:
+    policy = _policy(tmp_path, timeout_minutes=0.1)
+    leader = Server(tmp_path / "a", policy=policy, database=pg_url)
+    standby = Server(tmp_path / "b", policy=policy, database=pg_url)
+    for replica in (leader, standby):
+        replica.root.mkdir()
+    leader.start()
+    standby.start()  # the lock is taken: this one stands by instead of refusing to start
+    try:
+        assert decision_of(leader.hook(pre_tool_use("rm notes.txt"), wait_s=0.5))[0] == "deny"
+        (approval_id,) = leader.pending_ids()
+        leader.kill(signal.SIGKILL)  # its expiry is due in 6 s; only the standby can fire it
+        deadline = time.time() + 60
+        while time.time() < deadline:
+            expired = [row for row in standby.audit() if row["kind"] == "approval_expired"]
+            if expired:
+                break
+            time.sleep(0.2)
+        assert [row["approval_id"] for row in expired] == [approval_id]
+        assert f"{approval_id}: expired" in standby.log.read_text()  # the standby fired it
+        assert standby.call({"op": "pending"}).get("pending") == []
+    finally:
+        standby.kill(signal.SIGTERM)
+        leader.kill(signal.SIGTERM)
+
+
+def test_a_vote_on_one_replica_answers_the_hook_waiting_on_another(
+    tmp_path: Path, pg_url: str
+) -> None:
+    policy = _policy(tmp_path)
+    # The agent runs as another uid than the approver, as on a real machine.
+    first = Server(tmp_path / "a", policy=policy, database=pg_url, separate_agent=True)
+    second = Server(tmp_path / "b", policy=policy, database=pg_url, separate_agent=True)
+    for replica in (first, second):
+        replica.root.mkdir()
+        replica.start()
+    try:
+        waiting = second.hook_process(pre_tool_use("rm notes.txt"), wait_s=60)
+        (approval_id,) = first.pending_ids()  # the request is in the shared database
+        result = first.cli("approve", approval_id)
+        assert result.returncode == 0, result.stdout + result.stderr
+        out, _ = waiting.communicate(timeout=60)
+        decision, reason = decision_of(json.loads(out))
+        assert decision == "allow" and approval_id in reason, reason
+        used = [row for row in first.audit() if row["kind"] == "grant_used"]
+        assert [row["approval_id"] for row in used] == [approval_id]
+    finally:
+        second.kill(signal.SIGTERM)
+        first.kill(signal.SIGTERM)

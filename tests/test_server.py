@@ -409,3 +409,12 @@ def test_a_hook_killed_while_waiting_leaves_the_request_pending_and_its_grant_us
     assert server.cli("approve", approval_id).returncode == 0
     assert decision_of(server.hook(event, wait_s=0.5))[0] == "allow"
     assert server.process is not None and server.process.poll() is None
+
+
+def test_a_second_server_on_the_same_sqlite_file_is_refused(server: Server, tmp_path: Path) -> None:
+    second_root = tmp_path / "second"
+    second_root.mkdir()
+    second = Server(second_root, policy=server.policy, database=str(server.db))
+    with pytest.raises(RuntimeError, match="already runs the scheduler"):
+        second.start()
+    assert decision_of(server.hook(pre_tool_use("ls")))[0] == "allow"

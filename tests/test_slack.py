@@ -619,8 +619,13 @@ def test_escalation_dms_on_call_then_expiry_closes_the_message(
     assert "Escalation level 1" in text_of(dm.args["blocks"])
     assert approval_id in text_of(dm.args["blocks"])
     assert buttons(dm.args["blocks"]) == [views.APPROVE_ACTION, views.DENY_ACTION]
-    notes = [c for c in slack.stub.calls_to("chat.postMessage") if c.args.get("thread_ts") == ts]
-    (note,) = notes
+
+    def notes() -> list[Any]:
+        return [c for c in slack.stub.calls_to("chat.postMessage") if c.args.get("thread_ts") == ts]
+
+    # The thread note follows the DM: wait for it rather than race it.
+    wait_until(notes, 10, "no escalation note in the request's thread")
+    (note,) = notes()
     assert note.args["channel"] == channel
     assert "escalated to level 1" in note.args["text"] and f"<@{ONCALL}>" in note.args["text"]
 

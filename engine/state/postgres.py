@@ -3,12 +3,14 @@ audit appends serialized across processes by an advisory lock. It decides nothin
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import functools
+import logging
 import re
 import threading
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
 from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
@@ -17,6 +19,7 @@ import psycopg
 from psycopg.rows import dict_row
 from psycopg_pool import ConnectionPool
 
+from engine.approvals import ApprovalState
 from engine.state import StoreUnavailable, describe
 from engine.state.postgres_schema import MIGRATIONS
 from engine.store import Store
@@ -27,6 +30,10 @@ AUDIT_LOCK = 0x6F7665726E_01
 MIGRATION_LOCK = 0x6F7665726E_02
 SCHEDULER_LOCK = 0x6F7665726E_03
 POOL_SIZE = 8
+# NOTIFY channel: "<state>:<approval id>" each time a request reaches a final state.
+FINISHED_CHANNEL = "governance_approval_finished"
+
+log = logging.getLogger("governance.store")
 
 # Quoted literals pass through untouched; `?` and `:name` outside them become psycopg's
 # `%s` and `%(name)s`; `::type` casts are not parameters.
@@ -206,3 +213,25 @@ class PostgresStore(Store):
     ) -> Iterator[dict[str, Any]]:
         sql = f"SELECT * FROM audit {('WHERE ' + where) if where else ''} ORDER BY {order}"
         yield from self.db.stream(sql, params or {})
+
+    def announce_finished(self, approval_id: str, state: ApprovalState) -> None:
+        """Tell every process on this database (LISTEN/NOTIFY); call once the request's grant
+        and audit rows are written, so a replica woken by it finds them."""
+        self.db.execute("SELECT pg_notify(?, ?)", [FINISHED_CHANNEL, f"{state}:{approval_id}"])
+
+    async def finished_approvals(self) -> AsyncIterator[tuple[str, ApprovalState]]:
+        """(approval id, final state) as any process finishes a request, for as long as the
+        caller listens; a lost connection is re-opened (what finished meanwhile is not heard:
+        the hook waiting on it gets its answer on retry, from the table)."""
+        while True:
+            try:
+                async with await psycopg.AsyncConnection.connect(
+                    self.url, autocommit=True
+                ) as connection:
+                    await connection.execute(f"LISTEN {FINISHED_CHANNEL}")
+                    async for notice in connection.notifies():
+                        state, _, approval_id = notice.payload.partition(":")
+                        yield approval_id, ApprovalState(state)
+            except psycopg.OperationalError:
+                log.warning("lost the approval notification channel; reconnecting")
+                await asyncio.sleep(1.0)
