@@ -10,6 +10,7 @@ GRANT SELECT ON ALL TABLES IN SCHEMA public TO governance_service;
 GRANT INSERT ON audit TO governance_service;
 GRANT INSERT, UPDATE, DELETE ON
     approval_requests, approval_votes, grants, deadlines, break_glass, alert_state,
-    slack_messages, mfa_secrets, mfa_used_codes, mfa_failures, apscheduler_jobs
+    slack_messages, mfa_secrets, mfa_used_codes, mfa_failures, apscheduler_jobs,
+    stream_cursors
     TO governance_service;
 GRANT USAGE ON ALL SEQUENCES IN SCHEMA public TO governance_service;

@@ -46,6 +46,11 @@ _READ_TOOLS = frozenset({"Read", "NotebookRead"})
 _SEARCH_TOOLS = frozenset({"Grep", "Glob", "LS"})
 _WRITE_TOOLS = frozenset({"Write", "Edit", "MultiEdit", "NotebookEdit"})
 _AGENT_TOOLS = frozenset({"Agent", "Task"})
+_BASH_CHECKS = (
+    "bash command patterns",
+    "built-in detectors",
+    "git, SQL, path and network rules",
+)
 
 
 def _clip(text: str) -> str:
@@ -150,9 +155,12 @@ class Engine:
         hosts: list[str] = []
         tool = event.tool_name
         tool_input = event.tool_input
+        checks: tuple[str, ...] = ()
         if event.hook_event_name == "UserPromptSubmit":
+            checks = ("prompt limits",)
             findings.extend(self._prompt(event.prompt or ""))
         elif tool == "Bash":
+            checks = _BASH_CHECKS
             command = tool_input.get("command")
             if not isinstance(command, str):
                 findings.append(
@@ -170,17 +178,26 @@ class Engine:
                 findings.extend(self._bash(analysis, where, hosts))
                 findings.extend(self._runtime(tool_input))
         elif tool == "Grep":
+            checks = ("path rules",)
             findings.extend(self._grep_tool(tool_input, where))
         elif tool in _READ_TOOLS or tool in _WRITE_TOOLS or tool in _SEARCH_TOOLS:
+            checks = ("path rules",)
             findings.extend(self._file_tool(tool, tool_input, where))
         elif tool == "WebFetch":
+            checks = ("network rules",)
             findings.extend(self._web(tool_input.get("url"), hosts))
         elif tool in _AGENT_TOOLS:
+            checks = ("model rules",)
             findings.extend(self._model(tool_input.get("model")))
         elif tool.startswith("mcp__"):
+            checks = ("SQL rules for MCP input",)
             findings.extend(self._mcp(tool, tool_input))
         return decide(
-            self._with_risk(findings), self.policy.mode, commands, tuple(dict.fromkeys(hosts))
+            self._with_risk(findings),
+            self.policy.mode,
+            commands,
+            tuple(dict.fromkeys(hosts)),
+            checks,
         )
 
     def _finding(

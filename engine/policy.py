@@ -173,11 +173,51 @@ class ApprovalRule(_Strict):
     escalation: list[EscalationLevel] = Field(default_factory=list)
 
 
+class StreamSink(_Strict):
+    """Where every audit event is also sent as it is recorded (the database stays the record).
+
+    syslog: `address` is udp://host:port, tcp://host:port or unix:/path (RFC 5424 messages);
+    http: `url` of a Splunk HEC-style collector, its token read from the environment variable
+    `token_env` so that no secret lives in the policy file."""
+
+    type: Literal["syslog", "http"]
+    address: str | None = None
+    url: str | None = None
+    token_env: str | None = None
+    format: Literal["ocsf", "cef"] = "ocsf"
+
+    @field_validator("address")
+    @classmethod
+    def _address_scheme(cls, value: str | None) -> str | None:
+        if value is not None and not re.match(
+            r"^(udp://[^:/]+:\d+|tcp://[^:/]+:\d+|unix:/.+)$", value
+        ):
+            raise ValueError(f"{value!r}: use udp://host:port, tcp://host:port or unix:/path")
+        return value
+
+    @property
+    def key(self) -> str:
+        """Names this sink's delivery cursor: a changed target starts its own."""
+        return f"{self.type}:{self.address or self.url}:{self.format}"
+
+
 class AuditSettings(_Strict):
     log_all_actions: bool = True
     log_blocked_actions: bool = True
     log_approvals: bool = True
     retention_days: int = Field(default=365, gt=0)
+    stream: list[StreamSink] = Field(default_factory=list)
+
+    @field_validator("stream")
+    @classmethod
+    def _sink_has_target(cls, sinks: list[StreamSink]) -> list[StreamSink]:
+        for sink in sinks:
+            if (sink.type == "syslog") != (sink.address is not None) or (
+                (sink.type == "http") != (sink.url is not None)
+            ):
+                needs = "address" if sink.type == "syslog" else "url"
+                raise ValueError(f"a {sink.type} sink needs `{needs}` and not the other")
+        return sinks
 
 
 class BreakGlass(_Strict):
@@ -194,6 +234,9 @@ class SlackSettings(_Strict):
     # Who may read pending requests, others' audits and reports, and flag false positives,
     # besides the approver pools' members: Slack user ids (U…) or user-group ids (S…).
     auditors: list[str] = Field(default_factory=list)
+    # How long a Claude Code permission prompt waits for a click in Slack before it is left
+    # to the terminal (install-hook --remote-prompts).
+    remote_prompt_seconds: int = Field(default=120, gt=0)
 
 
 class Policy(_Strict):

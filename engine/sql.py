@@ -3,6 +3,7 @@ Pure: it never reads files or judges against a policy; the checks do that."""
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -11,6 +12,21 @@ from functools import lru_cache
 import sqlglot
 from sqlglot import exp
 from sqlglot.dialects.dialect import Dialect
+
+log = logging.getLogger(__name__)
+
+
+class _ToOurLogger(logging.Handler):
+    """sqlglot warns on stderr ("Falling back to parsing as a 'Command'") for SQL we then judge
+    ourselves: its records go to our logger at DEBUG instead of the user's terminal."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        log.debug("sqlglot: %s", record.getMessage())
+
+
+_sqlglot_log = logging.getLogger("sqlglot")
+_sqlglot_log.addHandler(_ToOurLogger())
+_sqlglot_log.propagate = False
 
 _MAX_TEXT = 200
 # Long texts are rarely repeated verbatim and would pin a lot of memory in the cache.

@@ -32,7 +32,12 @@ def test_approve_beats_allow() -> None:
 def test_no_findings_is_allow_with_a_reason() -> None:
     decision = decide([], Mode.ENFORCE)
     assert decision.outcome is Outcome.ALLOW
-    assert decision.reason == "allowed: no rule objects"
+    assert decision.reason == "allowed: no policy check applies to this tool"
+
+
+def test_an_allow_names_the_checks_that_ran() -> None:
+    decision = decide([], Mode.ENFORCE, checks=("path rules",))
+    assert decision.reason == "allowed: checked path rules; none objected"
 
 
 def test_duplicate_findings_are_reported_once() -> None:

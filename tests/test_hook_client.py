@@ -532,3 +532,24 @@ def test_git_context_walks_up_and_tolerates_junk(tmp_path) -> None:
     assert hook.git_context(str(missing)) == (str(missing), None)
     # A cwd that no longer exists still walks up to the repository.
     assert hook.git_context(str(repo / "gone" / "away")) == (str(repo), "dev")
+
+
+# ---------------------------------------------------------------- command line
+
+
+def test_socket_option_beats_the_environment(env, serve, short_dir) -> None:
+    server = ScriptedServer(str(short_dir / "other.sock"), respond("allow", "ok"))
+    try:
+        answer, _ = run_hook(env, bash_event(), args=("--socket", server.path))
+    finally:
+        server.close()
+    assert permission(answer) == ("allow", "governance: ok")
+    assert len(server.requests) == 1
+
+
+def test_help_prints_usage_not_a_deny(env) -> None:
+    result = subprocess.run([HOOK, "--help"], env=env, capture_output=True, timeout=30)
+    assert result.returncode == 0
+    assert result.stdout.decode().startswith("usage: governance-hook")
+    assert "--socket PATH" in result.stdout.decode()
+    assert b"permissionDecision" not in result.stdout

@@ -285,3 +285,24 @@ def test_settings_flag_wins_and_symlinks_are_followed(project, env, tmp_path) ->
     assert settings["model"] == "x"
     assert_installed(settings)
     assert not (Path(env["HOME"]) / ".claude").exists()
+
+
+def test_project_install_from_a_subdirectory_writes_at_the_repository_root(project, env) -> None:
+    (project / ".git").mkdir()
+    (project / ".git" / "HEAD").write_text("ref: refs/heads/main\n")
+    sub = project / "src" / "pkg"
+    sub.mkdir(parents=True)
+    result = run(cwd=sub, env=env)
+    assert result.returncode == 0, result.stderr
+    assert_installed(json.loads((project / ".claude" / "settings.json").read_text()))
+    assert not (sub / ".claude").exists()
+
+
+def test_remote_prompts_adds_the_permission_request_entry(project, env) -> None:
+    result = run("--remote-prompts", cwd=project, env=env)
+    assert result.returncode == 0, result.stderr
+    settings = json.loads((project / ".claude" / "settings.json").read_text())
+    assert_installed(settings)
+    [(group, hook)] = ours(settings, "PermissionRequest")
+    assert group["matcher"] == "*" and hook["command"] == HOOK
+    assert "PermissionRequest" in result.stdout

@@ -117,7 +117,10 @@ def test_report_formats_and_rules(db_location: str, tmp_path: Path) -> None:
     assert as_json["blocked"] == 1 and as_json["allowed"] == 1
     rules = run("report", "--db", str(db), "--days", "400", "--rules")
     assert "builtin.rm_root" in rules.stdout
-    quiet = [line for line in rules.stdout.splitlines() if line.endswith("never fired")]
+    assert rules.stdout.splitlines()[0].split()[:2] == ["rule", "decided"]
+    quiet = [
+        line for line in rules.stdout.splitlines() if line.endswith("decided no call in 400 days")
+    ]
     assert any(line.startswith("git_operations.blocked_branches") for line in quiet)
 
 

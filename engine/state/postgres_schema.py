@@ -174,4 +174,12 @@ CREATE TABLE mfa_lockouts (
 );
 """
 
-MIGRATIONS: tuple[str, ...] = (_V1, _V2, _V3, _GRANT_EXPIRY_MFA_LOCKOUT)
+# Audit streams' delivery cursors (syslog, HTTP collectors).
+_V5 = """
+CREATE TABLE stream_cursors (
+    sink TEXT PRIMARY KEY,
+    seq BIGINT NOT NULL
+);
+"""
+
+MIGRATIONS: tuple[str, ...] = (_V1, _V2, _V3, _GRANT_EXPIRY_MFA_LOCKOUT, _V5)
