@@ -1,0 +1,200 @@
+"""The server's grant path in one process: a real server on a real Unix socket and SQLite file,
+asked the way the hook asks, approved through the one vote path console and Slack share.
+
+In-process so mutation testing can see which of the server's functions these tests reach;
+tests/test_server.py covers the same paths through the real `governance-hook` process."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+from bot.config import ServerConfig
+from bot.server import GovernanceServer
+from engine.approvals import ApprovalState, Approver, Vote
+from tests.conftest import SEED_POLICY
+
+LEAD = Approver("lead", "console")
+OPS = Approver("ops-oncall", "console")
+
+
+def _event(command: str) -> dict[str, Any]:
+    return {
+        "session_id": "sess-1",
+        "cwd": "/srv/app",
+        "hook_event_name": "PreToolUse",
+        "tool_name": "Bash",
+        "tool_input": {"command": command, "description": "run it"},
+    }
+
+
+async def _ask(socket: Path, command: str, wait_s: float = 0) -> dict[str, Any]:
+    reader, writer = await asyncio.open_unix_connection(str(socket))
+    request = {"v": 1, "event": _event(command), "context": {"user": "agent-alice"}}
+    writer.write(json.dumps(dict(request, wait_s=wait_s)).encode() + b"\n")
+    await writer.drain()
+    reply = json.loads(await reader.readline())
+    writer.close()
+    return reply
+
+
+async def _pending_id(server: GovernanceServer) -> str:
+    while not server.store.pending_approvals():
+        await asyncio.sleep(0.01)
+    (approval,) = server.store.pending_approvals()
+    return approval.id
+
+
+async def _waiting(server: GovernanceServer, approval_id: str, count: int = 1) -> None:
+    while len(server.waiters.get(approval_id, ())) < count:
+        await asyncio.sleep(0.01)
+
+
+def _run(
+    tmp_path: Path,
+    body: Callable[[GovernanceServer, Path], Awaitable[None]],
+    policy: Path | None = None,
+) -> None:
+    async def main() -> None:
+        config = ServerConfig(
+            socket=tmp_path / "gov.sock",
+            db=tmp_path / "gov.db",
+            spool=tmp_path / "spool",
+            policy=str(policy) if policy else None,
+        )
+        server = GovernanceServer(config)
+        await server.start()
+        serving = asyncio.create_task(server.serve_forever())
+        try:
+            await asyncio.wait_for(body(server, config.socket), 60)
+        finally:
+            serving.cancel()
+            await server.close()
+
+    asyncio.run(main())
+
+
+def _kinds(server: GovernanceServer) -> list[str]:
+    return [row["kind"] for row in server.store.audit_rows()]
+
+
+def test_an_approval_while_waiting_is_spent_by_the_waiting_call(tmp_path: Path) -> None:
+    async def body(server: GovernanceServer, socket: Path) -> None:
+        asking = asyncio.create_task(_ask(socket, "rm notes.txt", wait_s=30))
+        approval_id = await _pending_id(server)
+        await _waiting(server, approval_id)
+        result = await server.vote(approval_id, LEAD, Vote.APPROVE, "ok")
+        assert result.state is ApprovalState.APPROVED
+        reply = await asking
+        assert (reply["decision"], reply["approval_id"]) == ("approved", approval_id)
+        assert reply["reason"] == f"approved in {approval_id}: approved by lead: ok"
+        assert _kinds(server).count("grant_used") == 1
+        again = await _ask(socket, "rm notes.txt")
+        assert again["decision"] == "approval_pending"
+        assert again["approval_id"] not in (None, approval_id)
+
+    _run(tmp_path, body)
+
+
+def test_an_approval_after_the_call_returned_allows_exactly_one_retry(tmp_path: Path) -> None:
+    async def body(server: GovernanceServer, socket: Path) -> None:
+        first = await _ask(socket, "rm notes.txt")
+        assert first["decision"] == "approval_pending"
+        approval_id = first["approval_id"]
+        assert f"needs approval {approval_id}" in first["reason"]
+        await server.vote(approval_id, LEAD, Vote.APPROVE)
+        retry = await _ask(socket, "rm notes.txt")
+        assert retry == {
+            "decision": "approved",
+            "reason": f"approved in {approval_id}; this retry used its single-use grant",
+            "rule": "approval.grant",
+            "approval_id": approval_id,
+            "risk": None,
+        }
+        rows = [r for r in server.store.audit_rows() if r["rule"] == "approval.grant"]
+        assert [(r["decision"], r["approval_id"]) for r in rows] == [("allow", approval_id)]
+        third = await _ask(socket, "rm notes.txt")
+        assert third["decision"] == "approval_pending"
+        assert third["approval_id"] != approval_id
+        # A different command never rides on someone else's grant.
+        await server.vote(third["approval_id"], LEAD, Vote.APPROVE)
+        other = await _ask(socket, "rm other.txt")
+        assert other["decision"] == "approval_pending"
+
+    _run(tmp_path, body)
+
+
+def test_two_calls_waiting_on_one_request_share_one_grant(tmp_path: Path) -> None:
+    async def body(server: GovernanceServer, socket: Path) -> None:
+        one = asyncio.create_task(_ask(socket, "rm notes.txt", wait_s=30))
+        approval_id = await _pending_id(server)
+        await _waiting(server, approval_id)
+        two = asyncio.create_task(_ask(socket, "rm notes.txt", wait_s=30))
+        await _waiting(server, approval_id, count=2)
+        await server.vote(approval_id, LEAD, Vote.APPROVE)
+        replies = sorted([(await one)["decision"], (await two)["decision"]])
+        assert replies == ["approval_pending", "approved"]
+        loser = next(r for r in (one.result(), two.result()) if r["decision"] != "approved")
+        assert "single-use grant was already used" in loser["reason"]
+        assert approval_id not in server.waiters
+
+    _run(tmp_path, body)
+
+
+def test_a_denial_reaches_the_waiting_call_and_grants_nothing(tmp_path: Path) -> None:
+    async def body(server: GovernanceServer, socket: Path) -> None:
+        asking = asyncio.create_task(_ask(socket, "rm notes.txt", wait_s=30))
+        approval_id = await _pending_id(server)
+        await _waiting(server, approval_id)
+        await server.vote(approval_id, LEAD, Vote.DENY, "not today")
+        reply = await asking
+        assert (reply["decision"], reply["approval_id"]) == ("denied", approval_id)
+        assert "not today" in reply["reason"] and "Do not retry" in reply["reason"]
+        retry = await _ask(socket, "rm notes.txt")
+        assert retry["decision"] == "approval_pending"
+        assert retry["approval_id"] != approval_id
+
+    _run(tmp_path, body)
+
+
+def test_a_call_that_hangs_up_keeps_the_grant_for_its_retry(tmp_path: Path) -> None:
+    async def body(server: GovernanceServer, socket: Path) -> None:
+        reader, writer = await asyncio.open_unix_connection(str(socket))
+        request = {"v": 1, "event": _event("rm notes.txt"), "wait_s": 30}
+        writer.write(json.dumps(request).encode() + b"\n")
+        await writer.drain()
+        approval_id = await _pending_id(server)
+        await _waiting(server, approval_id)
+        writer.close()  # Esc in Claude Code: the hook goes away mid-wait
+        while approval_id in server.waiters:
+            await asyncio.sleep(0.01)
+        assert "client_gone" in _kinds(server)
+        await server.vote(approval_id, LEAD, Vote.APPROVE)
+        assert "grant_used" not in _kinds(server)
+        retry = await _ask(socket, "rm notes.txt")
+        assert (retry["decision"], retry["approval_id"]) == ("approved", approval_id)
+        del reader
+
+    _run(tmp_path, body)
+
+
+def test_a_quorum_of_two_keeps_the_call_waiting_after_one_vote(tmp_path: Path) -> None:
+    policy = json.loads(SEED_POLICY.read_text())
+    policy["approval_rules"]["medium_risk_actions"]["required_approvers"] = 2
+    policy_path = tmp_path / "policy.json"
+    policy_path.write_text(json.dumps(policy))
+
+    async def body(server: GovernanceServer, socket: Path) -> None:
+        asking = asyncio.create_task(_ask(socket, "rm notes.txt", wait_s=30))
+        approval_id = await _pending_id(server)
+        await _waiting(server, approval_id)
+        first = await server.vote(approval_id, LEAD, Vote.APPROVE)
+        assert first.state is ApprovalState.PENDING
+        assert [f.done() for f in server.waiters[approval_id]] == [False]
+        await server.vote(approval_id, OPS, Vote.APPROVE)
+        assert (await asking)["decision"] == "approved"
+
+    _run(tmp_path, body, policy_path)
