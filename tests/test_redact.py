@@ -594,3 +594,54 @@ def test_every_kind_in_the_pattern_table_is_hidden(text: str, secret: str) -> No
     assert R in out
     # The words around the secret stay, so the auditor still reads what happened.
     assert out.split()[0] == text.split()[0]
+
+
+# Key names over 200 characters skip the name cache, so these judge the uncached path.
+_LONG = "a" * 201 + "_"
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "expected"),
+    [
+        (_LONG + "password", "pw", R),
+        (_LONG + "Password", "1234", R),
+        (_LONG + "pwd", "x", R),
+        (_LONG + "totp", "123456", R),
+        (_LONG + "apiKey", "k", R),
+        (_LONG + "API-KEY", "k", R),
+        ("X" * 201 + "Token", "t", R),
+        (_LONG + "user_pin", "1234", "1234"),
+        (_LONG + "max_tokens", "1200", "1200"),
+        (_LONG + "token_url", "https://x", "https://x"),
+        (_LONG + "author", "bob", "bob"),
+        (_LONG + "cwd", "/srv", "/srv"),
+        (_LONG + "bypass", "x", "x"),
+        (_LONG + "tokenizer", "bert", "bert"),
+    ],
+)
+def test_long_key_names_are_judged_like_short_ones(key: str, value: str, expected: str) -> None:
+    assert redact({key: value}) == {key: expected}
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ({"credentials": ("a", 1)}, {"credentials": (R, 1)}),
+        ({"password": ["a", 1]}, {"password": [R, 1]}),
+        ({"password": {5: "x"}}, {"password": {5: R}}),
+        (
+            {"auth": {"type": "oauth", "token": "t", "scopes": ["a"]}},
+            {"auth": {"type": "oauth", "token": R, "scopes": R}},
+        ),
+        (
+            {"token": {"auth_url": {"password": "x", "n": "y"}}},
+            {"token": {"auth_url": {"password": R, "n": "y"}}},
+        ),
+        (
+            {"secret": {"count": 3, "pwd": "/home/x", "note": "hi"}},
+            {"secret": {"count": 3, "pwd": "/home/x", "note": R}},
+        ),
+    ],
+)
+def test_values_under_secret_keys_are_hidden_all_the_way_down(value, expected) -> None:
+    assert redact(value) == expected
