@@ -7,14 +7,15 @@ tests/test_server.py covers the same paths through the real `governance-hook` pr
 from __future__ import annotations
 
 import asyncio
+import io
 import json
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
 from bot.config import ServerConfig
-from bot.server import GovernanceServer
-from engine.approvals import ApprovalState, Approver, Vote
+from bot.server import ConsoleNotifier, GovernanceServer
+from engine.approvals import ApprovalState, Approver, Vote, VoteResult
 from tests.conftest import SEED_POLICY
 
 LEAD = Approver("lead", "console")
@@ -57,6 +58,7 @@ def _run(
     tmp_path: Path,
     body: Callable[[GovernanceServer, Path], Awaitable[None]],
     policy: Path | None = None,
+    console: io.StringIO | None = None,
 ) -> None:
     async def main() -> None:
         config = ServerConfig(
@@ -65,7 +67,7 @@ def _run(
             spool=tmp_path / "spool",
             policy=str(policy) if policy else None,
         )
-        server = GovernanceServer(config)
+        server = GovernanceServer(config, ConsoleNotifier(console or io.StringIO()))
         await server.start()
         serving = asyncio.create_task(server.serve_forever())
         try:
@@ -198,3 +200,159 @@ def test_a_quorum_of_two_keeps_the_call_waiting_after_one_vote(tmp_path: Path) -
         assert (await asking)["decision"] == "approved"
 
     _run(tmp_path, body, policy_path)
+
+
+def _quorum_policy(tmp_path: Path, **rule: object) -> Path:
+    policy = json.loads(SEED_POLICY.read_text())
+    policy["approval_rules"]["medium_risk_actions"].update(rule)
+    path = tmp_path / "policy.json"
+    path.write_text(json.dumps(policy))
+    return path
+
+
+def _rows(server: GovernanceServer, kind: str) -> list[dict[str, Any]]:
+    return [row for row in server.store.audit_rows() if row["kind"] == kind]
+
+
+def test_every_step_of_an_approval_is_in_the_audit_trail(tmp_path: Path) -> None:
+    console = io.StringIO()
+
+    async def body(server: GovernanceServer, socket: Path) -> None:
+        asking = asyncio.create_task(_ask(socket, "rm notes.txt", wait_s=30))
+        approval_id = await _pending_id(server)
+        await _waiting(server, approval_id)
+        await server.vote(approval_id, LEAD, Vote.APPROVE, "go ahead")
+        reply = await asking
+        assert reply == {
+            "decision": "approved",
+            "reason": f"approved in {approval_id}: approved by lead: go ahead",
+            "rule": "file_operations.delete_requires_approval",
+            "approval_id": approval_id,
+            "risk": "medium",
+        }
+        common = {"approval_id": approval_id, "session_id": "sess-1", "tool_name": "Bash"}
+        (vote,) = _rows(server, "vote")
+        assert {k: vote[k] for k in (*common, "user", "decision", "reason")} == dict(
+            common, user="lead", decision="approve", reason="approved (1 of 1)"
+        )
+        assert json.loads(vote["payload"]) == {"via": "console", "note": "go ahead"}
+        (approved,) = _rows(server, "approval_approved")
+        assert {k: approved[k] for k in (*common, "user", "decision", "reason")} == dict(
+            common, user="agent-alice", decision="approved", reason="approved by lead: go ahead"
+        )
+        (used,) = _rows(server, "grant_used")
+        assert {k: used[k] for k in (*common, "user", "decision")} == dict(
+            common, user="agent-alice", decision="allow"
+        )
+        assert server.store.pending_deadlines() == []  # its escalation and expiry are off
+
+    _run(tmp_path, body, console=console)
+    assert "approved (1 of 1) (by lead)" in console.getvalue()
+
+
+def test_refused_votes_say_why_and_are_audited(tmp_path: Path) -> None:
+    async def body(server: GovernanceServer, socket: Path) -> None:
+        missing = await server.vote("APR-NOPE", LEAD, Vote.APPROVE)
+        assert missing == VoteResult(
+            False, ApprovalState.CANCELLED, "no approval request APR-NOPE", 0, 0
+        )
+        first = await _ask(socket, "rm notes.txt")
+        approval_id = first["approval_id"]
+        mfa = await server.vote(approval_id, LEAD, Vote.APPROVE)
+        assert mfa.message == "this request needs an MFA code with the approval"
+        first_vote = await server.vote(approval_id, LEAD, Vote.APPROVE, mfa_verified=True)
+        assert first_vote.state is ApprovalState.PENDING
+        again = await server.vote(approval_id, LEAD, Vote.DENY)
+        assert again == VoteResult(
+            False, ApprovalState.PENDING, "you already voted approve on this request", 1, 2,
+            duplicate=True,
+        )  # fmt: skip
+        refused = _rows(server, "vote_refused")
+        assert [(r["user"], r["decision"], r["reason"]) for r in refused] == [
+            ("lead", "approve", "this request needs an MFA code with the approval"),
+            ("lead", "deny", "you already voted approve on this request"),
+        ]
+        done = await server.vote(approval_id, OPS, Vote.APPROVE, mfa_verified=True)
+        assert done.state is ApprovalState.APPROVED
+
+    _run(tmp_path, body, _quorum_policy(tmp_path, required_approvers=2, require_mfa=True))
+
+
+def test_a_wait_that_runs_out_leaves_the_request_pending(tmp_path: Path) -> None:
+    async def body(server: GovernanceServer, socket: Path) -> None:
+        reply = await _ask(socket, "rm notes.txt", wait_s=0.2)
+        assert reply["decision"] == "approval_pending"
+        assert reply["reason"].startswith(f"needs approval {reply['approval_id']} in ")
+        assert server.waiters == {}
+        assert _kinds(server).count("approval_requested") == 1
+        # A wait of a second still registers the call as waiting.
+        asking = asyncio.create_task(_ask(socket, "rm notes.txt", wait_s=1))
+        await _waiting(server, reply["approval_id"])
+        await server.vote(reply["approval_id"], LEAD, Vote.APPROVE)
+        assert (await asking)["decision"] == "approved"
+
+    _run(tmp_path, body)
+
+
+def test_an_expiry_reaches_the_waiting_call(tmp_path: Path) -> None:
+    async def body(server: GovernanceServer, socket: Path) -> None:
+        reply = await _ask(socket, "rm notes.txt", wait_s=60)
+        approval_id = reply["approval_id"]
+        assert reply == {
+            "decision": "expired",
+            "reason": f"{approval_id} expired without a decision; retry to ask "
+            "again, or ask a human to approve it",
+            "rule": "file_operations.delete_requires_approval",
+            "approval_id": approval_id,
+            "risk": None,
+        }
+
+    _run(tmp_path, body, _quorum_policy(tmp_path, timeout_minutes=0.01))
+
+
+def test_a_denial_reply_names_the_rule_and_risk(tmp_path: Path) -> None:
+    async def body(server: GovernanceServer, socket: Path) -> None:
+        asking = asyncio.create_task(_ask(socket, "rm notes.txt", wait_s=30))
+        approval_id = await _pending_id(server)
+        await _waiting(server, approval_id)
+        await server.vote(approval_id, LEAD, Vote.DENY)
+        reply = await asking
+        assert (reply["rule"], reply["risk"]) == (
+            "file_operations.delete_requires_approval",
+            "medium",
+        )
+        (denied,) = _rows(server, "approval_denied")
+        assert (denied["decision"], denied["reason"], denied["user"]) == (
+            "denied",
+            "denied by lead",
+            "agent-alice",
+        )
+
+    _run(tmp_path, body)
+
+
+def test_a_hung_up_call_is_audited_with_its_request(tmp_path: Path) -> None:
+    async def body(server: GovernanceServer, socket: Path) -> None:
+        _, writer = await asyncio.open_unix_connection(str(socket))
+        request = {"v": 1, "event": _event("rm notes.txt"), "wait_s": 30}
+        writer.write(json.dumps(dict(request, context={"user": "agent-alice"})).encode() + b"\n")
+        await writer.drain()
+        approval_id = await _pending_id(server)
+        await _waiting(server, approval_id)
+        writer.close()
+        while approval_id in server.waiters:
+            await asyncio.sleep(0.01)
+        (gone,) = _rows(server, "client_gone")
+        assert {
+            k: gone[k]
+            for k in ("approval_id", "decision", "session_id", "tool_name", "user", "reason")
+        } == {
+            "approval_id": approval_id,
+            "decision": "pending",
+            "session_id": "sess-1",
+            "tool_name": "Bash",
+            "user": "agent-alice",
+            "reason": "the waiting hook closed its connection; the request stays pending",
+        }
+
+    _run(tmp_path, body)
