@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path, PurePosixPath
 
 import pytest
@@ -17,9 +18,11 @@ from engine.approvals import (
     action_key,
     cast_vote,
     choose_rule,
+    escalation_timers,
+    new_approval_id,
 )
 from engine.decide import Risk
-from engine.policy import load_policy
+from engine.policy import EscalationLevel, load_policy
 from tests.conftest import SEED_POLICY
 
 SEED = load_policy(SEED_POLICY)
@@ -288,3 +291,27 @@ def test_the_rule_snapshot_keeps_escalation_channel_and_console_access(tmp_path:
     assert snapshot.channel == "#db-approvals"
     assert snapshot.members == ("ULEAD",) and snapshot.open_to_console is False
     assert choose_rule(SEED, Risk.MEDIUM).channel == SEED.slack.approval_channel
+
+
+def test_escalation_levels_count_from_the_previous_one_and_expiry_from_the_last() -> None:
+    rule = choose_rule(SEED, Risk.MEDIUM).model_copy(
+        update={
+            "escalation": (
+                EscalationLevel(after_minutes=2, notify=["U1"]),
+                EscalationLevel(after_minutes=3, notify=["U2"]),
+            ),
+            "timeout_minutes": 10,
+        }
+    )
+    assert escalation_timers(rule, 1000.0) == [
+        ("escalate", 0, 1120.0),
+        ("escalate", 1, 1300.0),
+        ("expire", 2, 1900.0),
+    ]
+
+
+def test_approval_ids_are_short_and_easy_to_read_aloud() -> None:
+    ids = {new_approval_id() for _ in range(200)}
+    assert len(ids) == 200
+    assert all(re.fullmatch(r"APR-[2-9A-HJKMNP-TV-Z]{6}", i) for i in ids)
+    assert set("".join(i[4:] for i in ids)) <= set("23456789ABCDEFGHJKMNPQRSTVWXYZ")

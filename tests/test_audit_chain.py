@@ -3,6 +3,7 @@ the first bad row. Rows are built the way the store writes them."""
 
 from __future__ import annotations
 
+from pathlib import PurePosixPath
 from typing import Any
 
 import pytest
@@ -91,3 +92,16 @@ def test_a_chain_after_a_prune_starts_from_its_checkpoint() -> None:
     # Without a starting seq any first seq is accepted; the links still must hold.
     assert verify_chain(rest, pruned[-1]["hash"]) == ChainReport(True, 3)
     assert verify_chain(rest, pruned[-1]["hash"], 5).first_bad_seq == 5
+
+
+def test_rows_with_odd_text_still_hash_and_verify() -> None:
+    # Undecodable bytes from a tool input arrive as lone surrogates; values that are not JSON
+    # (a path) are hashed as their text. Neither may break writing or verifying the trail.
+    (row,) = _chain(1)
+    odd = dict(row, reason="bad \udcff byte")
+    assert row_hash(odd) != row_hash(dict(row, reason="bad \udcfe byte"))
+    assert row_hash(dict(row, reason=PurePosixPath("/srv/app"))) == row_hash(
+        dict(row, reason="/srv/app")
+    )
+    odd["hash"] = row_hash(odd)
+    assert verify_chain([odd]) == ChainReport(True, 1)

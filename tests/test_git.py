@@ -88,6 +88,8 @@ def _push(remote, targets, force=False, dry_run=False):
         ("git push origin -- -weird", _push("origin", [("-weird", "-weird")])),
         ("git push -n origin main", _push("origin", [("main", "main")], dry_run=True)),
         ("git push --delete origin x", _push("origin", [("x", "x", False, True)])),
+        ("git push -dn origin x", _push("origin", [("x", "x", False, True)], dry_run=True)),
+        ("git push --force-with-lease=a=b origin x", _push("origin", [("x", "x")], True)),
         ("git push --force-with-lease=m:a origin m", _push("origin", [("m", "m")], True)),
     ],
 )  # fmt: skip
@@ -103,6 +105,8 @@ def test_push_is_read_exactly(argv: str, expected: GitPush) -> None:
         ("git -c Alias.ship=push --force ship", (4, {"ship": "push"})),
         ("git -c core.pager=less=x --no-pager log", (4, {})),
         ("git -c alias.x", (3, {"x": ""})),
+        ("git -C alias.p=push p", (3, {})),
+        ("git -c", (3, {})),
         ("git --bare -p", (3, {})),
         ("git", (1, {})),
     ],
