@@ -645,3 +645,38 @@ def test_long_key_names_are_judged_like_short_ones(key: str, value: str, expecte
 )
 def test_values_under_secret_keys_are_hidden_all_the_way_down(value, expected) -> None:
     assert redact(value) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ('echo "{\\"password\\": \\"hunter2\\"}"', f'echo "{{\\"password\\": \\"{R}\\"}}"'),
+        ("password='$HOME'", f"password='{R}'"),  # single quotes: literal text, not a reference
+        ("password=$HOME", "password=$HOME"),
+        ('password="$HOME"', 'password="$HOME"'),
+        ('x password=\\"\\" y', 'x password=\\"\\" y'),
+        ("password='' y", "password='' y"),
+        ('token: "abc"  ', f'token: "{R}"  '),
+        ('password="ab"cd', f'password="{R}"cd'),
+        ("pwd: '/srv'", "pwd: '/srv'"),  # $PWD is the working directory
+        ("PWD=/srv/app", "PWD=/srv/app"),
+        ("pass=~/x", f"pass={R}"),
+    ],
+)
+def test_assignment_values_are_cut_exactly_at_their_quotes(text: str, expected: str) -> None:
+    assert redact_text(text) == expected
+
+
+def test_nesting_under_a_secret_key_is_hidden_from_depth_100() -> None:
+    value: list = [7]
+    for _ in range(150):
+        value = [value]
+    out, depth = redact({"password": value})["password"], 1
+    while isinstance(out, list):
+        out, depth = out[0], depth + 1
+    assert (depth, out) == (100, R)
+    pointer = redact({"token": {"auth_type": value}})["token"]["auth_type"]
+    depth = 2
+    while isinstance(pointer, list):
+        pointer, depth = pointer[0], depth + 1
+    assert (depth, pointer) == (100, R)
