@@ -11,7 +11,7 @@ import signal
 import sys
 from collections.abc import Sequence
 
-from bot import cli_audit, cli_report, cli_server, config, demo, install
+from bot import cli_audit, cli_report, cli_server, config, demo, install, service
 from bot.client import ServerUnreachable
 from engine.cases import CasesError, load_cases, run_cases
 from engine.decide import Decision
@@ -19,12 +19,23 @@ from engine.evaluate import Engine
 from engine.events import CallContext, ToolEvent
 from engine.lint import lint
 from engine.policy import BUILTIN_POLICY_NAME, Policy, PolicyError, builtin_policy, load_policy
+from engine.self_protection import ProtectedState
+from engine.state import StoreUnavailable
 
 
 def _load(path: str | None) -> tuple[Policy, str]:
     if path in (None, "builtin", BUILTIN_POLICY_NAME):
         return builtin_policy(), BUILTIN_POLICY_NAME
     return load_policy(path), path
+
+
+def _state(policy: str | None) -> ProtectedState:
+    """Self-protection judges against this machine's state (flags' env vars or defaults) and
+    the policy file under test, as the server would."""
+    policy_file = None if policy in (None, "builtin", BUILTIN_POLICY_NAME) else policy
+    return config.protected_state(
+        config.db_path(), config.socket_path(), config.spool_dir(), policy_file
+    )
 
 
 # ---------------------------------------------------------------- policy check / test
@@ -48,7 +59,7 @@ def cmd_policy_check(args: argparse.Namespace) -> int:
 
 def cmd_policy_test(args: argparse.Namespace) -> int:
     policy, _ = _load(args.policy)
-    results = run_cases(Engine(policy), load_cases(args.cases))
+    results = run_cases(Engine(policy, _state(args.policy)), load_cases(args.cases, args.tree))
     failed = [result for result in results if not result.passed]
     for result in failed:
         decision = result.decision
@@ -110,7 +121,7 @@ def decision_as_dict(decision: Decision) -> dict:
 def cmd_explain(args: argparse.Namespace) -> int:
     policy, source = _load(args.policy)
     event, context = _event_from_args(args)
-    decision = Engine(policy).evaluate(event, context)
+    decision = Engine(policy, _state(args.policy)).evaluate(event, context)
     if args.json:
         print(json.dumps(decision_as_dict(decision), indent=2))
         return 0
@@ -151,6 +162,7 @@ def build_parser() -> argparse.ArgumentParser:
     test = policy_commands.add_parser("test", help="run JSONL policy test cases")
     test.add_argument("policy", help="policy file, or `builtin`")
     test.add_argument("cases", help="JSONL file of cases")
+    test.add_argument("--tree", help="directory that `{tree}` in the cases stands for")
     test.set_defaults(handler=cmd_policy_test)
 
     explain = commands.add_parser("explain", help="show how a policy judges one tool call")
@@ -163,6 +175,7 @@ def build_parser() -> argparse.ArgumentParser:
     explain.set_defaults(handler=cmd_explain)
 
     install.register(commands)
+    service.register(commands)
     cli_server.register(commands)
     cli_audit.register(commands)
     demo.register(commands)
@@ -179,7 +192,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         signal.signal(signal.SIGPIPE, signal.SIG_DFL)
     try:
         return args.handler(args)
-    except (PolicyError, CasesError, ServerUnreachable) as error:
+    except (PolicyError, CasesError, ServerUnreachable, StoreUnavailable) as error:
         print(f"governance: {error}", file=sys.stderr)
         return 2
 

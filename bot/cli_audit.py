@@ -15,8 +15,11 @@ from pathlib import Path
 from typing import Any
 
 from bot import config
+from engine.anchors import check_anchor, parse_anchor
 from engine.policy import builtin_policy, load_policy
-from engine.store import Store
+from engine.redact import redact
+from engine.state import open_store
+from engine.witness import WitnessFile, current_anchor, table_state
 
 _COLUMNS = (
     "seq",
@@ -56,7 +59,7 @@ def _filters(args: argparse.Namespace) -> tuple[str, dict[str, Any]]:
     clauses, params = [], {}
     for column, value in (("user", args.user), ("tool_name", args.tool), ("decision", args.status)):
         if value:
-            clauses.append(f"{column} = :{column}")
+            clauses.append(f'"{column}" = :{column}')
             params[column] = value
     if args.since:
         clauses.append("ts >= :since")
@@ -65,15 +68,41 @@ def _filters(args: argparse.Namespace) -> tuple[str, dict[str, Any]]:
 
 
 def cmd_verify(args: argparse.Namespace) -> int:
-    report = Store(config.db_path(args.db)).verify()
+    """The chain's own links, then the table against the latest witness anchor and any
+    `--anchor SEQ:HASH` copied from the security channel."""
+    try:
+        given = [parse_anchor(text) for text in args.anchor or ()]
+    except ValueError as error:
+        raise SystemExit(f"governance audit verify: {error}") from None
+    db = config.db_path(args.db)
+    store = open_store(db)
+    report = store.verify()
+    failed = not report.ok
     if report.ok:
         print(f"audit chain intact: {report.checked} rows verified")
-        return 0
-    print(
-        f"audit chain BROKEN at row {report.first_bad_seq}: {report.problem} "
-        f"({report.checked} rows before it verified)"
-    )
-    return 1
+    else:
+        print(
+            f"audit chain BROKEN at row {report.first_bad_seq}: {report.problem} "
+            f"({report.checked} rows before it verified)"
+        )
+    witness = WitnessFile(config.witness_path(args.witness_file, db))
+    log = witness.read()
+    if log is None:
+        print(f"no witness file at {witness.path}: the trail was checked against no anchor")
+    elif log.problem is not None:
+        print(f"witness file {witness.path} BROKEN: {log.problem}")
+        failed = True
+    elif log.latest is None:
+        print(f"witness file {witness.path} holds no anchor yet")
+    anchors = ([log.latest] if log is not None and log.latest is not None else []) + given
+    for anchor in anchors:
+        problem = check_anchor(anchor, table_state(store, anchor))
+        if problem is None:
+            print(f"the trail extends {anchor.describe()}")
+        else:
+            print(f"audit trail FAILS its anchor: {problem}")
+            failed = True
+    return 1 if failed else 0
 
 
 def _when(ts: float) -> str:
@@ -82,7 +111,7 @@ def _when(ts: float) -> str:
 
 def cmd_search(args: argparse.Namespace) -> int:
     where, params = _filters(args)
-    rows = list(Store(config.db_path(args.db)).audit_rows(where, params, order="seq DESC"))
+    rows = list(open_store(config.db_path(args.db)).audit_rows(where, params, order="seq DESC"))
     for row in reversed(rows[: args.limit]):
         print(
             f"{row['seq']:>7}  {_when(row['ts'])}  {row['kind']:<18} {row['user'] or '-':<12} "
@@ -95,7 +124,9 @@ def cmd_search(args: argparse.Namespace) -> int:
 
 def cmd_export(args: argparse.Namespace) -> int:
     where, params = _filters(args)
-    rows = Store(config.db_path(args.db)).audit_rows(where, params)
+    # Rows are redacted when written; redacting again on the way out covers rows written by
+    # an older version with a narrower redaction table.
+    rows = map(redact, open_store(config.db_path(args.db)).audit_rows(where, params))
     with contextlib.ExitStack() as stack:
         out = sys.stdout
         if args.output:
@@ -118,12 +149,23 @@ def cmd_prune(args: argparse.Namespace) -> int:
         policy_file = config.policy_path(args.policy)
         policy = load_policy(policy_file) if policy_file else builtin_policy()
         days = policy.audit.retention_days
-    store = Store(config.db_path(args.db))
-    archive_dir = Path(args.archive_dir) if args.archive_dir else config.state_dir() / "archive"
+    store = open_store(config.db_path(args.db))
+    # Absolute, so `audit verify` finds the archive from any directory.
+    archive_dir = (
+        Path(args.archive_dir) if args.archive_dir else config.state_dir() / "archive"
+    ).absolute()
     checkpoint = store.prune(time.time() - days * 86400, archive_dir)
     if checkpoint is None:
         print(f"nothing older than {days:g} days")
         return 0
+    # The new checkpoint is anchored at once, so a checkpoint forged later cannot pass for it.
+    witness = WitnessFile(config.witness_path(args.witness_file, store.path))
+    anchor = current_anchor(store, "prune")
+    try:
+        if anchor is not None:
+            witness.append(anchor)
+    except OSError as error:
+        print(f"could not anchor the prune in {witness.path}: {error.strerror}", file=sys.stderr)
     print(
         f"archived {checkpoint['rows']} rows older than {days:g} days to "
         f"{checkpoint['archive']} (sha256 {checkpoint['archive_sha256'][:16]}…); the chain "
@@ -139,12 +181,22 @@ def register(commands: argparse._SubParsersAction) -> None:
         "verify", help="check the hash chain, name the first bad row"
     )
     verify.add_argument("--db")
+    verify.add_argument(
+        "--witness-file", help="default: beside the database, or $GOVERNANCE_WITNESS"
+    )
+    verify.add_argument(
+        "--anchor",
+        action="append",
+        metavar="SEQ:HASH",
+        help="also check against this anchor, as the security channel's message shows it",
+    )
     verify.set_defaults(handler=cmd_verify)
     prune = audit_commands.add_parser("prune", help="archive and remove rows past retention")
     prune.add_argument("--db")
     prune.add_argument("--days", type=float, help="default: the policy's audit.retention_days")
     prune.add_argument("--policy", help="policy file for retention_days")
     prune.add_argument("--archive-dir", help="default ~/.local/state/governance/archive")
+    prune.add_argument("--witness-file", help="where the new checkpoint is anchored")
     prune.set_defaults(handler=cmd_prune)
     for name, handler in (("search", cmd_search), ("export", cmd_export)):
         parser = audit_commands.add_parser(name)

@@ -12,11 +12,12 @@ from bot import config
 from engine.evaluate import Engine
 from engine.policy import builtin_policy, load_policy
 from engine.report import build_report, rule_stats, to_html, to_json, to_markdown, to_slack_blocks
+from engine.state import open_store
 from engine.store import Store
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    store = Store(config.db_path(args.db))
+    store = open_store(config.db_path(args.db))
     if args.rules:
         policy_file = config.policy_path(args.policy)
         policy = load_policy(policy_file) if policy_file else builtin_policy()
@@ -40,10 +41,10 @@ def _print_rules(store: Store, days: float, policy_rules: list[str]) -> int:
     stats = rule_stats(store.db, days)
     fired = {stat.rule for stat in stats}
     quiet = [rule for rule in policy_rules if rule not in fired]
+    # A false-positive row carries the flagged rule in its own rule column.
     flags = dict(
         store.db.execute(
-            "SELECT json_extract(payload, '$.rule'), COUNT(*) FROM audit "
-            "WHERE kind = 'false_positive' GROUP BY 1"
+            "SELECT rule, COUNT(*) FROM audit WHERE kind = 'false_positive' GROUP BY 1"
         ).fetchall()
     )
     print(f"{'rule':<48} {'fired':>6} {'blocked':>7} {'asked':>6} {'granted':>7} {'FP':>4}")
@@ -60,7 +61,7 @@ def _print_rules(store: Store, days: float, policy_rules: list[str]) -> int:
 
 
 def cmd_feedback(args: argparse.Namespace) -> int:
-    store = Store(config.db_path(args.db))
+    store = open_store(config.db_path(args.db))
     flagged = store.flag_false_positive(
         args.audit_id,
         args.user or config.current_user(),

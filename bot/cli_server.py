@@ -8,6 +8,7 @@ import asyncio
 import contextlib
 import json
 import logging
+import signal
 import sys
 import time
 
@@ -16,22 +17,39 @@ from bot.server import GovernanceServer
 from bot.slack_app import SlackSettings, attach
 from engine.mfa import MfaRegistry, qr_text
 from engine.policy import PolicyError
-from engine.store import Store
+from engine.redact import redact_text
+from engine.state import describe, open_store
+
+
+class _RedactingFilter(logging.Filter):
+    """The console is a sink like any other: log lines and tracebacks are redacted."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.msg, record.args = redact_text(record.getMessage()), None
+        if record.exc_info and not record.exc_text:
+            record.exc_text = redact_text(logging.Formatter().formatException(record.exc_info))
+        return True
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(name)s %(message)s")
+    for handler in logging.getLogger().handlers:
+        handler.addFilter(_RedactingFilter())
+    db = config.db_path(args.db)
     server_config = config.ServerConfig(
         socket=config.socket_path(args.socket),
-        db=config.db_path(args.db),
+        db=db,
         spool=config.spool_dir(args.spool_dir),
         policy=config.policy_path(args.policy),
+        socket_group=args.socket_group,
+        witness=config.witness_path(args.witness_file, db),
+        anchor_interval_s=args.anchor_interval,
     )
     settings = SlackSettings.from_env()
     if args.http and settings is None:
         raise SystemExit("governance serve --http needs SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET")
     try:
-        with contextlib.suppress(KeyboardInterrupt):
+        with contextlib.suppress(KeyboardInterrupt, asyncio.CancelledError):
             asyncio.run(
                 _serve(server_config, settings, args.port if args.http else None, args.host)
             )
@@ -48,6 +66,10 @@ async def _serve(
     host: str,
 ) -> None:
     server = GovernanceServer(server_config)
+    # SIGTERM ends like Ctrl-C: the finally below runs (shutdown anchor, socket removed).
+    main = asyncio.current_task()
+    if main is not None:
+        asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, main.cancel)
     await server.start()
     runner = await attach(server, settings, http_port, host) if settings else None
     approvals = (
@@ -59,7 +81,8 @@ async def _serve(
     )
     print(
         f"governance server listening on {server_config.socket} (policy "
-        f"{server.policy.source}, database {server_config.db}); approvals in {approvals}",
+        f"{server.policy.source}, database {describe(server_config.db)}); approvals in "
+        f"{approvals}",
         flush=True,
     )
     try:
@@ -98,8 +121,10 @@ def cmd_pending(args: argparse.Namespace) -> int:
     for item in pending:
         what = item["tool_input"].get("command") or item["tool_input"].get("file_path") or ""
         minutes = max(0, (item["expires_at"] - time.time()) / 60)
+        who = item.get("requester_label") or item["requester"]
         print(
-            f"{item['id']}  {item['risk']:<8} {item['requester']:<12} {item['tool_name']}: "
+            f"{item['id']}  {item['risk']:<8} {who:<12} "
+            f"{item['tool_name']}: "
             f"{what[:80]}  ({item['rule']}; expires in {minutes:.0f} min, "
             f"needs {item['required']})"
         )
@@ -109,14 +134,20 @@ def cmd_pending(args: argparse.Namespace) -> int:
 def cmd_break_glass(args: argparse.Namespace) -> int:
     reply = client.call(
         config.socket_path(args.socket),
-        {"op": "break_glass", "minutes": args.minutes, "reason": args.reason},
+        {
+            "op": "break_glass",
+            "minutes": args.minutes,
+            "reason": args.reason,
+            "for": args.for_user,
+            "code": args.code,
+        },
     )
     print(reply.get("message"))
     return 0 if reply.get("ok") else 1
 
 
 def cmd_mfa_enroll(args: argparse.Namespace) -> int:
-    store = Store(config.db_path(args.db))
+    store = open_store(config.db_path(args.db))
     enrollment = MfaRegistry(store.db).enroll(args.approver)
     store.append_audit(
         "mfa_enrolled",
@@ -135,6 +166,13 @@ def register(commands: argparse._SubParsersAction) -> None:
     glass = commands.add_parser("break-glass", help="open an audited emergency window")
     glass.add_argument("--reason", required=True, help="why: shown to the security channel")
     glass.add_argument("--minutes", type=float, required=True)
+    glass.add_argument(
+        "--for",
+        dest="for_user",
+        required=True,
+        help="OS user whose agents the window covers (never your own uid: use Slack for that)",
+    )
+    glass.add_argument("--code", help="TOTP code, when the policy's approval rules ask for MFA")
     glass.add_argument("--socket", help="server socket path")
     glass.set_defaults(handler=cmd_break_glass)
 
@@ -147,9 +185,27 @@ def register(commands: argparse._SubParsersAction) -> None:
 
     serve = commands.add_parser("serve", help="run the governance server (console approver)")
     serve.add_argument("--policy", help="policy file (default: project's, else built-in)")
-    serve.add_argument("--db", help="SQLite database (default ~/.local/state/governance/)")
+    serve.add_argument(
+        "--db",
+        help="SQLite file (default ~/.local/state/governance/governance.db) or a postgresql:// URL",
+    )
     serve.add_argument("--socket", help="Unix socket path")
     serve.add_argument("--spool-dir", help="where fail-open hooks spool events")
+    serve.add_argument(
+        "--socket-group",
+        help="group that may reach the socket (mode 0660), e.g. the developers' group",
+    )
+    serve.add_argument(
+        "--witness-file",
+        help="append-only file the chain's head is anchored to "
+        "(default: beside the database; or $GOVERNANCE_WITNESS)",
+    )
+    serve.add_argument(
+        "--anchor-interval",
+        type=float,
+        default=60.0,
+        help="seconds between anchors of a changed chain head (default 60; also at shutdown)",
+    )
     serve.add_argument(
         "--http",
         action="store_true",

@@ -19,6 +19,9 @@ from bot.server import ConsoleNotifier, GovernanceServer
 from engine.approvals import Approver, Vote
 
 HOOK = Path(sys.executable).parent / "governance-hook"
+# The scripted lead is a second person with no account on this machine (no uid), the way a
+# Slack approver is: the agent's hook runs as your uid, which may never approve its requests.
+LEAD = Approver("lead", "console")
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,9 +99,7 @@ async def _decide_when_pending(server: GovernanceServer, step: Step, out: Any) -
         pending = server.store.pending_approvals()
         if pending:
             await asyncio.sleep(0.3)  # let the reader see the request before it is decided
-            result = await server.vote(
-                pending[0].id, Approver("lead", "console"), step.approver_vote, step.note
-            )
+            result = await server.vote(pending[0].id, LEAD, step.approver_vote, step.note)
             print(f"   approver `lead` votes {step.approver_vote}: {result.message}", file=out)
             return
         await asyncio.sleep(0.05)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import grp
 import json
 import logging
 import os
@@ -16,17 +17,19 @@ import sys
 import time
 from collections import defaultdict
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Protocol
 
 from pydantic import ValidationError
 
-from bot.config import ServerConfig
+from bot.config import ServerConfig, witness_path
+from bot.outbound import NotifierWitness, RedactingNotifier
 from bot.scheduler import DeadlineScheduler
 from engine.approvals import (
     ApprovalState,
     Approver,
+    Requester,
     Vote,
     VoteResult,
     action_key,
@@ -39,16 +42,23 @@ from engine.breakglass import Window, may_open, override
 from engine.decide import Decision, Outcome, Risk
 from engine.evaluate import Engine
 from engine.events import CallContext, ToolEvent
-from engine.mfa import MfaRegistry
+from engine.mfa import MfaCheck, MfaRegistry
 from engine.policy import BUILTIN_POLICY_NAME, Policy, PolicyError, builtin_policy, load_policy
+from engine.redact import Redaction
 from engine.report import risk_level
-from engine.store import ApprovalRecord, Store
+from engine.self_protection import ProtectedState
+from engine.state import open_store
+from engine.state.postgres import PostgresStore
+from engine.store import ApprovalRecord
+from engine.witness import Witness, WitnessFile, current_anchor
 
 log = logging.getLogger("governance.server")
 
 _HOOK_EVENTS = {"PreToolUse", "PostToolUse", "UserPromptSubmit"}
 _MAX_OUTCOME_CHARS = 2000
 RISK_SUMMARY_PERIOD_S = float(os.environ.get("GOVERNANCE_RISK_SUMMARY_S", "30"))
+# A Unix-socket peer is on this machine: its host of record is ours, not what it claims.
+LOCAL_HOST = socket.gethostname()
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,7 +123,8 @@ class ConsoleNotifier:
             f"\n[governance] APPROVAL NEEDED {approval.id}  risk {approval.risk}, "
             f"{rule.required_approvers} approval(s) needed"
             f"{', MFA required' if rule.require_mfa else ''}\n"
-            f"  requester: {approval.requester}@{approval.host}  session {approval.session_id}\n"
+            f"  requester: {approval.requester_label} on {approval.requester_host or approval.host}"
+            f"  session {approval.session_id}\n"
             f"  where:     {where}\n"
             f"  {approval.tool_name}: {what}\n"
             f"  rule:      {approval.rule}: {approval.reason}\n"
@@ -144,10 +155,11 @@ class ConsoleNotifier:
 class PolicyHolder:
     """The engine for the current policy file; reloads on change, keeps the old one on error."""
 
-    def __init__(self, path: str | None) -> None:
+    def __init__(self, path: str | None, state: ProtectedState | None = None) -> None:
         self.path = path
+        self.state = state
         self.source = path or BUILTIN_POLICY_NAME
-        self.engine = Engine(self._load())
+        self.engine = Engine(self._load(), state)
         self._mtime = self._stat()
 
     def _load(self) -> Policy:
@@ -168,7 +180,7 @@ class PolicyHolder:
             return None
         self._mtime = mtime
         try:
-            self.engine = Engine(self._load())
+            self.engine = Engine(self._load(), self.state)
         except PolicyError as error:
             return str(error)
         return "reloaded"
@@ -177,42 +189,70 @@ class PolicyHolder:
 class GovernanceServer:
     def __init__(self, config: ServerConfig, notifier: Notifier | None = None) -> None:
         self.config = config
-        self.store = Store(config.db)
-        self.policy = PolicyHolder(config.policy)
-        self.notifier: Notifier = notifier or ConsoleNotifier()
+        self.store = open_store(config.db)
+        self.policy = PolicyHolder(config.policy, config.protected_state())
+        self.notifier = notifier or ConsoleNotifier()
         self.waiters: dict[str, set[asyncio.Future[ApprovalState]]] = defaultdict(set)
         self.scheduler = DeadlineScheduler(config.db, self._fire_deadline)
         self.mfa = MfaRegistry(self.store.db)
         self._server: asyncio.base_events.Server | None = None
         self._tasks: list[asyncio.Task[None]] = []
+        self.witnesses: list[Witness] = [
+            WitnessFile(config.witness or witness_path(None, config.db)),
+            NotifierWitness(self),
+        ]
+        self._anchored: tuple[int, float] = (0, time.monotonic())  # (seq, when) of the last
+
+    @property
+    def notifier(self) -> Notifier:
+        return self._notifier
+
+    @notifier.setter
+    def notifier(self, notifier: Notifier) -> None:
+        # Slack attaches its notifier later; whichever it is, it is reached through redaction.
+        inner = notifier.inner if isinstance(notifier, RedactingNotifier) else notifier
+        self._notifier: Notifier = RedactingNotifier(inner)
 
     # ------------------------------------------------------------ lifecycle
 
     async def start(self) -> None:
         _raise_fd_limit()
         path = self.config.socket
+        group_id = _group_id(self.config.socket_group)
         path.parent.mkdir(parents=True, exist_ok=True)
         if path.exists() or path.is_symlink():
             if await _socket_is_live(path):
                 raise RuntimeError(f"another governance server is already listening on {path}")
             path.unlink()
-        self.scheduler.start(self.store.pending_deadlines())
+        self.scheduler.start(self.store.pending_deadlines)
         self._server = await asyncio.start_unix_server(
             self._serve_connection, path=str(path), limit=self.config.max_line_bytes, backlog=1024
         )
         os.chmod(path, 0o660)
+        if group_id is not None:
+            os.chown(path, -1, group_id)
         self.store.append_audit(
             "server_started",
             reason=f"policy {self.policy.source}",
             mode=str(self.policy.engine.policy.mode),
             payload={"socket": str(path), "pid": os.getpid()},
         )
+        if isinstance(self.store, PostgresStore):
+            self._tasks.append(asyncio.create_task(self._follow_other_replicas()))
         for loop_body, period in (
             (self._ingest_spool, 2.0),
             (self._watch_policy, 1.0),
             (self._risk_summary, RISK_SUMMARY_PERIOD_S),
+            (self._anchor_if_due, min(1.0, self.config.anchor_interval_s)),
         ):
             self._tasks.append(asyncio.create_task(self._every(period, loop_body)))
+
+    async def _follow_other_replicas(self) -> None:
+        """A request finished by another replica on the same PostgreSQL (a vote, an expiry)
+        answers the hooks waiting on it here at once."""
+        assert isinstance(self.store, PostgresStore)
+        async for approval_id, state in self.store.finished_approvals():
+            self._resolve(approval_id, state)
 
     async def serve_forever(self) -> None:
         assert self._server is not None
@@ -229,6 +269,10 @@ class GovernanceServer:
                 await self._server.wait_closed()
         with contextlib.suppress(FileNotFoundError):
             self.config.socket.unlink()
+        try:
+            await self.publish_anchor("shutdown")
+        except Exception:  # shutting down must finish even if the store is already unusable
+            log.exception("could not publish the shutdown anchor")
         self.store.close()
 
     async def _every(self, period: float, body: Callable[[], Awaitable[None]]) -> None:
@@ -268,6 +312,15 @@ class GovernanceServer:
                 return
             reply = await self._dispatch(request, peer, reader)
             await self._reply(writer, reply)
+        except asyncio.CancelledError:
+            # Shutting down (Ctrl-C, SIGTERM): a waiting hook is answered and its request stays
+            # pending. Ending normally also spares the log one traceback per waiting hook,
+            # which Python 3.11's stream callback prints for a cancelled handler.
+            with contextlib.suppress(Exception):
+                shutting_down = _reply(
+                    "deny", "the governance server is shutting down; retry shortly", None
+                )
+                await asyncio.wait_for(self._reply(writer, shutting_down), 1)
         except Exception as error:  # one bad connection must not take the server down
             log.exception("connection failed")
             with contextlib.suppress(Exception):
@@ -339,6 +392,8 @@ class GovernanceServer:
     ) -> dict[str, Any]:
         fields = self._audit_fields(event, context, peer)
         key = action_key(event.session_id, event.tool_name, event.tool_input, event.cwd)
+        # From here on only redacted copies are used: every sink sees the same redaction.
+        redaction = Redaction.learn([event.tool_input, event.prompt])
         if event.hook_event_name == "PreToolUse":
             granted = self.store.use_grant(key)
             if granted is not None:
@@ -349,11 +404,13 @@ class GovernanceServer:
                     rule="approval.grant",
                     reason=reason,
                     approval_id=granted,
-                    payload={"tool_input": event.tool_input},
+                    payload={"tool_input": redaction.redacted[0]},
                     **fields,
                 )
                 return _reply("approved", reason, "approval.grant", granted)
-        decision = self.policy.engine.evaluate(event, context)
+        event, decision = _redacted_call(
+            redaction, event, self.policy.engine.evaluate(event, context)
+        )
         overridden = self._break_glass(event, decision, fields)
         if overridden is not None:
             return overridden
@@ -413,6 +470,8 @@ class GovernanceServer:
                 "expires_at": timers[-1][2],
                 "requester": context.user or peer.user,
                 "peer_user": peer.user,
+                "requester_uid": peer.uid if peer.uid >= 0 else None,
+                "requester_host": LOCAL_HOST,
                 "host": context.host,
                 "repo": context.repo,
                 "branch": context.git_branch,
@@ -438,7 +497,12 @@ class GovernanceServer:
             risk=str(decision.risk),
             reason=decision.reason,
             decision="pending",
-            payload={"approval_rule": rule.model_dump(mode="json"), "tool_input": event.tool_input},
+            payload={
+                "approval_rule": rule.model_dump(mode="json"),
+                "tool_input": event.tool_input,
+                "requester_uid": approval.requester_uid,
+                "requester_host": approval.requester_host,
+            },
             **self._audit_fields(event, context, peer),
         )
         self._background(self.notifier.request_created(approval))
@@ -558,11 +622,16 @@ class GovernanceServer:
 
     def _record_outcome(self, event: ToolEvent, context: CallContext, peer: Peer) -> dict[str, Any]:
         extra = event.model_extra or {}
-        response = json.dumps(extra.get("tool_response"), default=str)[:_MAX_OUTCOME_CHARS]
+        redaction = Redaction.learn([event.tool_input])
+        # Redacted before clipping, so a cut never leaves half a secret unrecognisable.
+        response = json.dumps(redaction(extra.get("tool_response")), default=str)
         self.store.append_audit(
             "tool_outcome",
             decision="recorded",
-            payload={"tool_input": event.tool_input, "tool_response": response},
+            payload={
+                "tool_input": redaction.redacted[0],
+                "tool_response": response[:_MAX_OUTCOME_CHARS],
+            },
             **self._audit_fields(event, context, peer),
         )
         return _reply("recorded", "outcome recorded", None)
@@ -586,15 +655,13 @@ class GovernanceServer:
         result = cast_vote(
             state=approval.state,
             rule=approval.snapshot,
-            requester_names=approval.requester_names,
+            requester=self.requester_of(approval),
             votes=self.store.votes(approval_id),
             approver=approver,
             vote=vote,
             mfa_verified=mfa_verified,
         )
-        if result.accepted and not self.store.add_vote(
-            approval_id, approver.identity, vote, approver.via, note
-        ):
+        if result.accepted and not self.store.add_vote(approval_id, approver, vote, note):
             result = VoteResult(
                 False,
                 approval.state,
@@ -611,7 +678,7 @@ class GovernanceServer:
             reason=result.message,
             session_id=approval.session_id,
             tool_name=approval.tool_name,
-            payload={"via": approver.via, "note": note},
+            payload={"via": approver.via, "note": note, "approver_uid": approver.uid},
         )
         if result.accepted and result.state is not ApprovalState.PENDING:
             summary = f"{result.state} by {approver.identity}" + (f": {note}" if note else "")
@@ -628,6 +695,7 @@ class GovernanceServer:
                     tool_name=approval.tool_name,
                     user=approval.requester,
                 )
+                self.store.announce_finished(approval_id, result.state)
                 self._resolve(approval_id, result.state)
         if result.accepted:
             updated = self.store.approval(approval_id) or approval
@@ -635,15 +703,23 @@ class GovernanceServer:
                 await self.notifier.request_updated(updated, result, approver.identity)
         return result
 
+    def requester_of(self, approval: ApprovalRecord) -> Requester:
+        """The requester as a set of names: the uid's OS user, the label the hook reported (a
+        label only ever takes votes away), and the Slack ids or emails `user_map` ties to them."""
+        local = {approval.peer_user, approval.requester} - {None, ""}
+        user_map = self.policy.engine.policy.slack.user_map
+        mapped = {user_map[name] for name in local if name in user_map}
+        return Requester(approval.requester_uid, frozenset(local | mapped))
+
+    def console_approver(self, peer: Peer) -> Approver:
+        """A console voter is the kernel's uid; `user_map` says who they are on Slack."""
+        mapped = self.policy.engine.policy.slack.user_map.get(peer.user)
+        uid = peer.uid if peer.uid >= 0 else None
+        return Approver(peer.user, "console", (mapped,) if mapped else (), uid=uid)
+
     async def _admin(self, operation: str, request: dict[str, Any], peer: Peer) -> dict[str, Any]:
         if operation == "break_glass":
-            minutes = request.get("minutes")
-            ok, message = await self.open_break_glass(
-                (peer.user,),
-                peer.user,
-                float(minutes) if isinstance(minutes, int | float) else 0,
-                str(request.get("reason") or ""),
-            )
+            ok, message = await self._console_break_glass(request, peer)
             return {"ok": ok, "message": message}
         if operation == "ping":
             return {"ok": True, "policy": self.policy.source, "pid": os.getpid()}
@@ -655,7 +731,12 @@ class GovernanceServer:
         if operation in {"approve", "deny"}:
             approval_id = str(request.get("approval_id", "")).strip().upper()
             note = request.get("reason")
-            approver = Approver(peer.user, "console")
+            if peer.uid < 0:
+                return {
+                    "ok": False,
+                    "message": "the kernel did not say who you are on this socket; vote from Slack",
+                }
+            approver = self.console_approver(peer)
             code = request.get("code")
             verified = False
             if code and operation == "approve":
@@ -690,22 +771,99 @@ class GovernanceServer:
 
     # ------------------------------------------------------------ break-glass
 
-    async def open_break_glass(
-        self, names: tuple[str, ...], user: str, minutes: float, reason: str
-    ) -> tuple[bool, str]:
-        """Open an emergency window for `user`'s agents; refused unless the policy allows."""
+    def mfa_required(self) -> bool:
+        """Break-glass asks for a second factor whenever any approval rule does."""
+        return any(rule.require_mfa for rule in self.policy.engine.policy.approval_rules.values())
+
+    def verify_break_glass_code(self, approver: str, code: str) -> MfaCheck:
+        # Failures count per approver and day: three wrong codes lock break-glass until tomorrow.
+        check = self.mfa.verify(approver, f"break-glass-{time.strftime('%Y%m%d')}", code)
+        self.store.append_audit(
+            "mfa_check",
+            user=approver,
+            decision="ok" if check.ok else "refused",
+            reason=f"break-glass: {check.message}",
+        )
+        return check
+
+    async def _console_break_glass(self, request: dict[str, Any], peer: Peer) -> tuple[bool, str]:
+        """From the console, a window covers someone else's agents (`--for USER`): the agents
+        of the uid that asks could ask just the same, so that uid can never open its own."""
+        minutes = request.get("minutes")
+        minutes = float(minutes) if isinstance(minutes, int | float) else 0.0
+        reason = str(request.get("reason") or "")
+        covered = str(request.get("for") or "").strip()
+        refusal = None
+        if peer.uid < 0:
+            refusal = "the kernel did not say who you are on this socket; use Slack"
+        elif not covered:
+            refusal = "say whose agents the window covers: --for USER"
+        else:
+            try:
+                covered_uid = pwd.getpwnam(covered).pw_uid
+            except KeyError:
+                covered_uid = None
+                refusal = f"there is no user {covered!r} on this machine"
+            if covered_uid == peer.uid:
+                refusal = (
+                    "a window for your own agents cannot be opened from your own uid (an agent "
+                    "running as you could do the same): open it from Slack, or ask someone else"
+                )
+        mapped = self.policy.engine.policy.slack.user_map.get(peer.user)
+        names = (peer.user, mapped) if mapped else (peer.user,)
         settings = self.policy.engine.policy.break_glass
-        refusal = may_open(settings, names, minutes) or (
+        refusal = refusal or may_open(settings, names, minutes)
+        code = request.get("code")
+        if refusal is None and self.mfa_required():
+            if not code:
+                refusal = "this policy asks for MFA: give --code from your authenticator"
+            else:
+                check = self.verify_break_glass_code(peer.user, str(code))
+                refusal = None if check.ok else check.message
+        if refusal is not None:
+            self._refuse_break_glass(peer.user, covered, minutes, refusal)
+            return False, refusal
+        return await self.open_break_glass(
+            names, covered, minutes, reason, opened_by=peer.user, mfa_verified=True
+        )
+
+    def break_glass_refusal(
+        self, names: tuple[str, ...], minutes: float, reason: str
+    ) -> str | None:
+        """Why the opener may not open this window (before any MFA), or None."""
+        settings = self.policy.engine.policy.break_glass
+        return may_open(settings, names, minutes) or (
             None if reason.strip() else "break-glass needs a --reason"
         )
+
+    def _refuse_break_glass(self, opener: str, user: str, minutes: float, refusal: str) -> None:
+        self.store.append_audit(
+            "break_glass_refused",
+            user=opener,
+            decision="refused",
+            reason=refusal,
+            payload={"minutes": minutes, "for": user},
+        )
+
+    async def open_break_glass(
+        self,
+        names: tuple[str, ...],
+        user: str,
+        minutes: float,
+        reason: str,
+        *,
+        opened_by: str,
+        mfa_verified: bool,
+    ) -> tuple[bool, str]:
+        """Open an emergency window for the agents of OS user `user`; `names` are the opener's
+        (checked against break_glass.allowed_users). Refused unless the policy allows."""
+        refusal = self.break_glass_refusal(names, minutes, reason) or (
+            "this policy asks for MFA: break-glass needs a code"
+            if self.mfa_required() and not mfa_verified
+            else None
+        )
         if refusal is not None:
-            self.store.append_audit(
-                "break_glass_refused",
-                user=user,
-                decision="refused",
-                reason=refusal,
-                payload={"minutes": minutes},
-            )
+            self._refuse_break_glass(opened_by, user, minutes, refusal)
             return False, refusal
         now = time.time()
         window = Window(
@@ -722,11 +880,12 @@ class GovernanceServer:
             decision="opened",
             reason=window.reason,
             approval_id=window.id,
-            payload={"minutes": minutes, "closes_at": window.closes_at},
+            payload={"minutes": minutes, "closes_at": window.closes_at, "opened_by": opened_by},
         )
         self._background(
             self.notifier.alert(
-                f"Break-glass {window.id} opened by {user} for {minutes:g} min",
+                f"Break-glass {window.id} opened by {opened_by} for {user}'s agents, "
+                f"{minutes:g} min",
                 [
                     f"Reason: {window.reason}",
                     "Approvals are skipped for their agents; every "
@@ -744,7 +903,8 @@ class GovernanceServer:
     ) -> dict[str, Any] | None:
         if decision.outcome is Outcome.ALLOW or event.hook_event_name != "PreToolUse":
             return None
-        window = self.store.active_break_glass((fields["user"],), time.time())
+        # The kernel's user, never the label: a claimed name must not step into a window.
+        window = self.store.active_break_glass((fields["peer_user"],), time.time())
         if window is None:
             return None
         changed = override(decision, self.policy.engine.policy.break_glass)
@@ -792,13 +952,36 @@ class GovernanceServer:
             )
         )
 
+    # ------------------------------------------------------------ anchors
+
+    async def _anchor_if_due(self) -> None:
+        head = self.store.head()
+        last_seq, last_at = self._anchored
+        if head is None or head[0] == last_seq:
+            return
+        waited = time.monotonic() - last_at >= self.config.anchor_interval_s
+        if waited or head[0] - last_seq >= self.config.anchor_rows:
+            await self.publish_anchor("interval")
+
+    async def publish_anchor(self, reason: str) -> None:
+        """Send the chain's head to every witness; one failing witness does not stop the rest."""
+        anchor = current_anchor(self.store, reason)
+        if anchor is None:
+            return
+        self._anchored = (anchor.seq, time.monotonic())
+        for witness in self.witnesses:
+            try:
+                await witness.publish(anchor)
+            except Exception:
+                log.exception("could not publish the audit anchor to the %s", witness.name)
+
     # ------------------------------------------------------------ alerts
 
     async def _risk_summary(self) -> None:
         """Post to the security channel once when the last hour turns HIGH, not once per block."""
         since = time.time() - 3600
         blocks, critical = self.store.db.execute(
-            "SELECT COUNT(*), COALESCE(SUM(risk = 'critical'), 0) FROM audit "
+            "SELECT COUNT(*), COUNT(*) FILTER (WHERE risk = 'critical') FROM audit "
             "WHERE kind = 'decision' AND decision = 'deny' AND ts >= ?",
             [since],
         ).fetchone()
@@ -857,6 +1040,7 @@ class GovernanceServer:
                 reason="no decision before the deadline",
                 **audit,
             )
+            self.store.announce_finished(approval.id, ApprovalState.EXPIRED)
             self._resolve(approval.id, ApprovalState.EXPIRED)
             expired = self.store.approval(approval.id) or approval
             with contextlib.suppress(Exception):
@@ -942,6 +1126,24 @@ def _error_reply(reason: str) -> dict[str, Any]:
     return _reply("deny", f"malformed request: {reason}", "protocol.malformed")
 
 
+def _redacted_call(
+    redaction: Redaction, event: ToolEvent, decision: Decision
+) -> tuple[ToolEvent, Decision]:
+    """The event and decision as every sink may see them: the input redacted, and the call's
+    secrets scrubbed from the reasons and fragments that quote it."""
+    redacted_input = redaction.redacted[0]
+    if not redaction.secrets and redacted_input == event.tool_input:
+        return event, decision  # nothing to hide (the common case); each sink still redacts
+    findings = tuple(
+        replace(f, reason=redaction(f.reason), fragment=redaction(f.fragment))
+        for f in decision.findings
+    )
+    return (
+        event.model_copy(update={"tool_input": redacted_input}),
+        replace(decision, findings=findings, commands=tuple(redaction(list(decision.commands)))),
+    )
+
+
 def _decision_payload(event: ToolEvent, decision: Decision) -> dict[str, Any]:
     return {
         "tool_input": event.tool_input
@@ -960,6 +1162,8 @@ def _approval_summary(approval: ApprovalRecord) -> dict[str, Any]:
     return {
         "id": approval.id,
         "requester": approval.requester,
+        "requester_uid": approval.requester_uid,
+        "requester_label": approval.requester_label,
         "tool_name": approval.tool_name,
         "tool_input": approval.tool_input,
         "rule": approval.rule,
@@ -980,6 +1184,15 @@ async def _socket_is_live(path: Path) -> bool:
         return False
     writer.close()
     return True
+
+
+def _group_id(name: str | None) -> int | None:
+    if name is None:
+        return None
+    try:
+        return grp.getgrnam(name).gr_gid
+    except KeyError:
+        raise RuntimeError(f"--socket-group {name}: no such group on this machine") from None
 
 
 def _raise_fd_limit() -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import pwd
 import re
 import time
 from dataclasses import dataclass
@@ -27,6 +28,7 @@ log = logging.getLogger("governance.slack")
 
 _MENTION = re.compile(r"<@([UW][A-Z0-9]+)(?:\|[^>]*)?>")
 _GROUP_CACHE_S = 300
+_BREAK_GLASS = "break-glass|"  # private_metadata of the MFA modal that opens a window
 
 
 @dataclass(frozen=True, slots=True)
@@ -143,15 +145,41 @@ class SlackApprovers:
         self.server = server
         self.client = client
         self._groups: dict[str, tuple[float, frozenset[str]]] = {}
+        self._emails: dict[str, tuple[float, str | None]] = {}
 
     async def approver(self, user_id: str, approval: ApprovalRecord) -> Approver:
+        """The clicker and every name of theirs: OS users `user_map` ties to their Slack id or
+        email count as the same human (one vote, and never a vote on their own request)."""
         user_map = self.server.policy.engine.policy.slack.user_map
-        aliases = tuple(name for name, mapped in user_map.items() if mapped == user_id)
+        names = {user_id}
+        if any("@" in mapped for mapped in user_map.values()):
+            email = await self._email(user_id)
+            if email:
+                names.add(email.lower())
+        lowered = {name.lower() for name in names}
+        aliases = tuple(
+            dict.fromkeys(
+                [name for name, mapped in user_map.items() if mapped.lower() in lowered]
+                + sorted(names - {user_id})
+            )
+        )
         groups = []
         for member in approval.snapshot.members:
             if member.startswith("S") and user_id in await self._group_members(member):
                 groups.append(member)
         return Approver(user_id, "slack", aliases, tuple(groups))
+
+    async def _email(self, user_id: str) -> str | None:
+        cached = self._emails.get(user_id)
+        if cached and time.time() - cached[0] < _GROUP_CACHE_S:
+            return cached[1]
+        try:
+            reply = await self.client.users_info(user=user_id)
+            email = (reply.get("user") or {}).get("profile", {}).get("email")
+        except SlackApiError:
+            email = None
+        self._emails[user_id] = (time.time(), email)
+        return email
 
     async def _group_members(self, group: str) -> frozenset[str]:
         cached = self._groups.get(group)
@@ -225,11 +253,47 @@ def build_app(server: GovernanceServer, settings: SlackSettings) -> AsyncApp:
         approval_id = body["actions"][0]["value"]
         await explain_refusal(body, await vote(body, approval_id, Vote.DENY), approval_id)
 
+    def _aliases(user_id: str) -> tuple[str, ...]:
+        user_map = server.policy.engine.policy.slack.user_map
+        return tuple(name for name, mapped in user_map.items() if mapped == user_id)
+
+    async def open_break_glass(
+        user_id: str, minutes: float, reason: str, mfa_verified: bool
+    ) -> tuple[bool, str]:
+        aliases = _aliases(user_id)
+        # The window covers the agents of the person's OS account (the first mapped name that
+        # is a user on this machine); a Slack click is a human, never an agent's session.
+        local = [name for name in aliases if _is_local_user(name)]
+        covered = (local or list(aliases) or [user_id])[0]
+        return await server.open_break_glass(
+            (user_id, *aliases),
+            covered,
+            minutes,
+            reason,
+            opened_by=user_id,
+            mfa_verified=mfa_verified,
+        )
+
+    async def on_break_glass_code(ack: AsyncAck, user_id: str, metadata: str, code: str) -> None:
+        minutes, _, reason = metadata.removeprefix(_BREAK_GLASS).partition("|")
+        check = server.verify_break_glass_code(user_id, code)
+        if not check.ok:
+            await ack(response_action="errors", errors={views.MFA_BLOCK: check.message})
+            return
+        await ack()
+        _, message = await open_break_glass(user_id, _days([minutes], 0), reason, True)
+        with contextlib.suppress(SlackApiError):
+            channel = (await client.conversations_open(users=user_id))["channel"]["id"]
+            await client.chat_postMessage(channel=channel, text=message)
+
     @app.view(views.MFA_CALLBACK)
     async def on_mfa(ack: AsyncAck, body: dict[str, Any], view: dict[str, Any]) -> None:
         approval_id = view["private_metadata"]
         user_id = body["user"]["id"]
         code = view["state"]["values"][views.MFA_BLOCK][views.MFA_INPUT]["value"] or ""
+        if approval_id.startswith(_BREAK_GLASS):
+            await on_break_glass_code(ack, user_id, approval_id, code)
+            return
         check = mfa.verify(user_id, approval_id, code)
         server.store.append_audit(
             "mfa_check",
@@ -280,16 +344,23 @@ def build_app(server: GovernanceServer, settings: SlackSettings) -> AsyncApp:
             message = views.pending_message(server.store.pending_approvals(), command["user_id"])
             await respond(**message.kwargs(), response_type="ephemeral")
         elif verb == "break-glass":
+            minutes, reason = _days(words[1:2], 0), " ".join(words[2:])
             user_id = command["user_id"]
-            user_map = server.policy.engine.policy.slack.user_map
-            aliases = tuple(name for name, mapped in user_map.items() if mapped == user_id)
-            # The window covers the agents of the person's OS identity when the policy maps one.
-            _, message = await server.open_break_glass(
-                (user_id, *aliases),
-                aliases[0] if aliases else user_id,
-                _days(words[1:2], 0),
-                " ".join(words[2:]),
-            )
+            if server.mfa_required() and not server.break_glass_refusal(
+                (user_id, *_aliases(user_id)), minutes, reason
+            ):
+                # The code goes in a modal, never in the command text.
+                await client.views_open(
+                    trigger_id=command["trigger_id"],
+                    view=views.mfa_modal(
+                        f"{_BREAK_GLASS}{minutes:g}|{reason}",
+                        prompt="Break-glass needs a second factor. Enter the current code "
+                        "from your authenticator app to open the window.",
+                        submit="Open window",
+                    ),
+                )
+                return
+            _, message = await open_break_glass(user_id, minutes, reason, False)
             await respond(text=message, response_type="ephemeral")
         elif verb == "audit" and len(words) > 1:
             mention = _MENTION.search(words[1])
@@ -323,6 +394,14 @@ def build_app(server: GovernanceServer, settings: SlackSettings) -> AsyncApp:
         await client.views_publish(user_id=user_id, view=views.app_home(mine, figures))
 
     return app
+
+
+def _is_local_user(name: str) -> bool:
+    try:
+        pwd.getpwnam(name)
+    except KeyError:
+        return False
+    return True
 
 
 def _days(words: list[str], default: float) -> float:

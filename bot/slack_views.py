@@ -286,7 +286,7 @@ def _title(approval: ApprovalRecord, *, md: bool = True) -> str:
 
 
 def _requester(approval: ApprovalRecord) -> str:
-    who = _flat(approval.requester or approval.peer_user or "unknown", 80)
+    who = _flat(approval.requester_label, 80)
     return f"{who} @ {_flat(approval.host, 80)}" if approval.host else who
 
 
@@ -450,11 +450,20 @@ def _approval_list(approvals: Sequence[ApprovalRecord], room: int) -> list[Block
 # Other surfaces
 
 
-def mfa_modal(approval_id: str, approver_note: str | None = None, error: str | None = None) -> dict:
-    """The views.open modal asking for a TOTP code; the approval id rides in private_metadata."""
+def mfa_modal(
+    approval_id: str,
+    approver_note: str | None = None,
+    error: str | None = None,
+    *,
+    prompt: str | None = None,
+    submit: str = "Approve",
+) -> dict:
+    """The views.open modal asking for a TOTP code; the approval id (or what else the code
+    unlocks, such as a break-glass window) rides in private_metadata."""
     blocks: list[Block] = [
         _section(
-            f"Request {_inline_code(approval_id, 80)} needs a second factor. "
+            prompt
+            or f"Request {_inline_code(approval_id, 80)} needs a second factor. "
             "Enter the current code from your authenticator app to approve it."
         )
     ]
@@ -479,8 +488,8 @@ def mfa_modal(approval_id: str, approver_note: str | None = None, error: str | N
         type="modal",
         callback_id=MFA_CALLBACK,
         private_metadata=approval_id,
-        title=PlainTextObject(text="Approve with MFA"),
-        submit=PlainTextObject(text="Approve"),
+        title=PlainTextObject(text=f"{submit} with MFA"[:24]),
+        submit=PlainTextObject(text=submit),
         close=PlainTextObject(text="Cancel"),
         blocks=blocks,
     )

@@ -50,12 +50,32 @@ class RuleSnapshot(BaseModel):
 
 @dataclass(frozen=True, slots=True)
 class Approver:
-    """Who is clicking: `identity` is an OS user (console) or a Slack user id."""
+    """Who is clicking: `identity` is an OS user (console) or a Slack user id.
+
+    `uid` is the kernel's word for a console approver (SO_PEERCRED); None for a Slack user.
+    `aliases` are the same human's other names (the OS users `slack.user_map` ties to a Slack
+    id, or the Slack id and email it ties to an OS user): one human is one vote.
+    """
 
     identity: str
     via: str  # "console" or "slack"
-    aliases: tuple[str, ...] = ()  # the same person's other names (email, OS user)
+    aliases: tuple[str, ...] = ()
     groups: tuple[str, ...] = ()  # Slack user groups the person belongs to
+    uid: int | None = None
+
+    @property
+    def names(self) -> frozenset[str]:
+        # Slack ids, emails and user names compare without case: stricter, never looser.
+        return frozenset(name.lower() for name in (self.identity, *self.aliases) if name)
+
+
+@dataclass(frozen=True, slots=True)
+class Requester:
+    """Whose agent asked: the kernel's uid of the hook, plus every name that stands for that
+    human (the uid's OS user, the label the hook reported, their Slack id and email)."""
+
+    uid: int | None
+    names: frozenset[str]
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,6 +83,8 @@ class VoteRecord:
     approver: str
     vote: Vote
     via: str
+    names: tuple[str, ...] = ()  # every name of the human who cast it
+    uid: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -161,11 +183,18 @@ def in_pool(rule: RuleSnapshot, approver: Approver) -> bool:
     return approver.via == "console" and rule.open_to_console
 
 
+def _same_human(previous: VoteRecord, approver: Approver, people: frozenset[str]) -> bool:
+    earlier = {name.lower() for name in (previous.approver, *previous.names)}
+    if people & earlier:
+        return True
+    return approver.uid is not None and previous.uid == approver.uid
+
+
 def cast_vote(
     *,
     state: ApprovalState,
     rule: RuleSnapshot,
-    requester_names: tuple[str, ...],
+    requester: Requester,
     votes: tuple[VoteRecord, ...],
     approver: Approver,
     vote: Vote,
@@ -180,12 +209,20 @@ def cast_vote(
 
     if state is not ApprovalState.PENDING:
         return refuse(f"this request is already {state}")
-    previous = next((v for v in votes if v.approver == approver.identity), None)
+    people = approver.names
+    previous = next((v for v in votes if _same_human(v, approver, people)), None)
     if previous is not None:
-        return refuse(f"you already voted {previous.vote} on this request", duplicate=True)
-    people = {approver.identity, *approver.aliases}
-    if people & {name for name in requester_names if name}:
-        return refuse("you made this request; someone else has to decide it (separation of duties)")
+        return refuse(
+            f"you already voted {previous.vote} on this request (as {previous.approver} via "
+            f"{previous.via}); one person is one vote",
+            duplicate=True,
+        )
+    same_uid = approver.uid is not None and approver.uid == requester.uid
+    if same_uid or people & {name.lower() for name in requester.names}:
+        return refuse(
+            "your own agent made this request (same uid or the same person); someone else "
+            "has to decide it (separation of duties)"
+        )
     if not in_pool(rule, approver):
         pool = ", ".join(rule.roles) or "the approver pool"
         return refuse(f"you are not in the approver pool for this request ({pool})")

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-from engine.decide import Decision, Outcome, Risk
+from engine.decide import ALWAYS_ENFORCED, Decision, Outcome, Risk
 from engine.policy import BreakGlass
 
 
@@ -38,6 +38,8 @@ def override(decision: Decision, settings: BreakGlass) -> Decision | None:
     """
     if decision.outcome is Outcome.ALLOW:
         return None
+    if any(f.rule.startswith(ALWAYS_ENFORCED) for f in decision.deciding):
+        return None  # no window opens the governance layer's own state to an agent
     if (
         decision.outcome is Outcome.DENY
         and decision.risk is Risk.CRITICAL

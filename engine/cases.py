@@ -54,7 +54,22 @@ class CaseResult:
         return self.decision.would_be is self.case.expected
 
 
-def load_cases(path: str | Path) -> list[PolicyCase]:
+TREE = "{tree}"
+
+
+def _with_tree(value: Any, tree: str) -> Any:
+    if isinstance(value, str):
+        return value.replace(TREE, tree)
+    if isinstance(value, list):
+        return [_with_tree(item, tree) for item in value]
+    if isinstance(value, dict):
+        return {key: _with_tree(item, tree) for key, item in value.items()}
+    return value
+
+
+def load_cases(path: str | Path, tree: str | None = None) -> list[PolicyCase]:
+    """Cases of a JSONL file; `{tree}` anywhere in a case stands for the directory `tree`
+    (a project tree the cases were written against, e.g. tests/project_tree.py's)."""
     path = Path(path)
     try:
         lines = path.read_text(encoding="utf-8").splitlines()
@@ -65,7 +80,15 @@ def load_cases(path: str | Path) -> list[PolicyCase]:
         if not line.strip() or line.lstrip().startswith("#"):
             continue
         try:
-            cases.append(PolicyCase.model_validate(json.loads(line)))
+            document = json.loads(line)
+            if TREE in line:
+                if tree is None:
+                    raise CasesError(
+                        f"{path}:{number}: the case refers to {TREE}; give the project tree "
+                        "it was written against (--tree DIR)"
+                    )
+                document = _with_tree(document, tree.rstrip("/") or "/")
+            cases.append(PolicyCase.model_validate(document))
         except json.JSONDecodeError as error:
             raise CasesError(f"{path}:{number}: not JSON: {error}") from None
         except ValidationError as error:

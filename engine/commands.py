@@ -5,12 +5,15 @@ Pure: it reads no file and knows no policy; the checks judge what it reports."""
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import StrEnum
 from urllib.parse import urlsplit
 
+from engine.clis import canonicalize
+from engine.fs import WalkSpec
 from engine.interpreters import code_argument, interpreter_language
-from engine.shell import SHELLS, SimpleCommand, Word, shell_code_argument
+from engine.shell import SHELLS, SimpleCommand, Word, command_name, shell_code_argument
+from engine.walks import FOUND_FILE, find_walk, tree_accesses, zip_operands
 
 
 class Access(StrEnum):
@@ -23,9 +26,13 @@ class Access(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class FileAccess:
+    """`walk` set: the access reaches every file the tool visits below `word`."""
+
     access: Access
     word: Word
     by: str
+    walk: WalkSpec | None = None
+    hint: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,10 +48,15 @@ class SqlSource:
 
 @dataclass(frozen=True, slots=True)
 class CommandEffects:
+    """`canonical`: the action the command names, spelled as the CLI tables' program would
+    (`pnpm publish` is `npm publish`); `noop`: an option makes it do nothing (`--dry-run`)."""
+
     regex_text: str
     files: tuple[FileAccess, ...]
     hosts: tuple[str, ...]
     sql: tuple[SqlSource, ...]
+    canonical: tuple[str, ...] = ()
+    noop: bool = False
 
 
 # ---------------------------------------------------------------- command knowledge
@@ -224,8 +236,13 @@ _OPTION_VALUES: dict[str, frozenset[str]] = {
             "--file",
             "--max-count",
             "--context",
+            "--exclude",
+            "--include",
+            "--exclude-dir",
         ]
     ),
+    "tar": frozenset({"--exclude", "-C", "--directory", "-X", "--exclude-from", "-T"}),
+    "rsync": frozenset({"--exclude", "--include", "--filter", "-e", "--rsh", "-f"}),
     "rg": frozenset(
         [
             "-e",
@@ -240,6 +257,7 @@ _OPTION_VALUES: dict[str, frozenset[str]] = {
             "-M",
             "-j",
             "--glob",
+            "--iglob",
             "--type",
             "--max-count",
         ]
@@ -257,6 +275,35 @@ _OPTION_VALUES: dict[str, frozenset[str]] = {
     "chmod": frozenset({"--reference"}),
     "xxd": frozenset({"-c", "-g", "-l", "-s", "-o"}),
     "od": frozenset({"-A", "-j", "-N", "-t", "-w"}),
+    # `ssh -o ProxyCommand=… host`: the host is the first positional after option values.
+    "ssh": frozenset(
+        [
+            "-b",
+            "-c",
+            "-D",
+            "-E",
+            "-e",
+            "-F",
+            "-I",
+            "-i",
+            "-J",
+            "-L",
+            "-l",
+            "-m",
+            "-O",
+            "-o",
+            "-p",
+            "-Q",
+            "-R",
+            "-S",
+            "-W",
+            "-w",
+            "-B",
+        ]
+    ),
+    "sftp": frozenset(
+        ["-B", "-b", "-c", "-D", "-F", "-i", "-J", "-l", "-o", "-P", "-R", "-S", "-s"]
+    ),
     "curl": _CURL_PAYLOAD
     | frozenset(
         [
@@ -504,6 +551,10 @@ def effects(command: SimpleCommand) -> CommandEffects:
         files.extend(_copy_like(name, positional, parsed.values("-t", "--target-directory")))
         remote = (_HOST_PATH.match(w.value) for w in positional)
         hosts.extend(_strip_user(m.group(0)[:-1]) for m in remote if m)
+    elif name == "zip":
+        archive, inputs, _ = zip_operands(words)
+        add(Access.WRITE, archive)
+        add(Access.READ, inputs)
     elif name == "dd":
         for word in words[1:]:
             key, _, value = word.value.partition("=")
@@ -530,6 +581,10 @@ def effects(command: SimpleCommand) -> CommandEffects:
     elif name in _SQL_CLIENTS:
         sql.extend(_sql_sources(command, name))
         data.update(range(1, len(words)))
+        database = _sql_database_file(command, name)
+        if database is not None:
+            readonly = any(w.value == "-readonly" for w in words)
+            add(Access.READ if readonly else Access.WRITE, [database])
     elif name in SHELLS:
         has_code, code = shell_code_argument(words)
         if has_code:
@@ -544,8 +599,49 @@ def effects(command: SimpleCommand) -> CommandEffects:
         add(Access.MENTION, [w for w in positional if not _URL.match(w.value)])
 
     files.extend(_redirect_access(command))
+    files = _found_by_find(command, files)
+    git_sub = _git_subcommand(words)[1] if name == "git" else ""
+    trees = [
+        FileAccess(Access(tree.access), tree.word, tree.by, tree.spec, tree.hint)
+        for tree in tree_accesses(name, words, git_sub)
+    ]
+    if trees:
+        # A walk judges its start path too, so the plain access to the same word is redundant.
+        walked = {(t.word.value, t.access) for t in trees}
+        files = [
+            f
+            for f in files
+            if (f.word.value, f.access) not in walked
+            and (f.access is not Access.MENTION or (f.word.value, Access.READ) not in walked)
+        ]
+        files.extend(trees)
     regex_text = " ".join(w.value for i, w in enumerate(words) if i not in data)
-    return CommandEffects(regex_text, tuple(files), tuple(dict.fromkeys(hosts)), tuple(sql))
+    canonical = canonicalize(tuple(w.value for i, w in enumerate(words) if i not in data))
+    return CommandEffects(
+        regex_text,
+        tuple(files),
+        tuple(dict.fromkeys(hosts)),
+        tuple(sql),
+        canonical.texts if canonical else (),
+        canonical.noop if canonical else False,
+    )
+
+
+def _found_by_find(command: SimpleCommand, files: list[FileAccess]) -> list[FileAccess]:
+    """`find DIR … -exec cat {} +` reads what find finds: the walk of DIR with find's tests."""
+    if not command.prefix or command_name(command.prefix[0]) != "find":
+        return files
+    starts, spec = find_walk(tuple(Word(w) for w in command.prefix))
+    spec = replace(spec, follow_links=True)  # the command opens what a found link points at
+    out = []
+    for access in files:
+        if access.word.dynamic and access.word.value == FOUND_FILE:
+            by = f"find -exec {access.by}"
+            hint = "narrow find's -name test or its start path"
+            out.extend(FileAccess(access.access, w, by, spec, hint) for w in starts)
+        else:
+            out.append(access)
+    return out
 
 
 def _sed_in_place(parsed: _Parsed) -> bool:
@@ -592,6 +688,8 @@ def _copy_like(name: str, positional: list[Word], target_dirs: list[Word]) -> li
 def _find_effects(words: tuple[Word, ...]) -> list[FileAccess]:
     starts = []
     for word in words[1:]:
+        if word.value in {"-H", "-L", "-P"} and not starts:
+            continue  # symlink options come before the start paths
         if word.value.startswith(("-", "(", "!", ")")):
             break
         starts.append(word)
@@ -712,6 +810,24 @@ def _sql_sources(command: SimpleCommand, name: str) -> list[SqlSource]:
         if redirect.op == "<":
             sources.append(SqlSource(name, dialect, file=redirect.target))
     return sources
+
+
+def _sql_database_file(command: SimpleCommand, name: str) -> Word | None:
+    """The database file an embedded-database client opens (`sqlite3 app.db …`), if named."""
+    if name not in {"sqlite3", "duckdb"}:
+        return None
+    takes_value = _SQL_CLIENTS[name][1] | _SQL_FILE_OPTIONS | _SQL_VALUE_OPTIONS
+    words = command.words
+    index = 1
+    while index < len(words):
+        value = words[index].value
+        if value in takes_value:
+            index += 2
+            continue
+        if not value.startswith("-"):
+            return None if value == ":memory:" else words[index]
+        index += 1
+    return None
 
 
 def _inline(name: str, dialect: str | None, word: Word) -> SqlSource:

@@ -90,6 +90,11 @@ def most_restrictive(findings: tuple[Finding, ...]) -> Outcome:
     return worst
 
 
+# Built-in self-protection is enforced in every mode: an audit-mode policy must not let an
+# agent rewrite the database or stop the server that would notice.
+ALWAYS_ENFORCED = "builtin.self_protection."
+
+
 def _enforced_in_soft_mode(finding: Finding) -> bool:
     return RISK_ORDER[finding.risk] >= RISK_ORDER[Risk.HIGH]
 
@@ -108,7 +113,7 @@ def decide(
     unique = tuple({(f.rule, f.outcome, f.fragment): f for f in findings}.values())
     would_be = most_restrictive(unique)
     if mode is Mode.AUDIT:
-        outcome = Outcome.ALLOW
+        outcome = most_restrictive(tuple(f for f in unique if f.rule.startswith(ALWAYS_ENFORCED)))
     elif mode is Mode.SOFT:
         outcome = most_restrictive(tuple(f for f in unique if _enforced_in_soft_mode(f)))
     else:

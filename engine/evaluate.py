@@ -16,11 +16,19 @@ from urllib.parse import urlsplit
 from engine.commands import Access, CommandEffects, FileAccess, SqlSource, effects
 from engine.decide import Decision, Finding, Outcome, Risk, decide
 from engine.events import CallContext, ToolEvent
+from engine.fs import FileSystem, Walk
 from engine.git import ALL_BRANCHES, analyze_push
 from engine.paths import PathPatterns, resolve_path
 from engine.policy import CompiledPattern, Policy
+from engine.self_protection import RULE_PREFIX, ProtectedState, SelfProtection
+from engine.self_protection import RULES as SELF_PROTECTION_RULES
 from engine.shell import ShellAnalysis, SimpleCommand, Word, analyze
 from engine.sql import SqlAnalysis, analyze_sql, phrase_matches
+from engine.walks import GIT_TOP, XARGS_INPUT, find_walk, grep_tool_walk
+
+# A protected file found in a walk: (path, rule, pattern index, outcome, pattern).
+_Hit = tuple[str, str, int, Outcome, str]
+_WALK_MEMO_LIMIT = 4096
 
 _MAX_SQL_FILE_BYTES = 1_000_000
 _FRAGMENT_CHARS = 200
@@ -66,14 +74,29 @@ BUILTIN_RULES = (
     "builtin.chmod_world_writable",
     "builtin.fork_bomb",
     "builtin.unseen_code",
+    *SELF_PROTECTION_RULES,
+    "builtin.walk_budget",
 )
 
 
 class Engine:
-    """A policy made ready to evaluate: regexes compiled, path patterns indexed."""
+    """A policy made ready to evaluate: regexes compiled, path patterns indexed.
 
-    def __init__(self, policy: Policy) -> None:
+    `state` says where this machine's governance state lives (the server passes its own
+    configuration); the built-in self-protection rules keep agents away from it.
+    """
+
+    def __init__(
+        self,
+        policy: Policy,
+        state: ProtectedState | None = None,
+        filesystem: FileSystem | None = None,
+    ) -> None:
         self.policy = policy
+        self._guard = SelfProtection(state)
+        self.filesystem = filesystem or _shared_filesystem()
+        self._walk_memo: dict[tuple[int, Access, str], list[_Hit]] = {}
+        self._call_cwds: dict[str, str] = {}
         sections = policy.policies
         bash = sections.bash_commands
         self._blocked = bash.compiled("blocked_patterns")
@@ -119,6 +142,7 @@ class Engine:
 
     def evaluate(self, event: ToolEvent, context: CallContext | None = None) -> Decision:
         context = context or CallContext()
+        self._call_cwds.clear()  # real paths of working directories, looked up once a call
         cwd = event.cwd or context.repo or "/"
         where = _Where(cwd, context.repo or cwd, context.home, context.git_branch)
         findings: list[Finding] = []
@@ -145,6 +169,8 @@ class Engine:
                 commands = tuple(c.display() for c in analysis.commands)
                 findings.extend(self._bash(analysis, where, hosts))
                 findings.extend(self._runtime(tool_input))
+        elif tool == "Grep":
+            findings.extend(self._grep_tool(tool_input, where))
         elif tool in _READ_TOOLS or tool in _WRITE_TOOLS or tool in _SEARCH_TOOLS:
             findings.extend(self._file_tool(tool, tool_input, where))
         elif tool == "WebFetch":
@@ -168,6 +194,9 @@ class Engine:
             return findings
         adjusted = []
         for finding in findings:
+            if finding.rule.startswith(RULE_PREFIX):  # always critical, whatever the policy
+                adjusted.append(finding)
+                continue
             risk = overrides.get(finding.rule)
             if risk is None:
                 for prefix, level in overrides.items():
@@ -201,18 +230,29 @@ class Engine:
                 Risk.CRITICAL,
             )
         base = where
+        globstar = False
+        previous: SimpleCommand | None = None
         for command in analysis.commands:
             where = base
             if command.workdir:
                 where = replace(base, cwd=resolve_path(command.workdir, base.cwd, base.home))
+            if command.name == "shopt" and "globstar" in command.argv:
+                globstar = "-s" in command.argv
+            upstream = previous
+            if command.name != "xargs":  # `xargs CMD` is followed by CMD itself
+                previous = command
             command_effects = _effects(command)
+            yield from self._guard.command(command, where.cwd, where.root)
+            accessed = frozenset(access.word.value for access in command_effects.files)
+            yield from self._guard.mentions(command, where.cwd, accessed)
             yield from self._patterns(command, command_effects)
             yield from self._destructive(command, where)
             yield from self._git(command, where)
             for source in command_effects.sql:
                 yield from self._sql_source(source, where)
-            for access in command_effects.files:
-                yield from self._shell_file(access, where)
+            for listed in command_effects.files:
+                for access in _fed_by_find(listed, command, upstream):
+                    yield from self._shell_file(access, where, globstar)
             for host in command_effects.hosts:
                 hosts.append(host)
                 yield from self._host(host, command.name)
@@ -224,24 +264,32 @@ class Engine:
         if not text:
             return
         texts = (text, f"{' '.join(command.prefix)} {text}") if command.prefix else (text,)
+        # The canonical spelling (`pnpm publish` -> `npm publish`) is matched too.
+        texts += tuple(t for t in command_effects.canonical if t not in texts)
         lists: tuple[tuple[tuple[CompiledPattern, ...], Outcome, Risk], ...] = (
             (self._blocked, Outcome.DENY, Risk.HIGH),
             (self._approval, Outcome.APPROVE, Risk.MEDIUM),
             (self._allowed, Outcome.ALLOW, Risk.LOW),
         )
+        if command_effects.noop:
+            # `npm publish --dry-run` names the action but does not do it.
+            lists = lists[2:]
         for patterns, outcome, default_risk in lists:
             for pattern in patterns:
-                match = next((m for t in texts if (m := pattern.regex.search(t))), None)
-                if match is None:
+                found = next(((t, m) for t in texts if (m := pattern.regex.search(t))), None)
+                if found is None:
                     continue
+                matched_text, match = found
                 verb = {
                     Outcome.DENY: "is blocked",
                     Outcome.APPROVE: "needs approval",
                     Outcome.ALLOW: "is allowed",
                 }[outcome]
-                reason = (
-                    pattern.reason
-                    or f"`{match.group(0)}` {verb} by policy pattern `{pattern.source}`"
+                spelled = ""
+                if matched_text in command_effects.canonical and matched_text != text:
+                    spelled = f"`{_clip(text)}` is `{matched_text}`: "
+                reason = pattern.reason or (
+                    f"{spelled}`{match.group(0)}` {verb} by policy pattern `{pattern.source}`"
                 )
                 yield self._finding(
                     pattern.rule, outcome, reason, match.group(0), pattern.risk or default_risk
@@ -558,8 +606,12 @@ class Engine:
 
     # ------------------------------------------------------------ files
 
-    def _shell_file(self, access: FileAccess, where: _Where) -> Iterable[Finding]:
+    def _shell_file(
+        self, access: FileAccess, where: _Where, globstar: bool = False
+    ) -> Iterable[Finding]:
         word = access.word
+        if word.dynamic or word.glob:
+            yield from self._guard.word(word, where.cwd, access.by, access.access, where.root)
         if word.dynamic:
             if access.access is Access.DELETE and self._deletes_need_approval:
                 yield self._finding(
@@ -571,16 +623,126 @@ class Engine:
                     Risk.MEDIUM,
                 )
             return
+        shown_words = [word.value]
+        resolved: tuple[str, ...] = ()
         if word.glob:
-            for patterns, index, rule, outcome in self._path_rules(access.access):
-                pattern = patterns.could_match_glob(word.value, where.cwd, where.root)
-                if pattern is not None:
-                    yield self._path_rule_finding(
-                        rule, index[pattern], outcome, access.access, word.value, pattern, access.by
-                    )
+            base = self._real_cwd(where)
+            expansion = self.filesystem.expand_glob(word.value, base, globstar)
+            if expansion is None:
+                # The glob starts in a directory that is not here: reason without the disk.
+                yield from self._unseen_glob(access, where)
+                return
+            shown_words, resolved = list(expansion.matches), expansion.paths
+        seen_rules: set[str] = set()
+        for finding in self._real_files(access, shown_words, resolved, where):
+            # One finding per rule for a glob: the first file named is enough to act on.
+            if finding.rule not in seen_rules:
+                seen_rules.add(finding.rule)
+                yield finding
+
+    def _real_files(
+        self, access: FileAccess, shown_words: list[str], resolved: tuple[str, ...], where: _Where
+    ) -> Iterable[Finding]:
+        for position, shown in enumerate(shown_words):
+            if resolved:
+                path = resolved[position]
+            elif shown == GIT_TOP:
+                path = self.filesystem.git_top(resolve_path("", where.cwd)) or where.root
+                shown = os.path.relpath(path, resolve_path("", where.cwd))
+            else:
+                path = self._resolve(shown, where)
+            yield from self._path_finding(access.access, path, shown, access.by, where.root)
+            if access.walk is None or not self.filesystem.is_dir(path):
+                continue
+            if access.access is Access.DELETE and self._is_catastrophic_path(path, where):
+                continue  # judged by builtin.rm_root; walking `/` would only spend the budget
+            walk = self.filesystem.walk(path, access.walk)
+            yield from self._walk_findings(access, walk, shown, where)
+
+    def _real_cwd(self, where: _Where) -> str:
+        real = self._call_cwds.get(where.cwd)
+        if real is None:
+            cwd = where.cwd if where.cwd.startswith("/") else "/" + where.cwd
+            real = self.filesystem.resolve("/", cwd) or resolve_path("", where.cwd, where.home)
+            self._call_cwds[where.cwd] = real
+        return real
+
+    def _resolve(self, shown: str, where: _Where) -> str:
+        """resolve_path, answered from the directory listings fs.py keeps when it can."""
+        if shown.startswith(("/", "~")):
+            return resolve_path(shown, where.cwd, where.home)
+        found = self.filesystem.resolve(self._real_cwd(where), shown)
+        return found if found is not None else resolve_path(shown, where.cwd, where.home)
+
+    def _unseen_glob(self, access: FileAccess, where: _Where) -> Iterable[Finding]:
+        word = access.word
+        for patterns, index, rule, outcome in self._path_rules(access.access):
+            pattern = patterns.could_match_glob(word.value, where.cwd, where.root)
+            if pattern is not None:
+                yield self._path_rule_finding(
+                    rule, index[pattern], outcome, access.access, word.value, pattern, access.by
+                )
+
+    def _walk_findings(
+        self, access: FileAccess, walk: Walk, shown: str, where: _Where
+    ) -> Iterable[Finding]:
+        verb = {Access.READ: "read", Access.WRITE: "change", Access.DELETE: "delete"}.get(
+            access.access, "pass"
+        )
+        if not walk.complete:
+            yield self._finding(
+                "builtin.walk_budget",
+                Outcome.APPROVE,
+                f"{access.by} would {verb} every file under `{shown}`, but {walk.reason}: the "
+                "engine could not check them for protected files within its budget, so it "
+                "needs approval; name a narrower path",
+                f"{access.by} {shown}",
+                Risk.MEDIUM,
+            )
             return
-        path = resolve_path(word.value, where.cwd, where.home)
-        yield from self._path_finding(access.access, path, word.value, access.by, where.root)
+        hits = self._walk_hits(walk, access.access, where.root)
+        reported: set[str] = set()
+        for path, rule, index, outcome, pattern in hits:
+            if rule in reported:
+                continue
+            reported.add(rule)
+            same = sum(1 for hit in hits if hit[1] == rule)
+            link = next((via for target, via in walk.links if target == path), None)
+            display = _display_path(link or path, walk.root, shown)
+            if link is not None:
+                display += f" (a link to {path})"
+            name = (link or path).rsplit("/", 1)[-1]
+            more = f" (and {same - 1} more)" if same > 1 else ""
+            hint = access.hint.format(name=name, path=display.removeprefix("./"))
+            if outcome is Outcome.DENY:
+                reason = (
+                    f"{access.by} would {verb} {display}{more}, which matches protected path "
+                    f"`{pattern}`; {hint}"
+                )
+                risk = Risk.HIGH
+            else:
+                reason = (
+                    f"{access.by} would {verb} {display}{more}, under write-protected "
+                    f"`{pattern}`: needs approval; {hint}"
+                )
+                risk = Risk.MEDIUM
+            yield self._finding(f"{rule}[{index}]", outcome, reason, f"{access.by} {display}", risk)
+
+    def _walk_hits(self, walk: Walk, access: Access, root: str) -> list[_Hit]:
+        key = (walk.serial, access, root)
+        hits = self._walk_memo.get(key)
+        if hits is None:
+            hits = []
+            rules = self._path_rules(access)
+            for path in walk.files:
+                for patterns, index, rule, outcome in rules:
+                    pattern = patterns.match(path, root)
+                    if pattern is not None:
+                        hits.append((path, rule, index[pattern], outcome, pattern))
+            if len(self._walk_memo) >= _WALK_MEMO_LIMIT:
+                self._walk_memo.clear()
+            self._walk_memo[key] = hits
+        return hits
 
     def _path_rules(
         self, access: Access
@@ -607,6 +769,9 @@ class Engine:
     def _path_finding(
         self, access: Access, path: str, shown: str, by: str, root: str | None = None
     ) -> Iterable[Finding]:
+        guarded = self._guard.access(access, path, shown, by, root)
+        if guarded is not None:
+            yield guarded
         for patterns, index, rule, outcome in self._path_rules(access):
             pattern = patterns.match(path, root)
             if pattern is not None:
@@ -677,6 +842,14 @@ class Engine:
         access = Access.WRITE if tool in _WRITE_TOOLS else Access.READ
         path = resolve_path(raw, where.cwd, where.home)
         yield from self._path_finding(access, path, raw, tool, where.root)
+
+    def _grep_tool(self, tool_input: dict[str, Any], where: _Where) -> Iterable[Finding]:
+        """Grep searches a tree (the cwd when no path is given): judge the files it reads."""
+        raw = tool_input.get("path")
+        path = raw if isinstance(raw, str) and raw else "."
+        tree = grep_tool_walk(path, tool_input.get("glob"))
+        access = FileAccess(Access.READ, tree.word, tree.by, tree.spec, tree.hint)
+        yield from self._shell_file(access, where)
 
     # ------------------------------------------------------------ network, models, MCP, prompts
 
@@ -782,6 +955,34 @@ class Engine:
                 str(timeout_ms),
                 Risk.LOW,
             )
+
+
+@lru_cache(maxsize=1)
+def _shared_filesystem() -> FileSystem:
+    """One disk cache for every engine of the process, made when the first engine is."""
+    return FileSystem()
+
+
+def _fed_by_find(
+    access: FileAccess, command: SimpleCommand, upstream: SimpleCommand | None
+) -> list[FileAccess]:
+    """`find DIR … | xargs cat` reads what find prints: the walk of DIR with find's tests."""
+    word = access.word
+    fed = word.dynamic and word.value == XARGS_INPUT and command.piped_input
+    if not fed or upstream is None or upstream.name != "find" or upstream.prefix:
+        return [access]
+    starts, spec = find_walk(upstream.words)
+    spec = replace(spec, follow_links=True)  # the command opens what a found link points at
+    hint = "narrow find's -name test or its start path"
+    return [FileAccess(access.access, w, f"find | xargs {access.by}", spec, hint) for w in starts]
+
+
+def _display_path(path: str, root: str, shown: str) -> str:
+    relative = os.path.relpath(path, root)
+    base = shown.rstrip("/") or "/"
+    if base == ".":
+        return f"./{relative}"
+    return f"{base}/{relative}"
 
 
 def _world_writable(mode: str) -> bool:

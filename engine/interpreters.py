@@ -381,6 +381,7 @@ _PY_ONE_PATH = {
     "os.removedirs": "rmdir",
     "os.mkdir": "mkdir",
     "os.makedirs": "mkdir -p",
+    "sqlite3.connect": "sqlite3",  # opens (and may write) the database file
 }
 _PY_TWO_PATHS = {
     "shutil.copy": "cp",

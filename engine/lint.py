@@ -9,6 +9,7 @@ import shlex
 from dataclasses import dataclass
 from enum import StrEnum
 
+from engine.clis import covered_spellings
 from engine.decide import Outcome, Risk
 from engine.evaluate import Engine
 from engine.events import ToolEvent
@@ -227,6 +228,23 @@ def _sql_pattern_issue(
     return []
 
 
+def _spelling_issues(pattern: CompiledPattern) -> list[LintIssue]:
+    """Which other spellings of the same action the pattern covers (engine/clis tables)."""
+    spellings = covered_spellings(pattern.regex, sample_commands(pattern.source))
+    if not spellings:
+        return []
+    shown = ", ".join(f"`{s}`" for s in spellings[:8])
+    more = f" and {len(spellings) - 8} more" if len(spellings) > 8 else ""
+    return [
+        LintIssue(
+            Level.INFO,
+            pattern.rule,
+            f"`{pattern.source}` also covers {shown}{more} (equivalent programs, global options, "
+            "aliases and runners from engine/clis/*.json)",
+        )
+    ]
+
+
 def lint(policy: Policy) -> list[LintIssue]:
     engine = Engine(policy)
     bash = policy.policies.bash_commands
@@ -237,6 +255,7 @@ def lint(policy: Policy) -> list[LintIssue]:
     ):
         for pattern in bash.compiled(section):
             issues.extend(_regex_issues(engine, pattern, outcome))
+            issues.extend(_spelling_issues(pattern))
     for pattern in bash.compiled("allowed_patterns"):
         if re.search(pattern.source, "", re.IGNORECASE) is not None:
             issues.append(

@@ -10,31 +10,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import pyotp
-import sqlite_utils
+
+from engine.state.types import Database
 
 ISSUER = "Claude Code Governance"
-
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS mfa_secrets (
-    approver TEXT PRIMARY KEY,
-    secret TEXT NOT NULL,
-    enrolled_at REAL NOT NULL
-);
-CREATE TABLE IF NOT EXISTS mfa_used_codes (
-    approver TEXT NOT NULL,
-    counter INTEGER NOT NULL,
-    approval_id TEXT NOT NULL,
-    used_at REAL NOT NULL,
-    PRIMARY KEY (approver, counter)
-);
-CREATE TABLE IF NOT EXISTS mfa_failures (
-    approver TEXT NOT NULL,
-    approval_id TEXT NOT NULL,
-    failures INTEGER NOT NULL,
-    last_at REAL NOT NULL,
-    PRIMARY KEY (approver, approval_id)
-);
-"""
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,7 +36,8 @@ class MfaCheck:
 
 
 class MfaRegistry:
-    """Enrolled secrets, used time steps and per-request failure counts, all in SQLite.
+    """Enrolled secrets, used time steps and per-request failure counts, in the store's tables
+    (created by its migrations, on SQLite or PostgreSQL).
 
     Secrets are stored in the clear (the authenticator app holds the same value), so the
     database file must be protected like a credential store: mode 0600, owned by the service
@@ -66,14 +46,9 @@ class MfaRegistry:
 
     MAX_FAILURES = 3
 
-    def __init__(self, db: sqlite_utils.Database, clock: Callable[[], float] = time.time) -> None:
+    def __init__(self, db: Database, clock: Callable[[], float] = time.time) -> None:
         self._db = db
         self._clock = clock
-        # Statement by statement rather than executescript: executescript would COMMIT
-        # whatever transaction the shared connection happens to be in.
-        for statement in _SCHEMA.split(";"):
-            if statement.strip():
-                self._db.execute(statement)
 
     def enroll(self, approver: str) -> Enrollment:
         secret = pyotp.random_base32()
@@ -122,8 +97,8 @@ class MfaRegistry:
         # The primary key makes the claim atomic: of two concurrent uses of one code (even from
         # two processes on the same file) exactly one insert lands.
         claimed = self._db.execute(
-            "INSERT OR IGNORE INTO mfa_used_codes (approver, counter, approval_id, used_at) "
-            "VALUES (?, ?, ?, ?)",
+            "INSERT INTO mfa_used_codes (approver, counter, approval_id, used_at) "
+            "VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",
             [approver, counter, approval_id, now],
         ).rowcount
         if not claimed:
@@ -152,7 +127,7 @@ class MfaRegistry:
             "INSERT INTO mfa_failures (approver, approval_id, failures, last_at) "
             "VALUES (?, ?, 1, ?) "
             "ON CONFLICT(approver, approval_id) DO UPDATE SET "
-            "failures = failures + 1, last_at = excluded.last_at "
+            "failures = mfa_failures.failures + 1, last_at = excluded.last_at "
             "RETURNING failures",
             [approver, approval_id, self._clock()],
         ).fetchone()[0]

@@ -41,7 +41,8 @@ def resolve_path(path: str, cwd: str | None, home: str | None = None) -> str:
     base = cwd if isinstance(cwd, str) and cwd.startswith("/") else "/" + (cwd or "")
     if text == "~" or text.startswith("~/"):
         text = (home if home else os.path.expanduser("~")) + text[1:]
-    elif text.startswith("~"):
+    elif text.startswith("~") and "\x00" not in text:
+        # `~user` with a NUL byte names no user: the word stays as written.
         text = os.path.expanduser(text)
     joined = posixpath.join(base, text) if text else base
     if "\x00" not in joined:

@@ -3,12 +3,16 @@ Pure: no I/O, no policy; it never raises and keeps the text around a secret as i
 
 from __future__ import annotations
 
+import json
+import os
 import re
+import shlex
 from collections.abc import Callable
+from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
-REDACTED = "[REDACTED]"
+from engine.redact_args import REDACTED, redact_arguments, redact_netrc
 
 # Nesting deeper than this is not a real tool input; the whole subtree is hidden instead of
 # risking a RecursionError (or an endless walk through a cyclic container).
@@ -190,9 +194,12 @@ _ASSIGN_COLON = re.compile(
 
 def _assignment(m: re.Match[str]) -> str:
     if not _is_secret_key(m["name"]):
+        value_at = m.start("v") - m.start()
+        if "=" in m["v"]:  # `--from-literal=password=X`: the value is itself an assignment
+            return m[0][:value_at] + _ASSIGN_EQ.sub(_assignment, m[0][value_at:])
         return m[0]
     raw = m["v"]
-    if raw == REDACTED:
+    if REDACTED[:-1] in raw:  # a more precise pass already hid the secret part (`u:[REDACTED]`)
         return m[0]
     opener = ""
     if raw.startswith('\\"') and raw.endswith('\\"') and len(raw) >= 4:
@@ -277,17 +284,84 @@ _PASSES: tuple[tuple[tuple[str, ...], re.Pattern[str], _Replacement], ...] = (
 
 def redact_text(text: str) -> str:
     """`text` with every secret recognisable by its shape replaced by REDACTED."""
+    return _redact_text(text, None)
+
+
+# Tool inputs repeat (`git status`, a cwd, a description): short texts are redacted once.
+_MAX_CACHED_TEXT = 1024
+
+
+@lru_cache(maxsize=8192)
+def _redact_short(text: str) -> tuple[str, tuple[str, ...]]:
+    found: list[str] = []
+    return _redact_uncached(text, found), tuple(found)
+
+
+def _redact_text(text: str, found: list[str] | None) -> str:
     if not isinstance(text, str) or not text:
         return text
+    if len(text) <= _MAX_CACHED_TEXT:
+        out, secrets = _redact_short(text)
+        if found is not None:
+            found.extend(secrets)
+        return out
+    return _redact_uncached(text, found)
+
+
+def _redact_uncached(text: str, found: list[str] | None) -> str:
     try:
         lowered = text.lower()
+        note = found.append if found is not None else _ignore
+        text = redact_arguments(text, _takes_secret_value, note)
+        if "machine" in lowered or "default" in lowered:
+            text = redact_netrc(text, note)
         for needles, pattern, replacement in _PASSES:
             if any(needle in lowered for needle in needles):
-                text = pattern.sub(replacement, text)
+                if found is None:
+                    text = pattern.sub(replacement, text)
+                else:
+                    text = pattern.sub(_noting(replacement, found), text)
         return text
     except Exception:
         # Failing closed: a secret must never reach the store because redaction broke.
         return REDACTED
+
+
+def _noting(replacement: _Replacement, found: list[str]) -> Callable[[re.Match[str]], str]:
+    """`replacement` that also notes what it removed: the middle the old and new text differ in."""
+
+    def replace(m: re.Match[str]) -> str:
+        old = m[0]
+        new = replacement(m) if callable(replacement) else m.expand(replacement)
+        if new != old:
+            head = len(os.path.commonprefix([old, new]))
+            tail = len(os.path.commonprefix([old[head:][::-1], new[head:][::-1]]))
+            removed = old[head : len(old) - tail]
+            if removed:
+                found.append(removed.strip("\"'"))
+        return new
+
+    return replace
+
+
+def _ignore(_secret: str) -> None:
+    return None
+
+
+# An option named like a secret that takes no value (`--password-stdin`, `--no-auth`) or whose
+# value only names something (`--authenticationDatabase admin`, `--auth-user bob`).
+_NOT_A_SECRET_VALUE_PART = frozenset(
+    {"stdin", "prompt", "jar", "env", "helper", "interactive", "database", "db", "mechanism"}
+    | {"source", "user", "username", "name", "id", "scope", "scopes", "level"}
+)
+
+
+def _takes_secret_value(option: str) -> bool:
+    """Whether `--option VALUE` of a program outside the argument table passes a secret."""
+    parts = [p.lower() for p in _PART.findall(option)]
+    if not parts or parts[0] == "no" or parts[-1] in _NOT_A_SECRET_VALUE_PART:
+        return False
+    return _is_secret_key(option)
 
 
 # --- JSON-like values -----------------------------------------------------------------------
@@ -296,14 +370,14 @@ def redact_text(text: str) -> str:
 def redact(value: Any) -> Any:
     """Deep copy of a JSON-like value (dict/list/str/numbers/None/bool) with secrets replaced."""
     try:
-        return _walk(value, 0)
+        return _walk(value, 0, None)
     except Exception:
         return REDACTED  # fail closed, as in redact_text
 
 
-def _walk(value: Any, depth: int) -> Any:
+def _walk(value: Any, depth: int, found: list[str] | None) -> Any:
     if isinstance(value, str):
-        out = redact_text(value)
+        out = _redact_text(value, found)
         # Unchanged strings keep their own type (a StrEnum stays an enum member).
         return value if out == value else out
     if not isinstance(value, dict | list | tuple):
@@ -312,17 +386,21 @@ def _walk(value: Any, depth: int) -> Any:
         return REDACTED
     if isinstance(value, dict):
         return {
-            k: _conceal(v, k, depth + 1) if _is_secret_key(k) else _walk(v, depth + 1)
+            k: _conceal(v, k, depth + 1, found) if _is_secret_key(k) else _walk(v, depth + 1, found)
             for k, v in value.items()
         }
-    items = [_walk(v, depth + 1) for v in value]
+    items = [_walk(v, depth + 1, found) for v in value]
     return tuple(items) if isinstance(value, tuple) else items
 
 
-def _conceal(value: Any, key: str, depth: int) -> Any:
+def _conceal(value: Any, key: str, depth: int, found: list[str] | None) -> Any:
     """`value` found under the secret key `key`: every string in it is hidden."""
     if isinstance(value, str):
-        return value if _keep_value(key, value, in_text=False) else REDACTED
+        if _keep_value(key, value, in_text=False):
+            return value
+        if found is not None:
+            found.append(value)
+        return REDACTED
     if not isinstance(value, dict | list | tuple):
         return value  # counts and flags ("input_tokens": 1200, "auth_required": true)
     if depth >= _MAX_DEPTH:
@@ -331,11 +409,87 @@ def _conceal(value: Any, key: str, depth: int) -> Any:
         out = {}
         for k, v in value.items():
             if isinstance(k, str) and _key_facts(k)[2]:
-                out[k] = _walk(v, depth + 1)  # "auth": {"type": "oauth"} — a pointer, shown
+                out[k] = _walk(v, depth + 1, found)  # "auth": {"type": "oauth"}: a pointer
             else:
-                out[k] = _conceal(v, k if isinstance(k, str) else key, depth + 1)
+                out[k] = _conceal(v, k if isinstance(k, str) else key, depth + 1, found)
         return out
     if value and all(isinstance(v, str) for v in value):
+        if found is not None:
+            found.extend(value)
         return REDACTED
-    items = [_conceal(v, key, depth + 1) for v in value]
+    items = [_conceal(v, key, depth + 1, found) for v in value]
     return tuple(items) if isinstance(value, tuple) else items
+
+
+# --- one tool call's secrets, wherever they show up -------------------------------------------
+
+
+def _failed(value: Any) -> Any:
+    """Failing closed, in the value's own shape, so callers can still pick their part."""
+    if isinstance(value, dict):
+        return {k: {"redacted": REDACTED} for k in value}
+    if isinstance(value, list | tuple):
+        return [{"redacted": REDACTED} for _ in value]
+    return REDACTED
+
+
+# Shorter values are not worth hiding everywhere: "-p ab" would blank every "ab" in a reason.
+_MIN_SCRUBBED = 3
+
+
+@dataclass(frozen=True, slots=True)
+class Redaction:
+    """The secrets one tool call carried, learnt while redacting its input, so the same values
+    are hidden wherever else they show up: a rule's reason or a finding quotes the command
+    after quote removal (`mysql -p'a b'` becomes `-pa b`), which shape-based redaction of the
+    reason alone could not see. Every sink of that call goes through one instance."""
+
+    secrets: tuple[str, ...] = ()
+    # The value `learn` read, redacted and scrubbed: redacting it again would repeat the walk.
+    redacted: Any = None
+
+    @classmethod
+    def learn(cls, value: Any) -> Redaction:
+        found: list[str] = []
+        try:
+            redacted = _walk(value, 0, found)
+        except Exception:
+            return cls((), _failed(value))
+        spellings = set()
+        for secret in found:
+            secret = secret.strip()
+            if len(secret) >= _MIN_SCRUBBED and secret not in REDACTED:
+                spellings.add(secret)
+                spellings.add(json.dumps(secret, ensure_ascii=False)[1:-1])  # inside JSON text
+                spellings.add(shlex.quote(secret))  # as a command's display re-quotes it
+        if not spellings:
+            return cls((), redacted)
+        learnt = cls(tuple(sorted(spellings, key=len, reverse=True)))
+        try:
+            return cls(learnt.secrets, learnt._scrub(redacted, 0))
+        except Exception:
+            return cls(learnt.secrets, _failed(value))
+
+    def __call__(self, value: Any) -> Any:
+        """`value` scrubbed of this call's secrets, then redacted by shape and by key."""
+        if self.secrets:
+            try:
+                # Scrub first: the literal secret, before shape rules cut it at a space.
+                value = self._scrub(value, 0)
+            except Exception:
+                return REDACTED
+        return redact(value)
+
+    def _scrub(self, value: Any, depth: int) -> Any:
+        if isinstance(value, str):
+            out = value
+            for secret in self.secrets:
+                if secret in out:
+                    out = out.replace(secret, REDACTED)
+            return value if out == value else out
+        if depth >= _MAX_DEPTH or not isinstance(value, dict | list | tuple):
+            return value
+        if isinstance(value, dict):
+            return {k: self._scrub(v, depth + 1) for k, v in value.items()}
+        items = [self._scrub(v, depth + 1) for v in value]
+        return tuple(items) if isinstance(value, tuple) else items

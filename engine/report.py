@@ -1,16 +1,20 @@
 """The compliance report: figures computed by SQL aggregates on the audit table, and renderers.
-It only reads the store (plus report indexes); it must never load every audit row into Python."""
+It only reads the store, in SQL both SQLite and PostgreSQL run; it never loads every audit row."""
 
 from __future__ import annotations
 
 import html
 import math
 import time
+from collections import Counter
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-import sqlite_utils
 from pydantic import BaseModel, ConfigDict
+
+from engine.redact import redact_text
+from engine.state.types import Database
 
 DAY_S = 86_400.0
 # Block-rate health thresholds from the article: fewer than 1% blocked means the policy
@@ -135,119 +139,153 @@ def _window(days: float, now: float | None) -> tuple[float, float]:
     return end - days * DAY_S, end
 
 
-def _one(db: sqlite_utils.Database, sql: str, params: dict[str, Any]) -> tuple[Any, ...]:
+def _one(db: Database, sql: str, params: dict[str, Any]) -> tuple[Any, ...]:
     return tuple(db.execute(sql, params).fetchone())
 
 
-def _rows(db: sqlite_utils.Database, sql: str, params: dict[str, Any]) -> list[tuple[Any, ...]]:
+def _rows(db: Database, sql: str, params: dict[str, Any]) -> list[tuple[Any, ...]]:
     return [tuple(row) for row in db.execute(sql, params).fetchall()]
+
+
+# The SQL below runs unchanged on SQLite and PostgreSQL: counts use FILTER (a boolean does not
+# sum in PostgreSQL, and SUM there returns numeric), `user` is quoted (reserved word there),
+# and no bare column rides beside an aggregate (only SQLite allows that).
+
+
+def _day_number(db: Database) -> str:
+    """Whole UTC days since the epoch. Integers group about a third faster than date() text.
+    CAST truncates in SQLite (a floor: audit timestamps are never before 1970) but rounds in
+    PostgreSQL, where floor() is the one dialect-specific piece of the report's SQL."""
+    if getattr(db, "dialect", "sqlite") == "postgresql":
+        return "floor(ts / 86400)"
+    return "CAST(ts / 86400 AS INTEGER)"
+
+
+@dataclass(frozen=True, slots=True)
+class _Request:
+    """One approval request of the period and its outcome: its first final event, if any."""
+
+    rule: str | None
+    requested_at: float
+    outcome: str | None
+    finished_at: float | None
 
 
 # Requests made in the period form the cohort; each one's outcome is its first final event
 # before period_end. So requested == approved + denied + expired + cancelled + pending.
-# SQLite takes the bare `kind` from the row holding MIN(ts): the first final event wins.
-_COHORT = """
-WITH req AS (
-    SELECT approval_id, MIN(ts) AS ts, rule FROM audit
-    WHERE kind = 'approval_requested' AND ts >= :start AND ts < :end
-      AND approval_id IS NOT NULL {user_filter}
-    GROUP BY approval_id
-),
-fin AS (
-    SELECT approval_id, kind, MIN(ts) AS ts FROM audit
-    WHERE kind IN ({finish_kinds}) AND ts >= :start AND ts < :end
-      AND approval_id IS NOT NULL
-    GROUP BY approval_id
-)
+# One GROUP BY per approval id, not a join of two derived tables: PostgreSQL's planner cannot
+# estimate such a join and picks a nested loop, quadratic in the number of approvals.
+_FINISHED_AT = ", ".join(f"MIN(CASE WHEN kind = '{kind}' THEN ts END)" for kind in FINISH_KINDS)
+_COHORT = f"""
+SELECT MIN(CASE WHEN kind = 'approval_requested' {{user_filter}} THEN ts END),
+       MIN(CASE WHEN kind = 'approval_requested' {{user_filter}} THEN rule END),
+       {_FINISHED_AT}
+FROM audit
+WHERE kind IN ('approval_requested', {", ".join(f"'{kind}'" for kind in FINISH_KINDS)})
+  AND ts >= :start AND ts < :end AND approval_id IS NOT NULL
+GROUP BY approval_id
 """
 
 
-def _cohort(user_filter: str) -> str:
-    kinds = ", ".join(f"'{kind}'" for kind in FINISH_KINDS)
-    return _COHORT.format(user_filter=user_filter, finish_kinds=kinds)
+def _cohort(db: Database, user_filter: str, params: dict[str, Any]) -> list[_Request]:
+    """Approvals are few next to decisions: one row per request is cheap to fetch."""
+    cohort = []
+    for requested_at, rule, *finishes in _rows(db, _COHORT.format(user_filter=user_filter), params):
+        if requested_at is None:  # finished in the period, requested before it (or by another)
+            continue
+        done = [(at, kind) for at, kind in zip(finishes, FINISH_KINDS, strict=True) if at]
+        finished_at, outcome = min(done) if done else (None, None)
+        cohort.append(_Request(rule, float(requested_at), outcome, finished_at))
+    return cohort
 
 
-def _by(
-    db: sqlite_utils.Database, column: str, where: str, params: dict[str, Any]
-) -> list[tuple[str, int, int]]:
-    rows = _rows(
+def _ranked(groups: dict[str, list[int]]) -> list[tuple[str, int, int]]:
+    return sorted(((n, t, b) for n, (t, b) in groups.items()), key=lambda r: (-r[1], r[0]))
+
+
+def _top_block_reasons(
+    db: Database, decisions: str, user_filter: str, params: dict[str, Any]
+) -> list[tuple[str, str, int]]:
+    """The rules that blocked most, each with its latest reason as the example."""
+    groups = _rows(
         db,
-        f"SELECT COALESCE({column}, :unknown), COUNT(*), "
-        f"COALESCE(SUM(decision = 'deny'), 0) FROM audit WHERE {where} GROUP BY 1",
+        "SELECT COALESCE(rule, :unknown), COUNT(*), MAX(ts) "
+        f"FROM audit WHERE {decisions} AND decision = 'deny' GROUP BY 1",
         {**params, "unknown": UNKNOWN},
     )
-    return sorted(((str(n), int(t), int(b)) for n, t, b in rows), key=lambda r: (-r[1], r[0]))
+    # Ranked here, not by ORDER BY: the two databases may collate rule names differently.
+    top = sorted(groups, key=lambda group: (-int(group[1]), str(group[0])))[:TOP_REASONS]
+    reasons = []
+    for rule, count, latest in top:
+        # A point lookup on (kind, ts): the latest block is inside the period by construction.
+        row = db.execute(
+            f"SELECT reason FROM audit WHERE kind = 'decision' AND ts = :latest {user_filter} "
+            "AND decision = 'deny' AND COALESCE(rule, :unknown) = :rule "
+            "ORDER BY seq DESC LIMIT 1",
+            {**params, "unknown": UNKNOWN, "rule": rule, "latest": latest},
+        ).fetchone()
+        reason = redact_text(str(row[0] or "")) if row else ""
+        reasons.append((str(rule), reason, int(count)))
+    return reasons
 
 
 def build_report(
-    db: sqlite_utils.Database, days: float = 7, now: float | None = None, user: str | None = None
+    db: Database, days: float = 7, now: float | None = None, user: str | None = None
 ) -> Report:
     """Every figure for the `days` before `now` (half-open [start, end)), optionally one user."""
     start, end = _window(days, now)
     params: dict[str, Any] = {"start": start, "end": end, "user": user}
-    user_filter = "AND user = :user" if user is not None else ""
+    user_filter = 'AND "user" = :user' if user is not None else ""
     decisions = f"kind = 'decision' AND ts >= :start AND ts < :end {user_filter}"
 
-    total, allowed, blocked, approve, would_have = _one(
+    # One pass over the period's decisions, grouped by (day, tool, user); every decision figure
+    # is a sum over these groups. Separate aggregates would each scan the period again.
+    totals = Counter[str]()
+    days_seen: dict[str, list[int]] = {}
+    tools: dict[str, list[int]] = {}
+    users: dict[str, list[int]] = {}
+    for day_number, tool, who, count, allowed, blocked, approve, would_have in _rows(
         db,
-        "SELECT COUNT(*), "
-        "COALESCE(SUM(decision = 'allow'), 0), COALESCE(SUM(decision = 'deny'), 0), "
-        "COALESCE(SUM(decision = 'approve'), 0), "
-        "COALESCE(SUM(mode = 'audit' AND would_be IN ('deny', 'approve')), 0) "
-        f"FROM audit WHERE {decisions}",
-        params,
-    )
-
-    calendar = day_range(start, end)
-    counts = dict.fromkeys(calendar, (0, 0))
-    # Integer day numbers group about a third faster than date() text over a million rows;
-    # audit timestamps are never before 1970, so the cast is a floor.
-    for day_number, day_total, day_blocked in _rows(
-        db,
-        "SELECT CAST(ts / 86400 AS INTEGER), COUNT(*), COALESCE(SUM(decision = 'deny'), 0) "
-        f"FROM audit WHERE {decisions} GROUP BY 1",
+        f'SELECT {_day_number(db)}, tool_name, "user", '
+        "COUNT(*), COUNT(*) FILTER (WHERE decision = 'allow'), "
+        "COUNT(*) FILTER (WHERE decision = 'deny'), "
+        "COUNT(*) FILTER (WHERE decision = 'approve'), "
+        "COUNT(*) FILTER (WHERE mode = 'audit' AND would_be IN ('deny', 'approve')) "
+        f"FROM audit WHERE {decisions} GROUP BY 1, 2, 3",
         params,
     ):
+        totals.update(
+            total=count, allowed=allowed, blocked=blocked, approve=approve, would_have=would_have
+        )
         day = (_EPOCH + timedelta(days=int(day_number))).isoformat()
-        counts[day] = (int(day_total), int(day_blocked))
+        tool, who = UNKNOWN if tool is None else tool, UNKNOWN if who is None else who
+        for table, key in ((days_seen, day), (tools, tool), (users, who)):
+            pair = table.setdefault(key, [0, 0])
+            pair[0] += count
+            pair[1] += blocked
+    total, blocked = totals["total"], totals["blocked"]
+
+    calendar = day_range(start, end)
+    counts = dict.fromkeys(calendar, (0, 0)) | {
+        day: (int(t), int(b)) for day, (t, b) in days_seen.items()
+    }
     per_day = [(day, *counts[day]) for day in sorted(set(calendar) | set(counts))]
 
-    # The example reason is the latest one for the rule (bare column beside MAX(ts)).
-    reasons = _rows(
-        db,
-        "SELECT COALESCE(rule, :unknown), COALESCE(reason, ''), MAX(ts), COUNT(*) "
-        f"FROM audit WHERE {decisions} AND decision = 'deny' GROUP BY 1 "
-        "ORDER BY 4 DESC, 1 LIMIT :top",
-        {**params, "unknown": UNKNOWN, "top": TOP_REASONS},
+    cohort = _cohort(db, user_filter, params)
+    outcomes = Counter(request.outcome for request in cohort)
+    latencies = sorted(
+        request.finished_at - request.requested_at
+        for request in cohort
+        if request.finished_at is not None
+        and request.outcome in ("approval_approved", "approval_denied")
     )
-
-    cohort = _cohort(user_filter)
-    requested, approved, denied, expired, pending = _one(
-        db,
-        cohort + "SELECT COUNT(*), "
-        "COALESCE(SUM(fin.kind = 'approval_approved'), 0), "
-        "COALESCE(SUM(fin.kind = 'approval_denied'), 0), "
-        "COALESCE(SUM(fin.kind = 'approval_expired'), 0), "
-        "COALESCE(SUM(fin.approval_id IS NULL), 0) "
-        "FROM req LEFT JOIN fin USING (approval_id)",
-        params,
-    )
-    # Approvals are few next to decisions, so fetching just the sorted latencies is cheap.
-    latencies = [
-        float(row[0])
-        for row in _rows(
-            db,
-            cohort + "SELECT fin.ts - req.ts FROM req JOIN fin USING (approval_id) "
-            "WHERE fin.kind IN ('approval_approved', 'approval_denied') ORDER BY 1",
-            params,
-        )
-    ]
 
     events = f"ts >= :start AND ts < :end {user_filter}"
     break_glass, overrides, false_positives = _one(
         db,
-        "SELECT COALESCE(SUM(kind = 'break_glass_opened'), 0), "
-        "COALESCE(SUM(kind = 'override'), 0), COALESCE(SUM(kind = 'false_positive'), 0) "
+        "SELECT COUNT(*) FILTER (WHERE kind = 'break_glass_opened'), "
+        "COUNT(*) FILTER (WHERE kind = 'override'), "
+        "COUNT(*) FILTER (WHERE kind = 'false_positive') "
         "FROM audit WHERE kind IN ('break_glass_opened', 'override', 'false_positive') "
         f"AND {events}",
         params,
@@ -255,7 +293,7 @@ def build_report(
 
     recent_blocks, critical = _one(
         db,
-        "SELECT COUNT(*), COALESCE(MAX(risk = 'critical'), 0) FROM audit "
+        f"SELECT COUNT(*), COUNT(*) FILTER (WHERE risk = 'critical') FROM audit "
         "WHERE kind = 'decision' AND decision = 'deny' AND ts >= :hour AND ts < :end "
         f"{user_filter}",
         {**params, "hour": end - RISK_WINDOW_S},
@@ -267,19 +305,19 @@ def build_report(
         days=days,
         user=user,
         total_decisions=total,
-        allowed=allowed,
+        allowed=totals["allowed"],
         blocked=blocked,
-        needed_approval=approve,
-        approvals_requested=requested,
-        approved=approved,
-        denied=denied,
-        expired=expired,
-        pending=pending,
-        would_have_blocked=would_have,
-        by_tool=_by(db, "tool_name", decisions, params),
-        by_user=_by(db, "user", decisions, params),
+        needed_approval=totals["approve"],
+        approvals_requested=len(cohort),
+        approved=outcomes["approval_approved"],
+        denied=outcomes["approval_denied"],
+        expired=outcomes["approval_expired"],
+        pending=outcomes[None],
+        would_have_blocked=totals["would_have"],
+        by_tool=_ranked(tools),
+        by_user=_ranked(users),
         per_day=per_day,
-        top_block_reasons=[(str(r), str(reason), int(n)) for r, reason, _, n in reasons],
+        top_block_reasons=_top_block_reasons(db, decisions, user_filter, params),
         latency_p50_s=nearest_rank(latencies, 0.50),
         latency_p95_s=nearest_rank(latencies, 0.95),
         latency_max_s=latencies[-1] if latencies else None,
@@ -292,28 +330,26 @@ def build_report(
     )
 
 
-def rule_stats(db: sqlite_utils.Database, days: float, now: float | None = None) -> list[RuleStat]:
+def rule_stats(db: Database, days: float, now: float | None = None) -> list[RuleStat]:
     """Per rule: how often it fired and blocked, and how approvers answered its requests."""
     start, end = _window(days, now)
     params = {"start": start, "end": end}
     fired: dict[str, list[int]] = {}
     for rule, count, blocked in _rows(
         db,
-        "SELECT rule, COUNT(*), COALESCE(SUM(decision = 'deny'), 0) FROM audit "
+        "SELECT rule, COUNT(*), COUNT(*) FILTER (WHERE decision = 'deny') FROM audit "
         "WHERE kind = 'decision' AND ts >= :start AND ts < :end AND rule IS NOT NULL "
         "GROUP BY rule",
         params,
     ):
         fired[rule] = [int(count), int(blocked), 0, 0, 0]
-    for rule, requested, approved, denied in _rows(
-        db,
-        _cohort("")
-        + "SELECT req.rule, COUNT(*), COALESCE(SUM(fin.kind = 'approval_approved'), 0), "
-        "COALESCE(SUM(fin.kind = 'approval_denied'), 0) "
-        "FROM req LEFT JOIN fin USING (approval_id) WHERE req.rule IS NOT NULL GROUP BY 1",
-        params,
-    ):
-        fired.setdefault(rule, [0, 0, 0, 0, 0])[2:] = [int(requested), int(approved), int(denied)]
+    for request in _cohort(db, "", params):
+        if request.rule is None:
+            continue
+        counts = fired.setdefault(request.rule, [0, 0, 0, 0, 0])
+        counts[2] += 1
+        counts[3] += request.outcome == "approval_approved"
+        counts[4] += request.outcome == "approval_denied"
     stats = [
         RuleStat(
             rule=rule,

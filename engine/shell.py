@@ -14,6 +14,7 @@ from functools import lru_cache
 import tree_sitter_bash
 from tree_sitter import Language, Node, Parser
 
+from engine.analysis.unseen import UnseenCode
 from engine.git import git_subcommand
 from engine.interpreters import analyze_code, code_argument, interpreter_language
 
@@ -90,9 +91,10 @@ def command_name(word: str) -> str:
 # ---------------------------------------------------------------- word expansion
 
 _GLOB_CHARS = re.compile(r"[*?\[]")
+_SHIELD = str.maketrans({"{": "\ue000", ",": "\ue001", "}": "\ue002"})
+_UNSHIELD = str.maketrans({"\ue000": "{", "\ue001": ",", "\ue002": "}"})
 _BRACE = re.compile(r"\{([^{}]*,[^{}]*)\}")
 _BACKSLASH = re.compile(r"\\(.)", re.DOTALL)
-_IFS_WHITESPACE = " \t\n"
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
@@ -295,6 +297,12 @@ _RUNNERS = {  # `uv run rm …` runs rm
 }
 
 
+_ASSIGNMENT_WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_%]*=")
+_RUNNER_OPTIONS = frozenset(
+    {"--with", "--package", "-p", "--python", "-w", "--workspace", "--project", "-n", "--name"}
+)
+
+
 def _skip_options(words: tuple[Word, ...], start: int, takes_arg: frozenset[str]) -> int:
     index = start
     while index < len(words):
@@ -325,7 +333,7 @@ def _env_start(words: tuple[Word, ...]) -> tuple[int, str | None]:
             index += 2
         elif value == "--":
             return index + 1, None
-        elif value.startswith("-") or re.match(r"^[A-Za-z_][A-Za-z0-9_]*=", value):
+        elif value.startswith("-") or re.match(r"^[A-Za-z_][A-Za-z0-9_%]*=", value):
             index += 1
         else:
             return index, None
@@ -364,11 +372,22 @@ def _reads_code_from_stdin(words: tuple[Word, ...]) -> bool:
 # ---------------------------------------------------------------- the walker
 
 
-class _Walker:
-    def __init__(self, variables: dict[str, str] | None = None, depth: int = 0) -> None:
-        self.variables: dict[str, str | None] = {"IFS": " ", "HOME": "~"}
+class _Walker(UnseenCode):
+    printf_output = staticmethod(_printf)  # what `printf -v` stores, for the unseen-code half
+
+    def __init__(
+        self,
+        variables: dict[str, str] | None = None,
+        depth: int = 0,
+        functions: dict[str, str] | None = None,
+        stdin_source: str | None = None,
+    ) -> None:
+        self.variables: dict[str, str | None] = {"IFS": " \t\n", "HOME": "~"}
         if variables:
             self.variables.update(variables)
+        self.functions: dict[str, str] = dict(functions or {})
+        self.integers: set[str] | None = None
+        self.stdin_source = stdin_source  # where the code's standard input comes from
         self.depth = depth
         self.nesting = 0
         self.workdir: str | None = None
@@ -378,11 +397,24 @@ class _Walker:
 
     # ---- entry points
 
-    def run_code(self, code: str, prefix: tuple[str, ...], origin: str) -> None:
+    def run_code(
+        self,
+        code: str,
+        prefix: tuple[str, ...],
+        origin: str,
+        stdin_from: str | None = None,
+        extra: dict[str, str] | None = None,
+    ) -> None:
         if self.depth >= MAX_DEPTH:
             self.opaque.append(f"{origin}: code nested deeper than {MAX_DEPTH} levels")
             return
-        inner = analyze_uncached(code, depth=self.depth + 1, variables=self._known_variables())
+        inner = analyze_uncached(
+            code,
+            depth=self.depth + 1,
+            variables={**self._known_variables(), **(extra or {})},
+            functions=self.functions,
+            stdin_source=stdin_from,
+        )
         self.commands.extend(
             replace(c, prefix=prefix + c.prefix, workdir=_join_dirs(self.workdir, c.workdir))
             for c in inner.commands
@@ -433,7 +465,19 @@ class _Walker:
             self.workdir = saved
         elif kind == "function_definition":
             self._function(node)
+        elif kind == "unset_command":
+            for child in node.named_children:
+                for word in self._expand(child, split=False):
+                    self._probe_word(word, "unset subscript")
+        elif kind == "declaration_command":
+            self._declaration(node)
+            for child in node.children:
+                self.walk(child)
         else:
+            if kind in _EVALUATING_NODES or (
+                kind == "compound_statement" and node.text.startswith(b"((")
+            ):
+                self._evaluation_context(node)
             if node.is_missing:
                 self.opaque.append(f"incomplete command: missing {node.type!r}")
             for child in node.children:
@@ -446,6 +490,9 @@ class _Walker:
             self.walk(child)
         name = name_node.text.decode("utf-8", "replace") if name_node else ""
         body = node.text.decode("utf-8", "replace")
+        body_node = node.child_by_field_name("body")
+        if name and body_node is not None:
+            self.functions[name] = body_node.text.decode("utf-8", "replace")
         calls_itself = any(c.name == name for c in self.commands[before:])
         if name and calls_itself and "&" in body:
             self.fork_bombs.append(name)
@@ -453,6 +500,9 @@ class _Walker:
     def _assign(self, node: Node) -> None:
         name_node = node.child_by_field_name("name")
         value_node = node.child_by_field_name("value")
+        if name_node is not None and name_node.type == "subscript":
+            self.walk(name_node)  # `a[$(cmd)]=x` runs cmd
+            name_node = name_node.child_by_field_name("name")
         name = name_node.text.decode("utf-8", "replace") if name_node else ""
         if value_node is None:
             self.variables[name] = ""
@@ -460,6 +510,7 @@ class _Walker:
         words = self._expand(value_node, split=False)
         value = words[0] if words else Word("")
         self.variables[name] = None if value.dynamic else value.value
+        self._assigned(name, self.variables[name])
 
     def _for(self, node: Node) -> None:
         variable = node.child_by_field_name("variable")
@@ -476,8 +527,12 @@ class _Walker:
         """Walk `$(…)`/`<(…)`; return its output when statically known."""
         before = len(self.commands)
         statements = [c for c in node.named_children if c.type != "comment"]
+        outer_stdin = self.stdin_source
+        if node.type == "process_substitution" and node.text.startswith(b">("):
+            self.stdin_source = "the output redirected into it"  # `> >(sh)` runs that output
         for statement in statements:
             self.walk(statement)
+        self.stdin_source = outer_stdin
         if node.type != "command_substitution" or len(statements) != 1:
             return None
         if statements[0].type not in {"command", "pipeline", "redirected_statement"}:
@@ -504,9 +559,9 @@ class _Walker:
                                 expanded.extend(lifted.named_children)
 
         previous_output: str | None = None
-        previous_name: str | None = None
+        previous_name: str | None = self.stdin_source
         for position, stage in enumerate(expanded):
-            piped = position > 0
+            piped = position > 0 or self.stdin_source is not None
             if stage.type == "command":
                 produced = self._command(stage, (), piped, previous_output, previous_name)
             elif stage.type == "redirected_statement":
@@ -586,16 +641,17 @@ class _Walker:
         assignments: dict[str, str | None] = {}
         heredoc = stdin
         local_redirects = list(redirects)
+        outer: dict[str, str | None] | None = None
         for index, child in enumerate(node.children):
             field_name = node.field_name_for_child(index)
             if child.type == "variable_assignment":
-                saved = dict(self.variables)
+                # `A=1 B=$A cmd`: later prefixes see earlier ones; the line after sees neither.
+                outer = dict(self.variables) if outer is None else outer
                 self._assign(child)
                 name_node = child.child_by_field_name("name")
                 if name_node is not None:
                     key = name_node.text.decode("utf-8", "replace")
                     assignments[key] = self.variables.get(key)
-                self.variables = saved
             elif child.type == "command_name":
                 word_nodes.extend(child.named_children)
             elif field_name == "redirect" or child.type.endswith("_redirect"):
@@ -603,6 +659,8 @@ class _Walker:
                 heredoc = text if text is not None else heredoc
             elif child.type != "comment" and (child.is_named or child.type == "$"):
                 word_nodes.append(child)
+        if outer is not None:
+            self.variables = outer
         words = [word for group in _adjacent_groups(word_nodes) for word in self._expand(*group)]
         if not words:
             # `FOO=bar` alone sets a shell variable for the rest of the line.
@@ -645,6 +703,7 @@ class _Walker:
             self._code_from_words(command, 1, "eval")
         elif name == "env":
             start, split_string = _env_start(words)
+            self._env_arguments(command, start)
             if split_string is not None:
                 self.run_code(split_string, (*command.prefix, *command.argv[:start]), "env -S")
             else:
@@ -680,10 +739,14 @@ class _Walker:
         elif (language := interpreter_language(name)) is not None:
             self._interpreter(command, language, upstream)
         elif len(words) > 1 and (name, words[1].value) in _RUNNERS:
-            self._inner(command, 2)
+            self._inner(command, _skip_options(words, 2, _RUNNER_OPTIONS))
         elif name in _WRAPPER_OPTION_ARGS:
             start = _skip_options(words, 1, _WRAPPER_OPTION_ARGS[name])
             start += _WRAPPER_POSITIONALS.get(name, 0)
+            if name in {"sudo", "doas"}:  # `sudo VAR=value cmd` sets cmd's environment
+                while start < len(words) and _ASSIGNMENT_WORD.match(words[start].value):
+                    start += 1
+                self._env_arguments(command, start)
             if name == "ssh" and len(words) - start >= 1:
                 self._code_from_words(command, start, "ssh remote command")
             elif (
@@ -693,6 +756,7 @@ class _Walker:
                     self._code_word(command, words[start + 1], "flock -c")
             else:
                 self._inner(command, start)
+        self._vectors(command, name)
 
     def _xargs(self, command: SimpleCommand) -> None:
         """`xargs CMD` runs CMD with words read from its input, known when the input is."""
@@ -853,9 +917,12 @@ class _Walker:
         pieces = [piece for node in nodes for piece in self._pieces(node, quoted=False)]
         pieces = self._late_variables(pieces)
         fields: list[list[_Piece]] = [[]]
+        separators = None
         for piece in pieces:
-            if piece.splittable and split and any(c in piece.text for c in _IFS_WHITESPACE):
-                parts = re.split(r"[ \t\n]+", piece.text)
+            if piece.splittable and split:
+                separators = separators or self._field_separators()
+            if piece.splittable and separators and separators.search(piece.text):
+                parts = separators.split(piece.text)
                 for position, part in enumerate(parts):
                     if position > 0:
                         fields.append([])
@@ -871,8 +938,17 @@ class _Walker:
             dynamic = any(p.dynamic for p in parts)
             unquoted = [p.text for p in parts if not p.quoted and not p.dynamic]
             glob = any(_GLOB_CHARS.search(text) for text in unquoted)
-            if not dynamic and all(not p.quoted for p in parts) and "{" in value and "," in value:
-                words.extend(Word(v, glob=glob) for v in brace_expand(value))
+            braces = (
+                "".join(p.text for p in parts if not p.quoted)
+                if not dynamic and "{" in value and "," in value
+                else ""
+            )
+            if "{" in braces and "," in braces:
+                # Quoted text takes no part in brace expansion: `{rm,'-rf'}` is `rm -rf`.
+                shielded = "".join(p.text.translate(_SHIELD) if p.quoted else p.text for p in parts)
+                words.extend(
+                    Word(v.translate(_UNSHIELD), glob=glob) for v in brace_expand(shielded)
+                )
             else:
                 words.append(Word(value, glob=glob, dynamic=dynamic))
         return words
@@ -901,7 +977,7 @@ class _Walker:
             if piece.text[:-1]:
                 fixed.append(_Piece(piece.text[:-1], quoted=False))
             variable = name.group(0)
-            value = " " if variable == "IFS" else self.variables.get(variable)
+            value = self.variables.get(variable)
             if value is None:
                 fixed.append(_Piece("$" + variable, quoted=False, dynamic=True))
             else:
@@ -942,6 +1018,8 @@ class _Walker:
         if kind == "process_substitution":
             self._substitution(node)
             return [_Piece(text, quoted, dynamic=True)]
+        if kind == "arithmetic_expansion":
+            self._evaluation_context(node)
         if kind == "string_content":
             return [_Piece(_unescape_double_quoted(text), True)]
         # arithmetic, arrays, brace ranges…: walk for nested commands, value unknown.
@@ -956,7 +1034,17 @@ class _Walker:
         name = names[0].text.decode("utf-8", "replace") if names else ""
         operators = node.type == "expansion" and len(node.children) > 3
         if name == "IFS":
-            return _Piece(" ", quoted, splittable=not quoted)
+            ifs = self.variables.get("IFS")
+            return _Piece(ifs or "", quoted, dynamic=ifs is None, splittable=not quoted)
+        if operators and text.endswith("@P}"):
+            self._prompt_expansion(name, text)
+            return _Piece(text, quoted, dynamic=True)
+        if operators and text.endswith("@E}") and self.variables.get(name) is not None:
+            value = decode_ansi_c(self.variables[name] or "")  # `${x@E}`: escapes decoded
+            return _Piece(value, quoted, splittable=not quoted)
+        if node.type == "expansion" and ("[" in text or ":" in text):
+            # `${a[x]}`, `${s:x}`: subscripts and offsets are arithmetic on x's value
+            self._names_in_arithmetic(text[2:-1].removeprefix(name))
         value = self.variables.get(name)
         if value is None or (operators and name not in self.variables):
             for child in node.named_children:
@@ -994,6 +1082,7 @@ def _snippet(node: Node) -> str:
 
 # ---------------------------------------------------------------- fallback tokenizer
 
+_EVALUATING_NODES = frozenset({"test_command", "c_style_for_statement"})
 _CONTROL = {";", "&&", "||", "|", "&", "(", ")", ";;", "|&", "\n"}
 
 
@@ -1024,11 +1113,15 @@ def _fallback_commands(code: str) -> list[SimpleCommand]:
 
 
 def analyze_uncached(
-    code: str, depth: int = 0, variables: dict[str, str] | None = None
+    code: str,
+    depth: int = 0,
+    variables: dict[str, str] | None = None,
+    functions: dict[str, str] | None = None,
+    stdin_source: str | None = None,
 ) -> ShellAnalysis:
     source = code.encode("utf-8", "replace")
     tree = _PARSER.parse(source)
-    walker = _Walker(variables, depth)
+    walker = _Walker(variables, depth, functions, stdin_source)
     try:
         walker.walk(tree.root_node)
     except RecursionError:

@@ -1,5 +1,5 @@
-"""The SQLite store (sqlite-utils, WAL): audit trail, approval requests, votes and grants.
-All reads and writes of the database go through here; it makes no policy decision."""
+"""The store: audit trail, approval requests, votes and grants, in SQL both backends speak;
+SQLite (sqlite-utils, WAL) here, PostgreSQL in engine/state/postgres.py. It decides nothing."""
 
 from __future__ import annotations
 
@@ -17,10 +17,19 @@ from typing import Any
 
 import sqlite_utils
 
-from engine.approvals import ApprovalState, RuleSnapshot, Vote, VoteRecord
+from engine.approvals import ApprovalState, Approver, RuleSnapshot, Vote, VoteRecord
 from engine.audit import CHAINED_FIELDS, GENESIS, ChainReport, row_hash, verify_chain
 from engine.breakglass import Window
 from engine.redact import redact
+
+# The requester of record is the kernel's uid (+ host); a vote keeps every name its approver
+# goes by (OS user, Slack id, email), so one human is one vote across channels.
+IDENTITY_COLUMNS = """
+ALTER TABLE approval_requests ADD COLUMN requester_uid INTEGER;
+ALTER TABLE approval_requests ADD COLUMN requester_host TEXT;
+ALTER TABLE approval_votes ADD COLUMN names TEXT;
+ALTER TABLE approval_votes ADD COLUMN approver_uid INTEGER;
+"""
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS audit (
@@ -117,7 +126,32 @@ CREATE TABLE IF NOT EXISTS slack_messages (
     channel TEXT NOT NULL,
     ts TEXT NOT NULL
 );
+
+CREATE TABLE IF NOT EXISTS mfa_secrets (
+    approver TEXT PRIMARY KEY,
+    secret TEXT NOT NULL,
+    enrolled_at REAL NOT NULL
+);
+CREATE TABLE IF NOT EXISTS mfa_used_codes (
+    approver TEXT NOT NULL,
+    counter INTEGER NOT NULL,
+    approval_id TEXT NOT NULL,
+    used_at REAL NOT NULL,
+    PRIMARY KEY (approver, counter)
+);
+CREATE TABLE IF NOT EXISTS mfa_failures (
+    approver TEXT NOT NULL,
+    approval_id TEXT NOT NULL,
+    failures INTEGER NOT NULL,
+    last_at REAL NOT NULL,
+    PRIMARY KEY (approver, approval_id)
+);
 """
+
+# Numbered migrations (version = position + 1), recorded in schema_version and applied at
+# open. The first is the schema as it stood before versioning (IF NOT EXISTS throughout), so
+# a database written by an older release adopts version 1 unchanged. Append, never edit.
+MIGRATIONS: tuple[str, ...] = (_SCHEMA, IDENTITY_COLUMNS)
 
 
 @dataclass(frozen=True, slots=True)
@@ -136,10 +170,46 @@ _DELETE_GUARD = (
     "BEGIN SELECT RAISE(ABORT, 'audit rows are append-only'); END"
 )
 _AUDIT_COLUMNS = (*CHAINED_FIELDS, "hash")
+# Quoted: `user` is a reserved word in PostgreSQL (it means CURRENT_USER there).
+_QUOTED_AUDIT_COLUMNS = ", ".join(f'"{name}"' for name in _AUDIT_COLUMNS)
 _AUDIT_INSERT = (
-    f"INSERT INTO audit ({', '.join(_AUDIT_COLUMNS)}) "
-    f"VALUES ({', '.join('?' for _ in _AUDIT_COLUMNS)})"
+    f"INSERT INTO audit ({_QUOTED_AUDIT_COLUMNS}) VALUES ({', '.join('?' for _ in _AUDIT_COLUMNS)})"
 )
+_TEXT_FIELDS = frozenset(CHAINED_FIELDS) - {"seq", "ts"}
+_APPROVAL_COLUMNS = (
+    "id", "state", "created_at", "expires_at", "decided_at", "decided_note", "requester",
+    "peer_user", "host", "repo", "branch", "session_id", "tool_name", "tool_input", "cwd",
+    "action_key", "rule", "reason", "risk", "snapshot", "requester_uid", "requester_host",
+)  # fmt: skip
+
+
+def audit_record(kind: str, fields: dict[str, Any]) -> dict[str, Any]:
+    """The redacted row to chain, with every value in the type both backends store and return
+    (text as str, ts as float), so the hash computed now is the hash `verify` recomputes."""
+    payload = fields.pop("payload", None)
+    record: dict[str, Any] = {name: None for name in CHAINED_FIELDS}
+    record.update(redact({k: v for k, v in fields.items() if k in _TEXT_FIELDS}))
+    for name in _TEXT_FIELDS:
+        if record[name] is not None and not isinstance(record[name], str):
+            record[name] = str(record[name])
+    record.update(
+        ts=float(fields.get("ts") or time.time()),
+        kind=kind,
+        payload=json.dumps(redact(payload), sort_keys=True, ensure_ascii=False, default=str)
+        if payload is not None
+        else None,
+    )
+    return record
+
+
+def sqlite_statements(script: str) -> Iterator[str]:
+    """Split a script into statements (trigger bodies hold semicolons of their own)."""
+    statement = ""
+    for line in script.splitlines(keepends=True):
+        statement += line
+        if sqlite3.complete_statement(statement):
+            yield statement
+            statement = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -164,13 +234,19 @@ class ApprovalRecord:
     reason: str | None
     risk: str | None
     snapshot: RuleSnapshot
+    # The requester of record: the kernel's uid of the hook's process (SO_PEERCRED) on this
+    # host. `requester` is only the label the hook reported; `peer_user` is the uid's name.
+    requester_uid: int | None = None
+    requester_host: str | None = None
 
     @property
-    def requester_names(self) -> tuple[str, ...]:
-        # The person the agent works for, as the hook reports it from Claude Code's own
-        # environment (which the agent's shell cannot change). The socket peer's uid is kept
-        # beside it for the audit, but on a shared machine account it is everyone.
-        return (self.requester,) if self.requester else ()
+    def requester_label(self) -> str:
+        """`label (uid N name)` for messages: the claimed name beside the kernel's word."""
+        label = self.requester or self.peer_user or "unknown"
+        if self.requester_uid is None:
+            return label
+        name = f" {self.peer_user}" if self.peer_user and self.peer_user != label else ""
+        return f"{label} (uid {self.requester_uid}{name})"
 
 
 def _approval(row: dict[str, Any]) -> ApprovalRecord:
@@ -185,7 +261,9 @@ def _approval(row: dict[str, Any]) -> ApprovalRecord:
 
 
 class Store:
-    """One SQLite file. The server is its only writer; CLI readers open it read-only."""
+    """The store on one SQLite file (the default backend). The SQL of its methods is written
+    for both SQLite and PostgreSQL; `PostgresStore` replaces only the connection, the write
+    transaction, the sanctioned delete of `prune` and the streaming of audit rows."""
 
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
@@ -195,8 +273,29 @@ class Store:
         self.db.enable_wal()
         self.db.execute("PRAGMA synchronous=NORMAL")  # WAL: a crash loses nothing committed
         self.db.execute("PRAGMA busy_timeout=5000")
-        self.db.executescript(_SCHEMA)
-        self._lock = threading.Lock()
+        self._lock = threading.RLock()  # re-entered when a batch wraps appends
+        self._migrate()
+
+    def _migrate(self) -> None:
+        self.db.execute(
+            "CREATE TABLE IF NOT EXISTS schema_version "
+            "(version INTEGER PRIMARY KEY, applied_at REAL NOT NULL)"
+        )
+        for version, script in enumerate(MIGRATIONS, 1):
+            with self._write():  # re-checked under the write lock: two processes may start
+                if self.db.execute(
+                    "SELECT 1 FROM schema_version WHERE version = ?", [version]
+                ).fetchone():
+                    continue
+                for statement in sqlite_statements(script):
+                    self.db.execute(statement)
+                self.db.execute(
+                    "INSERT INTO schema_version (version, applied_at) VALUES (?, ?)",
+                    [version, time.time()],
+                )
+
+    def schema_version(self) -> int:
+        return self.db.execute("SELECT COALESCE(MAX(version), 0) FROM schema_version").fetchone()[0]
 
     def close(self) -> None:
         self.db.close()
@@ -231,18 +330,13 @@ class Store:
                 raise
             self.db.execute("COMMIT")
 
+    def batch(self) -> contextlib.AbstractContextManager[None]:
+        """One write transaction around many writes (a bulk import): one commit, all or none."""
+        return self._write()
+
     def append_audit(self, kind: str, **fields: Any) -> int:
         """Append one redacted, hash-chained row; returns its seq."""
-        payload = fields.pop("payload", None)
-        record: dict[str, Any] = {name: None for name in CHAINED_FIELDS}
-        record.update(redact({k: v for k, v in fields.items() if k in CHAINED_FIELDS}))
-        record.update(
-            ts=fields.get("ts") or time.time(),
-            kind=kind,
-            payload=json.dumps(redact(payload), sort_keys=True, ensure_ascii=False, default=str)
-            if payload is not None
-            else None,
-        )
+        record = audit_record(kind, fields)
         with self._write():
             last_seq, last_hash = self._tail()
             record.update(seq=last_seq + 1, prev_hash=last_hash)
@@ -271,6 +365,22 @@ class Store:
             payload={"audit_id": audit_id, "rule": row[0]},
         )
         return seq, row[0]
+
+    def head(self) -> tuple[int, str] | None:
+        """(seq, hash) of the newest row, or None for an empty table."""
+        row = self.db.execute("SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1").fetchone()
+        return (row[0], row[1]) if row else None
+
+    def audit_count(self) -> int:
+        return self.db.execute("SELECT COUNT(*) FROM audit").fetchone()[0]
+
+    def hash_at(self, seq: int) -> str | None:
+        row = self.db.execute("SELECT hash FROM audit WHERE seq = ?", [seq]).fetchone()
+        return row[0] if row else None
+
+    def checkpoints(self) -> list[dict[str, Any]]:
+        """Every retention checkpoint, oldest first."""
+        return list(self.db.query("SELECT * FROM audit_checkpoints ORDER BY id"))
 
     def latest_checkpoint(self) -> dict[str, Any] | None:
         rows = list(self.db.query("SELECT * FROM audit_checkpoints ORDER BY id DESC LIMIT 1"))
@@ -331,10 +441,7 @@ class Store:
                 for row in rows:
                     archive.write(json.dumps(row, ensure_ascii=False) + "\n")
             digest = hashlib.sha256(path.read_bytes()).hexdigest()
-            # The one sanctioned delete: lift the guard, delete, restore it, in one transaction.
-            self.db.execute("DROP TRIGGER audit_append_only_delete")
-            self.db.execute("DELETE FROM audit WHERE seq <= ?", [last["seq"]])
-            self.db.execute(_DELETE_GUARD)
+            self._delete_audit_through(last["seq"])
             checkpoint = {
                 "created_at": time.time(),
                 "last_pruned_seq": last["seq"],
@@ -356,14 +463,29 @@ class Store:
         )
         return checkpoint
 
+    def _delete_audit_through(self, seq: int) -> None:
+        # The one sanctioned delete: lift the guard, delete, restore it, in one transaction.
+        self.db.execute("DROP TRIGGER audit_append_only_delete")
+        self.db.execute("DELETE FROM audit WHERE seq <= ?", [seq])
+        self.db.execute(_DELETE_GUARD)
+
     # ------------------------------------------------------------ approvals
 
     def create_approval(self, record: dict[str, Any]) -> None:
-        row = dict(record)
-        row["tool_input"] = json.dumps(redact(row["tool_input"]), ensure_ascii=False, default=str)
-        row["snapshot"] = row["snapshot"].model_dump_json()
+        snapshot = record["snapshot"]
+        fields = redact({k: v for k, v in record.items() if k != "snapshot"})
+        row = dict.fromkeys(_APPROVAL_COLUMNS) | fields
+        row["tool_input"] = json.dumps(row["tool_input"], ensure_ascii=False, default=str)
+        row["snapshot"] = snapshot.model_dump_json()
         row["state"] = str(ApprovalState.PENDING)
-        self.db["approval_requests"].insert(row)
+        unknown = set(row) - set(_APPROVAL_COLUMNS)
+        if unknown:
+            raise ValueError(f"unknown approval fields: {sorted(unknown)}")
+        self.db.execute(
+            f"INSERT INTO approval_requests ({', '.join(_APPROVAL_COLUMNS)}) "
+            f"VALUES ({', '.join('?' for _ in _APPROVAL_COLUMNS)})",
+            [row[name] for name in _APPROVAL_COLUMNS],
+        )
 
     def approval(self, approval_id: str) -> ApprovalRecord | None:
         rows = list(
@@ -391,21 +513,34 @@ class Store:
 
     def votes(self, approval_id: str) -> tuple[VoteRecord, ...]:
         return tuple(
-            VoteRecord(row["approver"], Vote(row["vote"]), row["via"])
+            VoteRecord(
+                row["approver"],
+                Vote(row["vote"]),
+                row["via"],
+                tuple((row["names"] or row["approver"]).split("\n")),
+                row["approver_uid"],
+            )
             for row in self.db.query(
                 "SELECT * FROM approval_votes WHERE request_id = :id ORDER BY at",
                 {"id": approval_id},
             )
         )
 
-    def add_vote(
-        self, approval_id: str, approver: str, vote: Vote, via: str, note: str | None
-    ) -> bool:
+    def add_vote(self, approval_id: str, approver: Approver, vote: Vote, note: str | None) -> bool:
         """Store a vote once per (request, approver); False if it was already there."""
         cursor = self.db.execute(
-            "INSERT OR IGNORE INTO approval_votes (request_id, approver, vote, via, at, note) "
-            "VALUES (?, ?, ?, ?, ?, ?)",
-            [approval_id, approver, str(vote), via, time.time(), note],
+            "INSERT INTO approval_votes (request_id, approver, vote, via, at, note, "
+            "names, approver_uid) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+            [
+                approval_id,
+                approver.identity,
+                str(vote),
+                approver.via,
+                time.time(),
+                redact(note),
+                "\n".join(sorted(approver.names)),
+                approver.uid,
+            ],
         )
         return cursor.rowcount == 1
 
@@ -416,20 +551,24 @@ class Store:
         cursor = self.db.execute(
             "UPDATE approval_requests SET state = ?, decided_at = ?, decided_note = ? "
             "WHERE id = ? AND state = 'pending'",
-            [str(state), now or time.time(), note, approval_id],
+            [str(state), now or time.time(), redact(note), approval_id],
         )
         return cursor.rowcount == 1
+
+    def announce_finished(self, approval_id: str, state: ApprovalState) -> None:
+        """Wake the other servers on this database; on SQLite there are none."""
 
     # ------------------------------------------------------------ deadlines
 
     def add_deadlines(self, approval_id: str, due: list[tuple[str, int, float]]) -> list[Deadline]:
         created = []
         for kind, level, due_at in due:
-            cursor = self.db.execute(
-                "INSERT INTO deadlines (approval_id, kind, level, due_at) VALUES (?, ?, ?, ?)",
+            (deadline_id,) = self.db.execute(
+                "INSERT INTO deadlines (approval_id, kind, level, due_at) VALUES (?, ?, ?, ?) "
+                "RETURNING id",
                 [approval_id, kind, level, due_at],
-            )
-            created.append(Deadline(cursor.lastrowid, approval_id, kind, level, due_at))
+            ).fetchone()
+            created.append(Deadline(deadline_id, approval_id, kind, level, due_at))
         return created
 
     def pending_deadlines(self) -> list[Deadline]:
@@ -470,14 +609,15 @@ class Store:
 
     def open_break_glass(self, window: Window) -> None:
         self.db.execute(
-            "INSERT INTO break_glass (id, user, reason, opened_at, closes_at) VALUES (?,?,?,?,?)",
+            'INSERT INTO break_glass (id, "user", reason, opened_at, closes_at) '
+            "VALUES (?, ?, ?, ?, ?)",
             [window.id, window.user, window.reason, window.opened_at, window.closes_at],
         )
 
     def active_break_glass(self, names: tuple[str, ...], now: float) -> Window | None:
         marks = ", ".join("?" for _ in names) or "NULL"
         row = self.db.execute(
-            f"SELECT id, user, reason, opened_at, closes_at FROM break_glass WHERE user IN "
+            f'SELECT id, "user", reason, opened_at, closes_at FROM break_glass WHERE "user" IN '
             f"({marks}) AND closed_at IS NULL AND closes_at > ? ORDER BY opened_at DESC LIMIT 1",
             [*names, now],
         ).fetchone()
@@ -492,7 +632,7 @@ class Store:
         if cursor.rowcount != 1:
             return None
         row = self.db.execute(
-            "SELECT id, user, reason, opened_at, closes_at FROM break_glass WHERE id = ?",
+            'SELECT id, "user", reason, opened_at, closes_at FROM break_glass WHERE id = ?',
             [window_id],
         ).fetchone()
         return Window(*row)
@@ -502,13 +642,19 @@ class Store:
         return row[0] if row else None
 
     def set_alert_level(self, key: str, level: str, now: float) -> None:
-        self.db.execute("INSERT OR REPLACE INTO alert_state VALUES (?, ?, ?)", [key, level, now])
+        self.db.execute(
+            "INSERT INTO alert_state (key, level, since) VALUES (?, ?, ?) ON CONFLICT (key) "
+            "DO UPDATE SET level = excluded.level, since = excluded.since",
+            [key, level, now],
+        )
 
     # ------------------------------------------------------------ Slack messages
 
     def set_slack_message(self, approval_id: str, channel: str, ts: str) -> None:
         self.db.execute(
-            "INSERT OR REPLACE INTO slack_messages VALUES (?, ?, ?)", [approval_id, channel, ts]
+            "INSERT INTO slack_messages (approval_id, channel, ts) VALUES (?, ?, ?) "
+            "ON CONFLICT (approval_id) DO UPDATE SET channel = excluded.channel, ts = excluded.ts",
+            [approval_id, channel, ts],
         )
 
     def slack_message(self, approval_id: str) -> tuple[str, str] | None:
@@ -521,7 +667,8 @@ class Store:
 
     def add_grant(self, approval_id: str, key: str) -> None:
         self.db.execute(
-            "INSERT OR IGNORE INTO grants (request_id, action_key, created_at) VALUES (?, ?, ?)",
+            "INSERT INTO grants (request_id, action_key, created_at) VALUES (?, ?, ?) "
+            "ON CONFLICT DO NOTHING",
             [approval_id, key, time.time()],
         )
 

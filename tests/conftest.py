@@ -1,13 +1,16 @@
-"""Shared fixtures: the seed policy exactly as users receive it, and an engine built from it."""
+"""Shared fixtures: the seed policy exactly as users receive it, an engine built from it, and
+the databases every store test runs on (a SQLite file, a fresh database on a real PostgreSQL)."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from engine.evaluate import Engine
 from engine.policy import load_policy
+from tests.pg import PgServer
 
 FIXTURES = Path(__file__).parent / "fixtures"
 SEED_POLICY = FIXTURES / "seed-policies.json"
@@ -16,3 +19,28 @@ SEED_POLICY = FIXTURES / "seed-policies.json"
 @pytest.fixture(scope="session")
 def seed_engine() -> Engine:
     return Engine(load_policy(SEED_POLICY))
+
+
+@pytest.fixture(scope="session")
+def pg_server() -> Iterator[PgServer]:
+    """One PostgreSQL server for the whole session; a missing server fails loudly, never skips."""
+    try:
+        server = PgServer()
+    except RuntimeError as error:
+        pytest.fail(str(error), pytrace=False)
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def pg_url(pg_server: PgServer) -> str:
+    """A fresh, empty PostgreSQL database for one test."""
+    return pg_server.fresh_database()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db_location(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """What `--db` takes, once per backend: a SQLite file path, then a PostgreSQL URL."""
+    if request.param == "sqlite":
+        return str(tmp_path / "governance.db")
+    return request.getfixturevalue("pg_url")

@@ -3,20 +3,60 @@ and the real `governance-hook` process fed real PreToolUse JSON."""
 
 from __future__ import annotations
 
+import atexit
+import grp
 import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
 from typing import Any
+
+import pytest
 
 BIN = Path(sys.executable).parent
 GOVERNANCE = str(BIN / "governance")
 HOOK = str(BIN / "governance-hook")
+HOOK_PACKAGE = Path(__file__).resolve().parent.parent / "hook_client"
+
+# The agent as a second uid: nobody/nogroup. The venv's python lives under a 0700 home, so
+# that uid runs the hook (standard library only) with Debian's python from a readable copy.
+AGENT_UID = AGENT_GID = 65534
+AGENT_GROUP = "nogroup"
+SYSTEM_PYTHON = "/usr/bin/python3"
+
+
+def two_uids_reason() -> str | None:
+    """Why the agent cannot run as a uid of its own here, or None when it can."""
+    if os.geteuid() != 0:
+        return "acting as a second uid (the agent) needs root"
+    if not os.access(SYSTEM_PYTHON, os.X_OK):
+        return f"{SYSTEM_PYTHON} is missing: the agent's uid cannot run the venv's python"
+    try:
+        grp.getgrnam(AGENT_GROUP)
+    except KeyError:
+        return f"no group {AGENT_GROUP}"
+    return None
+
+
+@cache
+def shared_dir() -> Path:
+    """A world-traversable temp dir (pytest's tmp_path is under a 0700 dir): the hook copy
+    and the sockets the agent's uid must reach live here."""
+    path = Path(tempfile.mkdtemp(prefix="governance-agent-"))
+    path.chmod(0o755)
+    shutil.copytree(HOOK_PACKAGE, path / "hook_client", ignore=shutil.ignore_patterns("*.pyc"))
+    for entry in (path / "hook_client").rglob("*"):
+        entry.chmod(0o755 if entry.is_dir() else 0o644)
+    atexit.register(shutil.rmtree, path, True)
+    return path
 
 
 def pre_tool_use(command: str, session: str = "sess-1", cwd: str = "/srv/app") -> dict[str, Any]:
@@ -48,19 +88,33 @@ class Server:
     serve_args: list[str] = field(default_factory=list)
     # When set, start() also waits until Slack's HTTP endpoint accepts connections here.
     http_port: int | None = None
+    # A postgresql:// URL to serve from instead of the SQLite file under root.
+    database: str | None = None
+    # The agent's hooks run as their own uid (nobody), so this test's uid is a real second
+    # person at the console. Without root the test is skipped, saying why.
+    separate_agent: bool = False
     process: subprocess.Popen[str] | None = None
     log: Path = field(init=False)
+    _socket_dir: Path = field(init=False)
 
     def __post_init__(self) -> None:
         self.log = self.root / "server.log"
+        self._socket_dir = self.root
+        if self.separate_agent:
+            reason = two_uids_reason()
+            if reason is not None:
+                pytest.skip(reason)
+            self._socket_dir = Path(tempfile.mkdtemp(prefix="sock-", dir=shared_dir()))
+            self._socket_dir.chmod(0o711)
+            self.serve_args = [*self.serve_args, "--socket-group", AGENT_GROUP]
 
     @property
     def socket(self) -> Path:
-        return self.root / "gov.sock"
+        return self._socket_dir / "gov.sock"
 
     @property
-    def db(self) -> Path:
-        return self.root / "gov.db"
+    def db(self) -> Path | str:
+        return self.database or self.root / "gov.db"
 
     @property
     def spool(self) -> Path:
@@ -138,12 +192,20 @@ class Server:
         self, event: dict[str, Any] | bytes | str, wait_s: float = 5, **env: str
     ) -> subprocess.Popen[str]:
         data = event if isinstance(event, str | bytes) else json.dumps(event)
+        as_agent: dict[str, Any] = {}
+        command = [HOOK]
+        if self.separate_agent:
+            command = [SYSTEM_PYTHON, "-m", "hook_client.main"]
+            env = {"PYTHONPATH": str(shared_dir()), **env}
+            as_agent = {"user": AGENT_UID, "group": AGENT_GID, "extra_groups": []}
         process = subprocess.Popen(
-            [HOOK],
+            command,
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             env=self.env(GOVERNANCE_WAIT_S=str(wait_s), **env),
+            cwd=shared_dir() if self.separate_agent else None,
+            **as_agent,
         )
         assert process.stdin is not None
         process.stdin.write(data.encode() if isinstance(data, str) else data)
@@ -168,6 +230,12 @@ class Server:
     def audit(self) -> list[dict[str, Any]]:
         import sqlite3
 
+        if self.database:
+            import psycopg
+            from psycopg.rows import dict_row
+
+            with psycopg.connect(self.database, row_factory=dict_row) as connection:
+                return connection.execute("SELECT * FROM audit ORDER BY seq").fetchall()
         with sqlite3.connect(self.db) as connection:
             connection.row_factory = sqlite3.Row
             return [dict(row) for row in connection.execute("SELECT * FROM audit ORDER BY seq")]

@@ -11,6 +11,7 @@ import pytest
 from engine.approvals import (
     ApprovalState,
     Approver,
+    Requester,
     RuleSnapshot,
     Vote,
     VoteRecord,
@@ -26,7 +27,9 @@ from engine.policy import EscalationLevel, load_policy
 from tests.conftest import SEED_POLICY
 
 SEED = load_policy(SEED_POLICY)
-CONSOLE_BOB = Approver("bob", "console")
+CONSOLE_BOB = Approver("bob", "console", uid=1002)
+# Alice's agent: the kernel says uid 1001; she is `alice` on this machine and U_ALICE on Slack.
+ALICE = Requester(1001, frozenset({"alice", "U_ALICE"}))
 
 
 def _policy(tmp_path: Path, **changes: object) -> object:
@@ -51,7 +54,7 @@ def test_unmapped_roles_are_open_to_console_approvers_only() -> None:
     result = cast_vote(
         state=ApprovalState.PENDING,
         rule=rule,
-        requester_names=("alice",),
+        requester=ALICE,
         votes=(),
         approver=slack_user,
         vote=Vote.APPROVE,
@@ -69,7 +72,7 @@ def test_pool_members_by_user_or_group(tmp_path: Path) -> None:
         result = cast_vote(
             state=ApprovalState.PENDING,
             rule=rule,
-            requester_names=("alice",),
+            requester=ALICE,
             votes=(),
             approver=approver,
             vote=Vote.APPROVE,
@@ -83,12 +86,75 @@ def test_requester_cannot_approve_even_under_another_name() -> None:
     result = cast_vote(
         state=ApprovalState.PENDING,
         rule=rule,
-        requester_names=("alice",),
+        requester=ALICE,
         votes=(),
         approver=sneaky,
         vote=Vote.APPROVE,
     )
     assert not result.accepted and "separation of duties" in result.message
+
+
+def test_the_requesters_uid_cannot_approve_whatever_name_it_uses() -> None:
+    rule = choose_rule(SEED, Risk.MEDIUM)
+    # The agent claimed to be `bob`; the kernel says uid 1001 approves: refused.
+    claimed = Requester(1001, frozenset({"bob"}))
+    same_uid = Approver("alice", "console", uid=1001)
+    result = cast_vote(
+        state=ApprovalState.PENDING,
+        rule=rule,
+        requester=claimed,
+        votes=(),
+        approver=same_uid,
+        vote=Vote.APPROVE,
+    )
+    assert not result.accepted and "separation of duties" in result.message
+    other_uid = Approver("carol", "console", uid=1003)
+    accepted = cast_vote(
+        state=ApprovalState.PENDING,
+        rule=rule,
+        requester=claimed,
+        votes=(),
+        approver=other_uid,
+        vote=Vote.APPROVE,
+    )
+    assert accepted.state is ApprovalState.APPROVED
+
+
+def test_the_requesters_slack_identity_cannot_approve() -> None:
+    rule = choose_rule(_policy_with_slack_pool(), Risk.MEDIUM)
+    alice_on_slack = Approver("U_ALICE", "slack", aliases=("alice",))
+    result = cast_vote(
+        state=ApprovalState.PENDING,
+        rule=rule,
+        requester=ALICE,
+        votes=(),
+        approver=alice_on_slack,
+        vote=Vote.APPROVE,
+    )
+    assert not result.accepted and "separation of duties" in result.message
+
+
+def test_one_human_is_one_vote_across_console_and_slack() -> None:
+    rule = choose_rule(_policy_with_slack_pool(), Risk.MEDIUM).model_copy(
+        update={"required_approvers": 2, "open_to_console": True}
+    )
+    # Bob voted from the console (OS user bob, whom user_map ties to U_BOB)...
+    votes = (VoteRecord("bob", Vote.APPROVE, "console", names=("bob", "U_BOB"), uid=1002),)
+    # ...and clicks Approve in Slack as U_BOB: the same human, not a second approver.
+    bob_on_slack = Approver("U_BOB", "slack", aliases=("bob",))
+    result = cast_vote(
+        state=ApprovalState.PENDING,
+        rule=rule,
+        requester=ALICE,
+        votes=votes,
+        approver=bob_on_slack,
+        vote=Vote.APPROVE,
+    )
+    assert not result.accepted and result.duplicate and "one person is one vote" in result.message
+
+
+def _policy_with_slack_pool() -> object:
+    return SEED.model_copy(update={"approver_pools": {"team-lead": ["U_ALICE", "U_BOB"]}})
 
 
 def test_quorum_counts_distinct_approvers_and_a_deny_vetoes(tmp_path: Path) -> None:
@@ -98,7 +164,7 @@ def test_quorum_counts_distinct_approvers_and_a_deny_vetoes(tmp_path: Path) -> N
     first = cast_vote(
         state=ApprovalState.PENDING,
         rule=rule,
-        requester_names=("alice",),
+        requester=ALICE,
         votes=(),
         approver=CONSOLE_BOB,
         vote=Vote.APPROVE,
@@ -108,7 +174,7 @@ def test_quorum_counts_distinct_approvers_and_a_deny_vetoes(tmp_path: Path) -> N
     again = cast_vote(
         state=ApprovalState.PENDING,
         rule=rule,
-        requester_names=("alice",),
+        requester=ALICE,
         votes=votes,
         approver=CONSOLE_BOB,
         vote=Vote.APPROVE,
@@ -118,7 +184,7 @@ def test_quorum_counts_distinct_approvers_and_a_deny_vetoes(tmp_path: Path) -> N
     done = cast_vote(
         state=ApprovalState.PENDING,
         rule=rule,
-        requester_names=("alice",),
+        requester=ALICE,
         votes=votes,
         approver=carol,
         vote=Vote.APPROVE,
@@ -127,7 +193,7 @@ def test_quorum_counts_distinct_approvers_and_a_deny_vetoes(tmp_path: Path) -> N
     veto = cast_vote(
         state=ApprovalState.PENDING,
         rule=rule,
-        requester_names=("alice",),
+        requester=ALICE,
         votes=votes,
         approver=carol,
         vote=Vote.DENY,
@@ -140,7 +206,7 @@ def test_mfa_rule_needs_a_verified_code() -> None:
     without = cast_vote(
         state=ApprovalState.PENDING,
         rule=rule,
-        requester_names=("alice",),
+        requester=ALICE,
         votes=(),
         approver=CONSOLE_BOB,
         vote=Vote.APPROVE,
@@ -149,7 +215,7 @@ def test_mfa_rule_needs_a_verified_code() -> None:
     verified = cast_vote(
         state=ApprovalState.PENDING,
         rule=rule,
-        requester_names=("alice",),
+        requester=ALICE,
         votes=(),
         approver=CONSOLE_BOB,
         vote=Vote.APPROVE,
@@ -163,7 +229,7 @@ def test_final_requests_take_no_more_votes() -> None:
     result = cast_vote(
         state=ApprovalState.EXPIRED,
         rule=rule,
-        requester_names=("alice",),
+        requester=ALICE,
         votes=(),
         approver=CONSOLE_BOB,
         vote=Vote.APPROVE,
@@ -207,15 +273,18 @@ CAROL = Approver("carol", "console")
         (
             ApprovalState.PENDING, _QUORUM_OF_TWO, _BOB_APPROVED, CONSOLE_BOB, Vote.DENY,
             VoteResult(
-                False, ApprovalState.PENDING, "you already voted approve on this request", 1, 2,
-                duplicate=True,
+                False, ApprovalState.PENDING,
+                "you already voted approve on this request (as bob via console); "
+                "one person is one vote",
+                1, 2, duplicate=True,
             ),
         ),
         (
             ApprovalState.PENDING, _QUORUM_OF_TWO, (), Approver("alice", "console"), Vote.APPROVE,
             VoteResult(
                 False, ApprovalState.PENDING,
-                "you made this request; someone else has to decide it (separation of duties)",
+                "your own agent made this request (same uid or the same person); "
+                "someone else has to decide it (separation of duties)",
                 0, 2,
             ),
         ),
@@ -271,7 +340,7 @@ def test_every_vote_outcome_says_exactly_what_happened(
     result = cast_vote(
         state=state,
         rule=rule,
-        requester_names=("alice",),
+        requester=ALICE,
         votes=votes,
         approver=approver,
         vote=vote,
@@ -315,3 +384,28 @@ def test_approval_ids_are_short_and_easy_to_read_aloud() -> None:
     assert len(ids) == 200
     assert all(re.fullmatch(r"APR-[2-9A-HJKMNP-TV-Z]{6}", i) for i in ids)
     assert set("".join(i[4:] for i in ids)) <= set("23456789ABCDEFGHJKMNPQRSTVWXYZ")
+
+
+def test_a_database_from_before_uids_gains_the_identity_columns(tmp_path: Path) -> None:
+    import sqlite3
+
+    from engine.store import Store
+
+    path = tmp_path / "old.db"
+    with sqlite3.connect(path) as old:
+        old.execute(
+            "CREATE TABLE approval_votes (request_id TEXT NOT NULL, approver TEXT NOT NULL, "
+            "vote TEXT NOT NULL, via TEXT NOT NULL, at REAL NOT NULL, note TEXT, "
+            "PRIMARY KEY (request_id, approver))"
+        )
+        old.execute(
+            "INSERT INTO approval_votes VALUES ('APR-1', 'bob', 'approve', 'console', 0, '')"
+        )
+    store = Store(path)
+    try:
+        assert "approver_uid" in store.db["approval_votes"].columns_dict
+        assert "requester_uid" in store.db["approval_requests"].columns_dict
+        (vote,) = store.votes("APR-1")
+        assert vote.approver == "bob" and vote.names == ("bob",) and vote.uid is None
+    finally:
+        store.close()

@@ -235,7 +235,11 @@ def test_every_step_of_an_approval_is_in_the_audit_trail(tmp_path: Path) -> None
         assert {k: vote[k] for k in (*common, "user", "decision", "reason")} == dict(
             common, user="lead", decision="approve", reason="approved (1 of 1)"
         )
-        assert json.loads(vote["payload"]) == {"via": "console", "note": "go ahead"}
+        assert json.loads(vote["payload"]) == {
+            "via": "console",
+            "note": "go ahead",
+            "approver_uid": None,
+        }
         (approved,) = _rows(server, "approval_approved")
         assert {k: approved[k] for k in (*common, "user", "decision", "reason")} == dict(
             common, user="agent-alice", decision="approved", reason="approved by lead: go ahead"
@@ -264,13 +268,20 @@ def test_refused_votes_say_why_and_are_audited(tmp_path: Path) -> None:
         assert first_vote.state is ApprovalState.PENDING
         again = await server.vote(approval_id, LEAD, Vote.DENY)
         assert again == VoteResult(
-            False, ApprovalState.PENDING, "you already voted approve on this request", 1, 2,
+            False, ApprovalState.PENDING,
+            "you already voted approve on this request (as lead via console); "
+            "one person is one vote", 1, 2,
             duplicate=True,
         )  # fmt: skip
         refused = _rows(server, "vote_refused")
         assert [(r["user"], r["decision"], r["reason"]) for r in refused] == [
             ("lead", "approve", "this request needs an MFA code with the approval"),
-            ("lead", "deny", "you already voted approve on this request"),
+            (
+                "lead",
+                "deny",
+                "you already voted approve on this request (as lead via console); "
+                "one person is one vote",
+            ),
         ]
         done = await server.vote(approval_id, OPS, Vote.APPROVE, mfa_verified=True)
         assert done.state is ApprovalState.APPROVED

@@ -1,18 +1,18 @@
-"""TOTP step-up against a real SQLite file and a hand-driven clock: replay, window, lockout."""
+"""TOTP step-up on both real stores (SQLite, PostgreSQL) with a hand-driven clock: replay,
+window, lockout."""
 
 from __future__ import annotations
 
-import sqlite3
 import sys
 from collections.abc import Callable, Iterator
-from pathlib import Path
 from urllib.parse import unquote
 
 import pyotp
 import pytest
-import sqlite_utils
 
 from engine.mfa import ISSUER, MfaRegistry, qr_text
+from engine.state import open_store
+from engine.store import Store
 
 # The middle of a 30 s step, so t-30 and t+30 are unambiguously the neighbouring steps.
 T0 = 1_700_000_010.0 + 10.0
@@ -28,33 +28,21 @@ class Clock:
         return self.now
 
 
-def _open(path: Path) -> sqlite_utils.Database:
-    # The same way engine/store.py opens it: autocommit connection, WAL.
-    db = sqlite_utils.Database(sqlite3.connect(path, isolation_level=None))
-    db.execute("PRAGMA journal_mode=WAL")
-    return db
-
-
-@pytest.fixture
-def db_path(tmp_path: Path) -> Path:
-    return tmp_path / "governance.db"
-
-
 @pytest.fixture
 def clock() -> Clock:
     return Clock()
 
 
 @pytest.fixture
-def db(db_path: Path) -> Iterator[sqlite_utils.Database]:
-    database = _open(db_path)
-    yield database
-    database.conn.close()
+def store(db_location: str) -> Iterator[Store]:
+    opened = open_store(db_location)
+    yield opened
+    opened.close()
 
 
 @pytest.fixture
-def registry(db: sqlite_utils.Database, clock: Clock) -> MfaRegistry:
-    return MfaRegistry(db, clock=clock)
+def registry(store: Store, clock: Clock) -> MfaRegistry:
+    return MfaRegistry(store.db, clock=clock)
 
 
 def _code(secret: str, at: float) -> str:
@@ -220,20 +208,20 @@ def test_malformed_codes_lock_out(registry: MfaRegistry) -> None:
     assert results[-1].locked
 
 
-def test_state_survives_reopening_the_database(db_path: Path, clock: Clock) -> None:
-    first_db = _open(db_path)
-    first = MfaRegistry(first_db, clock=clock)
+def test_state_survives_reopening_the_database(db_location: str, clock: Clock) -> None:
+    first_store = open_store(db_location)
+    first = MfaRegistry(first_store.db, clock=clock)
     secret = first.enroll("alice").secret
     code = _code(secret, clock())
     assert first.verify("alice", "APR-1", code).ok
     wrong = _wrong(secret, clock())
     first.verify("alice", "APR-2", wrong)
     first.verify("alice", "APR-2", wrong)
-    first_db.conn.close()
+    first_store.close()
 
-    second_db = _open(db_path)
+    second_store = open_store(db_location)
     try:
-        second = MfaRegistry(second_db, clock=clock)
+        second = MfaRegistry(second_store.db, clock=clock)
         assert second.is_enrolled("alice")
         replay = second.verify("alice", "APR-3", code)
         assert not replay.ok
@@ -241,7 +229,7 @@ def test_state_survives_reopening_the_database(db_path: Path, clock: Clock) -> N
         assert second.verify("alice", "APR-2", wrong).locked
         assert second.verify("alice", "APR-2", _code(secret, clock() + 30)).locked
     finally:
-        second_db.conn.close()
+        second_store.close()
 
 
 def test_reenrolling_replaces_the_secret(registry: MfaRegistry, clock: Clock) -> None:
@@ -284,10 +272,6 @@ def test_secret_never_in_check_messages(registry: MfaRegistry, clock: Clock) -> 
         registry.verify("alice", "APR-1", code),
     ]
     assert all(secret not in repr(check) for check in checks)
-
-
-def test_tables_are_prefixed(registry: MfaRegistry, db: sqlite_utils.Database) -> None:
-    assert set(db.table_names()) == {"mfa_secrets", "mfa_used_codes", "mfa_failures"}
 
 
 def test_qr_text_draws_a_square_code_for_the_terminal() -> None:

@@ -1,5 +1,6 @@
 """Retention (prune, then verify what remains), the report command in every format, the
-per-rule tuning view, false-positive feedback and audit mode's "would have blocked"."""
+per-rule tuning view, false-positive feedback and audit mode's "would have blocked", each on a
+SQLite file and on a PostgreSQL database."""
 
 from __future__ import annotations
 
@@ -10,8 +11,10 @@ import subprocess
 import time
 from pathlib import Path
 
+import psycopg
 import pytest
 
+from engine.state import is_postgres_url, open_store
 from engine.store import Store
 from tests.harness import GOVERNANCE
 
@@ -20,8 +23,8 @@ def run(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run([GOVERNANCE, *args], capture_output=True, text=True, timeout=120)
 
 
-def _store_with_history(path: Path) -> Store:
-    store = Store(path)
+def _store_with_history(db: str) -> Store:
+    store = open_store(db)
     now = time.time()
     for day in range(400, -1, -40):
         store.append_audit(
@@ -48,8 +51,8 @@ def _store_with_history(path: Path) -> Store:
     return store
 
 
-def test_prune_archives_old_rows_and_verify_still_passes(tmp_path: Path) -> None:
-    db = tmp_path / "gov.db"
+def test_prune_archives_old_rows_and_verify_still_passes(db_location: str, tmp_path: Path) -> None:
+    db = db_location
     store = _store_with_history(db)
     total = len(list(store.audit_rows()))
     result = run(
@@ -64,7 +67,7 @@ def test_prune_archives_old_rows_and_verify_still_passes(tmp_path: Path) -> None
     )
     assert result.returncode == 0, result.stderr
     assert "archived 2 rows" in result.stdout  # day 400 only: one deny, one allow
-    remaining = list(Store(db).audit_rows())
+    remaining = list(open_store(db).audit_rows())
     assert len(remaining) == total - 2 + 1  # the prune itself is an audited event
     assert remaining[-1]["kind"] == "retention_prune"
     verify = run("audit", "verify", "--db", str(db))
@@ -77,8 +80,8 @@ def test_prune_archives_old_rows_and_verify_still_passes(tmp_path: Path) -> None
     assert remaining[0]["prev_hash"] == checkpoint["last_pruned_hash"]
 
 
-def test_a_row_deleted_behind_the_prune_is_still_caught(tmp_path: Path) -> None:
-    db = tmp_path / "gov.db"
+def test_a_row_deleted_behind_the_prune_is_still_caught(db_location: str, tmp_path: Path) -> None:
+    db = db_location
     _store_with_history(db)
     run(
         "audit",
@@ -90,19 +93,23 @@ def test_a_row_deleted_behind_the_prune_is_still_caught(tmp_path: Path) -> None:
         "--archive-dir",
         str(tmp_path / "archive"),
     )
-    import sqlite3
+    # An attacker with the owner's rights lifts the guard and deletes a row.
+    delete = "DELETE FROM audit WHERE seq = (SELECT MIN(seq) + 1 FROM audit)"
+    if is_postgres_url(db):
+        with psycopg.connect(db) as connection:
+            connection.execute("ALTER TABLE audit DISABLE TRIGGER audit_append_only")
+            connection.execute(delete)
+    else:
+        import sqlite3
 
-    with sqlite3.connect(db) as connection:
-        connection.executescript(
-            "DROP TRIGGER audit_append_only_delete; "
-            "DELETE FROM audit WHERE seq = (SELECT MIN(seq) + 1 FROM audit);"
-        )
+        with sqlite3.connect(db) as connection:
+            connection.executescript(f"DROP TRIGGER audit_append_only_delete; {delete};")
     verify = run("audit", "verify", "--db", str(db))
     assert verify.returncode == 1 and "missing" in verify.stdout
 
 
-def test_report_formats_and_rules(tmp_path: Path) -> None:
-    db = tmp_path / "gov.db"
+def test_report_formats_and_rules(db_location: str, tmp_path: Path) -> None:
+    db = db_location
     _store_with_history(db)
     markdown = run("report", "--db", str(db), "--days", "30")
     assert markdown.returncode == 0 and "builtin.rm\\_root" in markdown.stdout  # md-escaped
@@ -114,8 +121,8 @@ def test_report_formats_and_rules(tmp_path: Path) -> None:
     assert any(line.startswith("git_operations.blocked_branches") for line in quiet)
 
 
-def test_false_positive_feedback_reaches_report_and_rules(tmp_path: Path) -> None:
-    db = tmp_path / "gov.db"
+def test_false_positive_feedback_reaches_report_and_rules(db_location: str, tmp_path: Path) -> None:
+    db = db_location
     store = _store_with_history(db)
     denied = next(
         r for r in store.audit_rows() if r["decision"] == "deny" and r["ts"] > time.time() - 86400
@@ -131,8 +138,8 @@ def test_false_positive_feedback_reaches_report_and_rules(tmp_path: Path) -> Non
     assert line.split()[-1] == "1"
 
 
-def test_audit_mode_reports_what_it_would_have_blocked(tmp_path: Path) -> None:
-    store = Store(tmp_path / "gov.db")
+def test_audit_mode_reports_what_it_would_have_blocked(db_location: str) -> None:
+    store = open_store(db_location)
     for _ in range(37):
         store.append_audit(
             "decision",
@@ -146,10 +153,10 @@ def test_audit_mode_reports_what_it_would_have_blocked(tmp_path: Path) -> None:
     store.append_audit(
         "decision", decision="allow", would_be="allow", mode="audit", tool_name="Bash", user="carol"
     )
-    as_json = json.loads(run("report", "--db", str(tmp_path / "gov.db"), "--format", "json").stdout)
+    as_json = json.loads(run("report", "--db", db_location, "--format", "json").stdout)
     assert as_json["would_have_blocked"] == 37
     assert as_json["blocked"] == 0
-    assert "37" in run("report", "--db", str(tmp_path / "gov.db")).stdout
+    assert "37" in run("report", "--db", db_location).stdout
 
 
 def _chromium() -> str:
@@ -163,7 +170,7 @@ def _chromium() -> str:
 
 
 def test_html_report_renders_in_headless_chromium(tmp_path: Path) -> None:
-    db = tmp_path / "gov.db"
+    db = str(tmp_path / "gov.db")
     _store_with_history(db)
     page = tmp_path / "report.html"
     assert (

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
 import resource
 import shutil
 import signal
@@ -21,7 +22,7 @@ import pytest
 
 from engine.audit import row_hash
 from tests.conftest import SEED_POLICY
-from tests.harness import Server, decision_of, pre_tool_use
+from tests.harness import AGENT_UID, Server, decision_of, pre_tool_use
 
 
 def _policy(tmp_path: Path, **medium_rule: object) -> Path:
@@ -35,6 +36,14 @@ def _policy(tmp_path: Path, **medium_rule: object) -> Path:
 @pytest.fixture
 def server(tmp_path: Path) -> Iterator[Server]:
     running = Server(tmp_path, policy=_policy(tmp_path)).start()
+    yield running
+    running.kill(signal.SIGTERM)
+
+
+@pytest.fixture
+def agent_server(tmp_path: Path) -> Iterator[Server]:
+    """The agent's hooks run as uid nobody; this test's uid approves at the console."""
+    running = Server(tmp_path, policy=_policy(tmp_path), separate_agent=True).start()
     yield running
     running.kill(signal.SIGTERM)
 
@@ -53,7 +62,8 @@ def test_denied_command_names_the_rule(server: Server) -> None:
     assert "builtin.rm_root" in reason
 
 
-def test_approval_granted_while_the_hook_waits(server: Server) -> None:
+def test_approval_granted_while_the_hook_waits(agent_server: Server) -> None:
+    server = agent_server
     waiting = server.hook_process(pre_tool_use("rm notes.txt"), wait_s=30)
     (approval_id,) = server.pending_ids()
     result = server.cli("approve", approval_id)
@@ -64,7 +74,10 @@ def test_approval_granted_while_the_hook_waits(server: Server) -> None:
     assert approval_id in reason
 
 
-def test_an_approval_granted_while_waiting_lets_the_command_run_once(server: Server) -> None:
+def test_an_approval_granted_while_waiting_lets_the_command_run_once(
+    agent_server: Server,
+) -> None:
+    server = agent_server
     event = pre_tool_use("rm notes.txt")
     waiting = server.hook_process(event, wait_s=30)
     (approval_id,) = server.pending_ids()
@@ -79,7 +92,8 @@ def test_an_approval_granted_while_waiting_lets_the_command_run_once(server: Ser
     assert f"needs approval {new_id}" in reason
 
 
-def test_approval_after_the_hook_gave_up_allows_one_retry(server: Server) -> None:
+def test_approval_after_the_hook_gave_up_allows_one_retry(agent_server: Server) -> None:
+    server = agent_server
     event = pre_tool_use("rm notes.txt")
     decision, reason = decision_of(server.hook(event, wait_s=0.5))
     assert decision == "deny"
@@ -93,7 +107,8 @@ def test_approval_after_the_hook_gave_up_allows_one_retry(server: Server) -> Non
     assert approval_id not in second_reason  # a new request, not the used grant
 
 
-def test_denial_reaches_the_waiting_hook(server: Server) -> None:
+def test_denial_reaches_the_waiting_hook(agent_server: Server) -> None:
+    server = agent_server
     waiting = server.hook_process(pre_tool_use("rm notes.txt"), wait_s=30)
     (approval_id,) = server.pending_ids()
     assert server.cli("deny", approval_id, "--reason", "use git rm").returncode == 0
@@ -103,20 +118,112 @@ def test_denial_reaches_the_waiting_hook(server: Server) -> None:
     assert "was denied" in reason and "use git rm" in reason
 
 
-def test_requester_cannot_approve_their_own_request(server: Server) -> None:
-    me = server.cli("pending").stdout  # warm; the CLI runs as this OS user
-    assert "no approval" in me
-    import getpass
+def test_requester_cannot_approve_their_own_request(agent_server: Server) -> None:
+    server = agent_server
+    server.hook(pre_tool_use("rm notes.txt"), wait_s=0.5)
+    (approval_id,) = server.pending_ids()
+    (request,) = server.call({"op": "pending"})["pending"]
+    assert request["requester_uid"] == AGENT_UID  # the kernel's word beside the label
+    assert request["requester"] == "agent-alice"
+    row = _approval_row(server, approval_id)
+    assert row["requester_uid"] == AGENT_UID and row["peer_user"] == "nobody"
+    # This test's uid is a second person: its vote counts, and its uid is on the vote row.
+    assert server.cli("approve", approval_id).returncode == 0
+    (vote,) = _rows(server, "SELECT * FROM approval_votes")
+    assert vote["approver_uid"] == os.getuid() and vote["via"] == "console"
 
-    server.hook(pre_tool_use("rm notes.txt"), wait_s=0.5, GOVERNANCE_USER=getpass.getuser())
+
+@pytest.mark.parametrize("claimed", ["someone-else", "lead", None])
+def test_the_agents_uid_cannot_approve_its_own_request_whatever_name_it_claims(
+    server: Server, claimed: str | None
+) -> None:
+    """Issue 8, item 2: the hook (or a raw socket request) claims another user name, then the
+    same uid runs `governance approve`: refused, and the agent's retry is not allowed."""
+    event = pre_tool_use("rm notes.txt")
+    if claimed is None:  # a raw request over the socket claiming `bob`, no hook at all
+        reply = server.call({"v": 1, "event": event, "context": {"user": "bob"}, "wait_s": 0})
+        assert reply["decision"] == "approval_pending"
+    else:
+        server.hook(event, wait_s=0.5, GOVERNANCE_USER=claimed)
     (approval_id,) = server.pending_ids()
     result = server.cli("approve", approval_id)
     assert result.returncode == 1
     assert "separation of duties" in result.stdout
+    assert server.pending_ids() == [approval_id]
+    assert decision_of(server.hook(event, wait_s=0.5))[0] == "deny"
+    refused = [r for r in server.audit() if r["kind"] == "vote_refused"]
+    assert refused and refused[-1]["approval_id"] == approval_id
+
+
+def test_the_agents_uid_cannot_approve_under_mfa_after_enrolling_itself(tmp_path: Path) -> None:
+    """Issue 8, item 2: under require_mfa the agent enrols its own uid and approves with a
+    valid code: the code is good, the vote is still refused, the retry still denied."""
+    import getpass
+
+    import pyotp
+
+    running = Server(tmp_path, policy=_policy(tmp_path, require_mfa=True)).start()
+    try:
+        event = pre_tool_use("rm notes.txt")
+        running.hook(event, wait_s=0.5, GOVERNANCE_USER="someone-else")
+        (approval_id,) = running.pending_ids()
+        enrolled = running.cli("mfa", "enroll", getpass.getuser())
+        assert enrolled.returncode == 0, enrolled.stderr
+        secret = pyotp.parse_uri(
+            next(w for w in enrolled.stdout.split() if w.startswith("otpauth://"))
+        ).secret
+        result = running.cli("approve", approval_id, "--code", pyotp.TOTP(secret).now())
+        assert result.returncode == 1 and "separation of duties" in result.stdout
+        assert running.pending_ids() == [approval_id]
+        assert decision_of(running.hook(event, wait_s=0.5))[0] == "deny"
+    finally:
+        running.kill(signal.SIGTERM)
+
+
+def test_the_agent_cannot_forge_a_grant_or_reach_the_servers_state(server: Server) -> None:
+    """Issue 8, item 2: the agent (which may own the database file) inserts a grant row with
+    sqlite3: the hook denies the call (builtin.self_protection), so the retry stays denied."""
+    event = pre_tool_use("rm notes.txt")
+    server.hook(event, wait_s=0.5)
+    (approval_id,) = server.pending_ids()
+    forge = (
+        f'sqlite3 {server.db} "INSERT INTO grants (request_id, action_key, created_at) '
+        f"SELECT id, action_key, 0 FROM approval_requests WHERE id = '{approval_id}'\""
+    )
+    attempts = [
+        forge,
+        f"python3 -c \"import sqlite3; sqlite3.connect('{server.db}').execute('select 1')\"",
+        f"cp /tmp/forged.db {server.db}",
+        f'echo \'{{"op":"approve","approval_id":"{approval_id}"}}\' | nc -U {server.socket}',
+        f"governance approve {approval_id}",
+        f"kill {server.process.pid if server.process else 0}",
+        f"cp allow-all.json {server.policy}",
+    ]
+    for command in attempts:
+        decision, reason = decision_of(server.hook(pre_tool_use(command, session="sess-x")))
+        assert decision == "deny", command
+        assert "builtin.self_protection." in reason, (command, reason)
+    assert decision_of(server.hook(event, wait_s=0.5))[0] == "deny"
+    assert server.pending_ids() == [approval_id]
+    rows = [r for r in server.audit() if (r["rule"] or "").startswith("builtin.self_protection")]
+    assert len(rows) == len(attempts) and {r["risk"] for r in rows} == {"critical"}
+
+
+def _rows(server: Server, sql: str) -> list[dict]:
+    with sqlite3.connect(server.db) as connection:
+        connection.row_factory = sqlite3.Row
+        return [dict(row) for row in connection.execute(sql)]
+
+
+def _approval_row(server: Server, approval_id: str) -> dict:
+    (row,) = _rows(server, f"SELECT * FROM approval_requests WHERE id = '{approval_id}'")
+    return row
 
 
 def test_duplicate_votes_do_not_inflate_a_quorum(tmp_path: Path) -> None:
-    running = Server(tmp_path, policy=_policy(tmp_path, requiredApprovers=2)).start()
+    running = Server(
+        tmp_path, policy=_policy(tmp_path, requiredApprovers=2), separate_agent=True
+    ).start()
     try:
         running.hook(pre_tool_use("rm notes.txt"), wait_s=0.5)
         (approval_id,) = running.pending_ids()
@@ -167,7 +274,7 @@ def test_server_down_fail_open_spools_and_the_restart_ingests(tmp_path: Path) ->
 
 
 def test_sigkill_mid_approval_loses_nothing(tmp_path: Path) -> None:
-    running = Server(tmp_path, policy=_policy(tmp_path)).start()
+    running = Server(tmp_path, policy=_policy(tmp_path), separate_agent=True).start()
     event = pre_tool_use("rm notes.txt")
     assert decision_of(running.hook(event, wait_s=0.5))[0] == "deny"
     (approval_id,) = running.pending_ids()
@@ -338,8 +445,9 @@ def test_a_client_that_hangs_up_before_its_reply_does_not_stop_the_server(
 
 
 def test_a_hook_killed_while_waiting_leaves_the_request_pending_and_its_grant_usable(
-    server: Server,
+    agent_server: Server,
 ) -> None:
+    server = agent_server
     event = pre_tool_use("rm notes.txt")
     waiting = server.hook_process(event, wait_s=60)
     (approval_id,) = server.pending_ids()
@@ -357,3 +465,12 @@ def test_a_hook_killed_while_waiting_leaves_the_request_pending_and_its_grant_us
     assert server.cli("approve", approval_id).returncode == 0
     assert decision_of(server.hook(event, wait_s=0.5))[0] == "allow"
     assert server.process is not None and server.process.poll() is None
+
+
+def test_a_second_server_on_the_same_sqlite_file_is_refused(server: Server, tmp_path: Path) -> None:
+    second_root = tmp_path / "second"
+    second_root.mkdir()
+    second = Server(second_root, policy=server.policy, database=str(server.db))
+    with pytest.raises(RuntimeError, match="already runs the scheduler"):
+        second.start()
+    assert decision_of(server.hook(pre_tool_use("ls")))[0] == "allow"

@@ -164,6 +164,16 @@ def test_pending_approval_message_shows_the_request_and_buttons(
     assert "Approval needed" in message.text and "git push --force" in message.text
 
 
+def test_the_requester_is_the_kernels_uid_with_the_label_beside_it(
+    slack: WebClient, stub: SlackApiStub
+) -> None:
+    approval = dataclasses.replace(
+        _approval(), requester="agent-alice", peer_user="alice", requester_uid=1001
+    )
+    text = _all_text(_post(slack, stub, sv.approval_message(approval, []))["blocks"])
+    assert "agent-alice (uid 1001 alice) @ devbox-7" in text
+
+
 def test_mfa_rule_is_announced_on_the_message(slack: WebClient, stub: SlackApiStub) -> None:
     message = sv.approval_message(_approval(require_mfa=True), [])
     text = _all_text(_post(slack, stub, message)["blocks"])

@@ -1,0 +1,601 @@
+"""Every filesystem look the engine makes: glob expansion as bash does it, tree walks with a
+budget, the git index; cached by directory mtime. It reports files, never judges them."""
+
+from __future__ import annotations
+
+import itertools
+import os
+import re
+import struct
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field, replace
+from functools import lru_cache
+
+from pathspec import GitIgnoreSpec
+
+from engine.fswatch import DirectoryWatcher
+
+# The walk budget: past any bound the walk stops and the call needs approval. Time is
+# counted in CPU seconds, so a busy machine does not turn allows into approvals, with a
+# wall-clock cap for disks that are slow to answer.
+WALK_MAX_ENTRIES = 20_000
+WALK_MAX_SECONDS = 0.05
+WALK_MAX_WALL_SECONDS = 0.5
+_GLOB_MAX_MATCHES = 4_096
+_CACHE_LIMIT = 50_000
+_FILE = "f"
+_DIR = "d"
+_LINK = "l"
+
+
+@dataclass(frozen=True, slots=True)
+class WalkSpec:
+    """How one tool descends into a directory: what it skips and what it reads."""
+
+    hidden: bool = True  # dotfiles and dot-directories are visited
+    ignore_files: tuple[str, ...] = ()  # gitignore-style files honoured in each directory
+    git_ignores_need_repo: bool = True  # `.gitignore` only counts inside a git work tree
+    exclude: tuple[str, ...] = ()  # globs on the base name of files to skip
+    exclude_dir: tuple[str, ...] = ()  # globs on the base name of directories to skip
+    include: tuple[str, ...] = ()  # when set, only files whose base name matches one
+    path_globs: tuple[str, ...] = ()  # gitignore-style `-g` globs (`!x` excludes)
+    names: tuple[tuple[bool, str, bool], ...] = ()  # find `-name`: (negated, glob, casefold)
+    tracked_only: bool = False  # git grep / git archive: files in the git index
+    untracked_only: bool = False  # git add -A: files git does not track yet
+    max_depth: int | None = None
+    follow_links: bool = False  # symlinked files are read through (zip, grep -R, tar -h)
+
+
+@dataclass(frozen=True, slots=True)
+class Walk:
+    """The files a walk found; `complete` is False when the budget stopped it."""
+
+    root: str
+    files: tuple[str, ...]
+    complete: bool
+    reason: str = ""
+    serial: int = 0
+    links: tuple[tuple[str, str], ...] = ()  # (target read through a link, the link)
+
+
+@dataclass(frozen=True, slots=True)
+class Expansion:
+    """What a glob word expands to, in bash's order; no match leaves the word itself."""
+
+    matches: tuple[str, ...]
+    literal: bool  # nothing matched: bash passes the word unchanged
+    paths: tuple[str, ...] = ()  # each match as an absolute path, symlinks resolved
+
+
+@dataclass(slots=True)
+class _Cached:
+    walk: Walk
+    dirs: tuple[tuple[str, int], ...]
+    files_stat: tuple[tuple[str, int], ...] = field(default=())
+    watched: bool = False  # every directory is under inotify: no need to stat them
+
+
+# A directory as last read: mtime, sorted (name, kind) pairs, watched since read, kind by name.
+_Listing = tuple[int, tuple[tuple[str, str], ...], bool, dict[str, str]]
+_serials = itertools.count(1)
+_PLAIN = WalkSpec()
+
+
+class FileSystem:
+    """Looks at the disk for the engine, remembering what it saw until a directory changes."""
+
+    def __init__(
+        self, max_entries: int = WALK_MAX_ENTRIES, max_seconds: float = WALK_MAX_SECONDS
+    ) -> None:
+        self.max_entries = max_entries
+        self.max_seconds = max_seconds
+        self._listings: dict[str, _Listing] = {}
+        self._walks: dict[tuple[str, WalkSpec], _Cached] = {}
+        self._walks_by_dir: dict[str, set[tuple[str, WalkSpec]]] = {}
+        self._watcher = DirectoryWatcher()
+        self._ignores: dict[str, tuple[int, GitIgnoreSpec | None]] = {}
+        self._index: dict[str, tuple[int, frozenset[str] | None]] = {}
+
+    def close(self) -> None:
+        """Stops watching; later looks fall back to checking directory mtimes."""
+        self._watcher.close()
+
+    # ---------------------------------------------------------------- directories
+
+    def is_dir(self, path: str) -> bool:
+        return os.path.isdir(path)
+
+    def git_top(self, path: str) -> str | None:
+        """The top of the git work tree holding `path`, if any."""
+        return _git_root(path)
+
+    def listing(self, directory: str) -> tuple[tuple[str, str], ...] | None:
+        """(name, kind) of each entry, kind `d` for directories (symlinks not followed)."""
+        seen = self._listing(directory)
+        return None if seen is None else seen[1]
+
+    def _listing(self, directory: str) -> _Listing | None:
+        cached = self._listings.get(directory)
+        if cached is not None and cached[2]:
+            return cached  # watched since it was read, and no change reported since
+        watched = self._watcher.watch(directory)  # before reading, so no change slips by
+        try:
+            mtime = os.stat(directory).st_mtime_ns
+        except (OSError, ValueError):
+            return None
+        if cached is not None and cached[0] == mtime:
+            return cached
+        try:
+            with os.scandir(directory) as entries:
+                listing = tuple(sorted((e.name, _kind(e)) for e in entries))
+        except (OSError, ValueError):
+            return None
+        if len(self._listings) >= _CACHE_LIMIT:
+            self._listings.clear()
+        seen = self._listings[directory] = (mtime, listing, watched, dict(listing))
+        return seen
+
+    def resolve(self, real_base: str, relative: str) -> str | None:
+        """`relative` joined to the real directory `real_base`, symlinks resolved, read from
+        cached listings; None when a directory on the way does not exist (the caller then
+        resolves it itself)."""
+        names = [n for n in relative.split("/") if n]
+        if not names:
+            return real_base
+        parent = self._real_dir(real_base, names[:-1])
+        if parent is None or names[-1] in (".", ".."):
+            return None
+        seen = self._listing(parent)
+        if seen is None:
+            return None
+        path = parent.rstrip("/") + "/" + names[-1]
+        # A name that is not there is not a symlink either: its path is already real.
+        return os.path.realpath(path) if seen[3].get(names[-1]) == _LINK else path
+
+    def _real_dir(self, start: str, names: list[str]) -> str | None:
+        """The real path of the directory `start/names…` (`start` already real), read from
+        cached listings; None when it is not a directory here."""
+        if not names and self._listing(start) is None:
+            return None
+        current = start
+        for name in names:
+            if name == ".":
+                continue
+            if name == "..":
+                current = os.path.dirname(current)
+                continue
+            seen = self._listing(current)
+            kind = seen[3].get(name) if seen is not None else None
+            path = current.rstrip("/") + "/" + name
+            if kind == _DIR:
+                current = path
+            elif kind == _LINK and os.path.isdir(path):
+                current = os.path.realpath(path)
+            else:
+                return None
+        return current
+
+    def _apply_changes(self) -> None:
+        changed = self._watcher.changes()
+        if changed is None:
+            self._listings.clear()
+            self._walks.clear()
+            self._walks_by_dir.clear()
+            return
+        for directory in changed:
+            self._listings.pop(directory, None)
+            for key in self._walks_by_dir.pop(directory, ()):
+                self._walks.pop(key, None)
+
+    # ---------------------------------------------------------------- globs
+
+    def expand_glob(self, word: str, base: str, globstar: bool = False) -> Expansion | None:
+        """Bash pathname expansion of `word` relative to `base` (absolute).
+
+        `*`, `?` and `[…]` never match a leading `.`; `**` spans directories only with
+        globstar. None when the directory the glob starts from does not exist here, so
+        the caller must reason without the disk.
+        """
+        self._apply_changes()
+        absolute = word.startswith("/")
+        segments = [s for s in word.split("/") if s]
+        start = "/" if absolute else base
+        fixed = 0
+        while fixed < len(segments) and not _is_glob(segments[fixed]):
+            fixed += 1
+        if fixed == len(segments):
+            return None
+        prefix = os.path.join(start, *segments[:fixed]) if fixed else start
+        real_prefix = self._real_dir(start, segments[:fixed])
+        if real_prefix is None:
+            return None
+        shown_prefix = "/".join(segments[:fixed])
+        if absolute:
+            shown_prefix = "/" + shown_prefix
+        found: dict[str, str] = {}
+        for rel, linked in self._expand(prefix, tuple(segments[fixed:]), globstar):
+            shown = f"{shown_prefix}/{rel}" if shown_prefix not in ("", "/") else shown_prefix + rel
+            real = os.path.join(real_prefix, rel)
+            found[shown] = os.path.realpath(real) if linked else real
+            if len(found) >= _GLOB_MAX_MATCHES:
+                break
+        if word.endswith("/"):
+            found = {f + "/": p for f, p in found.items() if os.path.isdir(p)}
+        if not found:
+            return Expansion((word,), literal=True)
+        ordered = sorted(found)
+        return Expansion(tuple(ordered), False, tuple(found[f] for f in ordered))
+
+    def _expand(
+        self, directory: str, segments: tuple[str, ...], globstar: bool
+    ) -> Iterator[tuple[str, bool]]:
+        """(relative match, whether it passes through a symlink) for each match."""
+        head, rest = segments[0], segments[1:]
+        listing = self.listing(directory) or ()
+        if head == "**" and globstar:
+            # Zero directories, then every non-hidden directory below (not through symlinks).
+            if rest:
+                yield from self._expand(directory, rest, globstar)
+            else:
+                yield from ((n, k == _LINK) for n, k in listing if not n.startswith("."))
+            for name, kind in listing:
+                if kind == _DIR and not name.startswith("."):
+                    for below, linked in self._expand(f"{directory}/{name}", segments, globstar):
+                        yield f"{name}/{below}", linked
+            return
+        if not _is_glob(head):
+            path = os.path.join(directory, head)
+            kind = _LINK if os.path.islink(path) else _DIR if os.path.isdir(path) else _FILE
+            candidates = [(head, kind)] if os.path.lexists(path) else []
+        else:
+            regex = _segment_regex(head.replace("**", "*"))
+            candidates = [(n, k) for n, k in listing if regex.fullmatch(n)]
+        for name, kind in candidates:
+            if not rest:
+                yield name, kind == _LINK
+            elif kind == _DIR or (kind == _LINK and os.path.isdir(f"{directory}/{name}")):
+                for below, linked in self._expand(f"{directory}/{name}", rest, globstar):
+                    yield f"{name}/{below}", linked or kind == _LINK
+
+    # ---------------------------------------------------------------- walks
+
+    def walk(self, root: str, spec: WalkSpec) -> Walk:
+        """The files `root` holds as a tool with `spec` would visit them, within the budget."""
+        self._apply_changes()
+        key = (root, spec)
+        cached = self._walks.get(key)
+        if cached is not None and (cached.watched or self._still_valid(cached)):
+            return cached.walk
+        walk, dirs, files_stat = self._walk(root, spec)
+        if walk.complete:
+            if len(self._walks) >= 1024:
+                self._walks.clear()
+                self._walks_by_dir.clear()
+            parents = [os.path.dirname(path) for path, _ in files_stat]
+            every = [path for path, _ in dirs] + parents
+            watched = all(self._watcher.watch(d) for d in every)
+            self._walks[key] = _Cached(walk, dirs, files_stat, watched)
+            for directory in every:
+                self._walks_by_dir.setdefault(directory, set()).add(key)
+        return walk
+
+    def _still_valid(self, cached: _Cached) -> bool:
+        try:
+            for path, mtime in itertools.chain(cached.dirs, cached.files_stat):
+                if os.stat(path).st_mtime_ns != mtime:
+                    return False
+        except (OSError, ValueError):
+            return False
+        return True
+
+    def _walk(
+        self, root: str, spec: WalkSpec
+    ) -> tuple[Walk, tuple[tuple[str, int], ...], tuple[tuple[str, int], ...]]:
+        deadline = time.thread_time() + self.max_seconds
+        wall_deadline = time.perf_counter() + max(self.max_seconds, WALK_MAX_WALL_SECONDS)
+        tracked: frozenset[str] | None = None
+        watched: list[tuple[str, int]] = []
+        repo = _git_root(root)
+        if spec.tracked_only or spec.untracked_only:
+            tracked = self.tracked_files(repo) if repo else None
+            if tracked is None:
+                reason = f"cannot read the git index for `{root}`"
+                return Walk(root, (), False, reason, next(_serials)), (), ()
+            watched.append((os.path.join(repo, ".git", "index"), _mtime(repo, ".git/index")))
+        if not os.path.isdir(root):
+            return Walk(root, (root,), True, serial=next(_serials)), (), ()
+        ignores = self._ancestor_ignores(root, repo, spec, watched)
+        files: list[str] = []
+        links: list[tuple[str, str]] = []
+        dirs: list[tuple[str, int]] = []
+        entries = 0
+        stack: list[tuple[str, int, tuple[tuple[str, GitIgnoreSpec], ...]]] = [(root, 0, ignores)]
+        filtered = replace(spec, max_depth=None) != _PLAIN
+        while stack:
+            directory, depth, inherited = stack.pop()
+            seen = self._listing(directory)
+            if seen is None:
+                continue
+            dirs.append((directory, seen[0]))
+            listing = seen[1]
+            entries += len(listing)
+            if entries > self.max_entries:
+                reason = f"more than {self.max_entries:,} entries under `{root}`"
+                return Walk(root, (), False, reason, next(_serials)), (), ()
+            if time.thread_time() > deadline or time.perf_counter() > wall_deadline:
+                reason = f"walking `{root}` took longer than {self.max_seconds * 1000:g} ms"
+                return Walk(root, (), False, reason, next(_serials)), (), ()
+            local = inherited
+            for name in spec.ignore_files:
+                needs_repo = name == ".gitignore" and spec.git_ignores_need_repo
+                if (name, _FILE) in listing and (repo or not needs_repo):
+                    ignore = self._ignore_file(os.path.join(directory, name), watched)
+                    if ignore is not None:
+                        local = (*local, (directory, ignore))
+            prefix = directory.rstrip("/") + "/"
+            descend = spec.max_depth is None or depth + 1 < spec.max_depth
+            for name, kind in listing:
+                path = prefix + name
+                if (filtered or local) and not _visible(name, kind, path, spec, local):
+                    continue
+                if kind == _DIR:
+                    if descend:
+                        stack.append((path, depth + 1, local))
+                elif not filtered or _wanted_file(name, path, spec, tracked):
+                    files.append(path)
+                    if kind == _LINK and spec.follow_links:
+                        # The tool reads what the link points at, wherever that is.
+                        links.append((os.path.realpath(path), path))
+        direct = set(files)
+        found = tuple(sorted(direct | {target for target, _ in links}))
+        # A target the walk also meets directly is reported as itself, not through the link.
+        through = tuple((target, link) for target, link in links if target not in direct)
+        walk = Walk(root, found, True, serial=next(_serials), links=through)
+        return walk, tuple(dirs), tuple(watched)
+
+    def _ancestor_ignores(
+        self, root: str, repo: str | None, spec: WalkSpec, watched: list[tuple[str, int]]
+    ) -> tuple[tuple[str, GitIgnoreSpec], ...]:
+        if not repo or ".gitignore" not in spec.ignore_files or root == repo:
+            return ()
+        found = []
+        directory = os.path.dirname(root)
+        chain = []
+        while directory.startswith(repo):
+            chain.append(directory)
+            if directory == repo:
+                break
+            directory = os.path.dirname(directory)
+        for directory in reversed(chain):
+            ignore = self._ignore_file(os.path.join(directory, ".gitignore"), watched)
+            if ignore is not None:
+                found.append((directory, ignore))
+        return tuple(found)
+
+    def _ignore_file(self, path: str, watched: list[tuple[str, int]]) -> GitIgnoreSpec | None:
+        self._watcher.watch(os.path.dirname(path))
+        try:
+            mtime = os.stat(path).st_mtime_ns
+        except OSError:
+            return None
+        watched.append((path, mtime))
+        cached = self._ignores.get(path)
+        if cached is not None and cached[0] == mtime:
+            return cached[1]
+        try:
+            with open(path, encoding="utf-8", errors="replace") as handle:
+                spec = GitIgnoreSpec.from_lines(handle.read().splitlines())
+        except (OSError, ValueError):
+            spec = None
+        self._ignores[path] = (mtime, spec)
+        return spec
+
+    # ---------------------------------------------------------------- git index
+
+    def tracked_files(self, repo: str) -> frozenset[str] | None:
+        """Absolute paths of the files in `repo`'s git index, None if it cannot be read."""
+        index_path = os.path.join(repo, ".git", "index")
+        self._watcher.watch(os.path.dirname(index_path))
+        try:
+            mtime = os.stat(index_path).st_mtime_ns
+        except OSError:
+            return frozenset() if os.path.isdir(os.path.join(repo, ".git")) else None
+        cached = self._index.get(index_path)
+        if cached is not None and cached[0] == mtime:
+            return cached[1]
+        try:
+            with open(index_path, "rb") as handle:
+                names = parse_git_index(handle.read())
+        except OSError:
+            names = None
+        result = None if names is None else frozenset(os.path.join(repo, n) for n in names)
+        self._index[index_path] = (mtime, result)
+        return result
+
+
+def parse_git_index(data: bytes) -> list[str] | None:
+    """Paths recorded in a git index file (versions 2 to 4), None if it is not one."""
+    if len(data) < 12 or data[:4] != b"DIRC":
+        return None
+    version, count = struct.unpack(">II", data[4:12])
+    if version not in (2, 3, 4):
+        return None
+    names: list[str] = []
+    offset, previous = 12, b""
+    try:
+        for _ in range(count):
+            flags = struct.unpack(">H", data[offset + 60 : offset + 62])[0]
+            header = 62 + (2 if version >= 3 and flags & 0x4000 else 0)
+            start = offset + header
+            if version == 4:
+                strip, start = _varint(data, start)
+                end = data.index(b"\x00", start)
+                name = previous[: len(previous) - strip] + data[start:end]
+                offset = end + 1
+            else:
+                end = data.index(b"\x00", start)
+                name = data[start:end]
+                offset += (header + len(name) + 8) & ~7
+            previous = name
+            names.append(name.decode("utf-8", "surrogateescape"))
+    except (ValueError, struct.error, IndexError):
+        return None
+    return names
+
+
+def _varint(data: bytes, offset: int) -> tuple[int, int]:
+    byte = data[offset]
+    value = byte & 0x7F
+    offset += 1
+    while byte & 0x80:
+        byte = data[offset]
+        value = ((value + 1) << 7) | (byte & 0x7F)
+        offset += 1
+    return value, offset
+
+
+def _mtime(directory: str, relative: str) -> int:
+    try:
+        return os.stat(os.path.join(directory, relative)).st_mtime_ns
+    except OSError:
+        return -1
+
+
+@lru_cache(maxsize=1024)
+def _git_root_cached(directory: str) -> str | None:
+    current = directory
+    while True:
+        if os.path.isdir(os.path.join(current, ".git")):
+            return current
+        parent = os.path.dirname(current)
+        if parent == current:
+            return None
+        current = parent
+
+
+def _git_root(directory: str) -> str | None:
+    start = directory if os.path.isdir(directory) else os.path.dirname(directory)
+    return _git_root_cached(start)
+
+
+def _visible(
+    name: str,
+    kind: str,
+    path: str,
+    spec: WalkSpec,
+    ignores: tuple[tuple[str, GitIgnoreSpec], ...],
+) -> bool:
+    if not spec.hidden and name.startswith("."):
+        return False
+    if (spec.tracked_only or spec.untracked_only) and name == ".git":
+        return False
+    if kind == _DIR and any(_glob_match(g, name) for g in spec.exclude_dir):
+        return False
+    for directory, ignore in ignores:
+        relative = path[len(directory.rstrip("/")) + 1 :] + ("/" if kind == _DIR else "")
+        if ignore.match_file(relative):
+            return False
+    excluded = (g[1:].rstrip("/") for g in spec.path_globs if g.startswith("!"))
+    return not any(_glob_match(g, name) for g in excluded)
+
+
+def _wanted_file(name: str, path: str, spec: WalkSpec, tracked: frozenset[str] | None) -> bool:
+    if spec.tracked_only and (tracked is None or path not in tracked):
+        return False
+    if spec.untracked_only and tracked is not None and path in tracked:
+        return False
+    if any(_glob_match(g, name) for g in spec.exclude):
+        return False
+    if spec.include and not any(_glob_match(g, name) for g in spec.include):
+        return False
+    positive = [g for g in spec.path_globs if not g.startswith("!")]
+    if positive and not any(_glob_match(g, name) for g in positive):
+        return False
+    for negated, pattern, casefold in spec.names:
+        subject, glob = (name.lower(), pattern.lower()) if casefold else (name, pattern)
+        if _glob_match(glob, subject, dotted=True) == negated:
+            return False
+    return True
+
+
+def _kind(entry: os.DirEntry[str]) -> str:
+    if entry.is_symlink():
+        return _LINK
+    return _DIR if entry.is_dir(follow_symlinks=False) else _FILE
+
+
+def _is_glob(segment: str) -> bool:
+    return any(c in segment for c in "*?[")
+
+
+_POSIX_CLASSES = {
+    "alpha": "a-zA-Z",
+    "digit": "0-9",
+    "alnum": "a-zA-Z0-9",
+    "upper": "A-Z",
+    "lower": "a-z",
+    "space": r"\s",
+    "xdigit": "0-9a-fA-F",
+    "punct": r"!-/:-@\[-`{-~",
+}
+
+
+@lru_cache(maxsize=4096)
+def _segment_regex(segment: str, dotted: bool = False) -> re.Pattern[str]:
+    """Bash's matching of one name: a leading `.` must be written unless `dotted`."""
+    out: list[str] = []
+    i = 0
+    while i < len(segment):
+        char = segment[i]
+        if char == "*":
+            out.append("[^/]*")
+        elif char == "?":
+            out.append("[^/]")
+        elif char == "[" and (parsed := _bracket(segment, i)) is not None:
+            text, i = parsed
+            out.append(text)
+            continue
+        else:
+            out.append(re.escape(char))
+        i += 1
+    regex = "".join(out)
+    if not dotted and not segment.startswith("."):
+        regex = f"(?!\\.){regex}"
+    try:
+        return re.compile(regex, re.DOTALL)
+    except re.error:
+        # A class bash would reject (`[z-a]`): the word then only names itself.
+        return re.compile(re.escape(segment), re.DOTALL)
+
+
+def _bracket(segment: str, start: int) -> tuple[str, int] | None:
+    """The regex for the bracket expression at `start`, and the index after it; None when
+    the `[` opens nothing (bash then reads it literally)."""
+    j = start + 1
+    negated = j < len(segment) and segment[j] in "!^"
+    j += negated
+    parts: list[str] = []
+    first = True
+    while j < len(segment):
+        char = segment[j]
+        if char == "]" and not first:
+            return f"[{'^' if negated else ''}{''.join(parts)}]", j + 1
+        first = False
+        if segment.startswith("[:", j) and (close := segment.find(":]", j + 2)) != -1:
+            # An unknown class cannot be reasoned about: any character, as the safe reading.
+            parts.append(_POSIX_CLASSES.get(segment[j + 2 : close], "^/"))
+            j = close + 2
+            continue
+        ranged = parts and parts[-1] != "-" and j + 1 < len(segment)
+        if char == "-" and ranged and segment[j + 1] not in "]-":
+            parts.append("-")
+        else:
+            parts.append(re.escape(char))
+        j += 1
+    return None
+
+
+def _glob_match(glob: str, name: str, dotted: bool = True) -> bool:
+    """A tool's own glob on a base name (grep --exclude, find -name): `*` matches dots."""
+    return _segment_regex(glob, dotted).fullmatch(name) is not None
