@@ -847,6 +847,15 @@ class Engine:
                 "input.malformed", Outcome.DENY, f"{tool} call without a file path", "", Risk.MEDIUM
             )
             return
+        if "\x00" in raw:
+            yield self._finding(
+                "input.malformed",
+                Outcome.DENY,
+                f"{tool} call with a NUL byte in its file path, which no file can have",
+                "",
+                Risk.MEDIUM,
+            )
+            return
         access = Access.WRITE if tool in _WRITE_TOOLS else Access.READ
         path = resolve_path(raw, where.cwd, where.home)
         yield from self._path_finding(access, path, raw, tool, where.root)

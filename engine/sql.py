@@ -246,6 +246,8 @@ def _split(text: str, dialect: str | None) -> Iterator[_Chunk]:
             pos = _line_end(text, i)
         elif ch == "/" and nxt == "*":
             close = text.find("*/", i + 2)
+            if close < 0:
+                mark(i, n)  # a comment never closed is not SQL we can read: keep it as unparsed
             pos = n if close < 0 else close + 2
         elif ch in "'\"`":
             mark(i, i + 1)

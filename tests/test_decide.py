@@ -40,6 +40,16 @@ def test_an_allow_names_the_checks_that_ran() -> None:
     assert decision.reason == "allowed: checked path rules; none objected"
 
 
+def test_the_decision_carries_its_mode_commands_and_hosts() -> None:
+    # These are what the audit row records next to the outcome.
+    decision = decide([ALLOW], Mode.SOFT, commands=("curl x.io",), egress_hosts=("x.io",))
+    assert (decision.mode, decision.commands, decision.egress_hosts) == (
+        Mode.SOFT,
+        ("curl x.io",),
+        ("x.io",),
+    )
+
+
 def test_duplicate_findings_are_reported_once() -> None:
     assert len(decide([DENY, DENY], Mode.ENFORCE).findings) == 1
 

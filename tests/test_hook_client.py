@@ -379,7 +379,9 @@ def test_stale_socket_file_is_connection_refused(env) -> None:
 
 def test_server_down_fail_open_allows_and_spools_once(env) -> None:
     event = bash_event("terraform apply", extra_field=True)
+    before = time.time()
     answer, _ = run_hook({**env, "GOVERNANCE_FAIL_MODE": "open"}, event)
+    after = time.time()
     decision, reason = permission(answer)
     assert decision == "allow"
     assert "GOVERNANCE_FAIL_MODE=open" in reason and "spooled" in reason
@@ -390,7 +392,7 @@ def test_server_down_fail_open_allows_and_spools_once(env) -> None:
     assert record["wait_s"] == 540
     assert record["context"]["user"] == "alice"
     assert record["error"]
-    assert abs(record["spooled_at"] - time.time()) < 60
+    assert before <= record["spooled_at"] <= after
     directory = Path(env["GOVERNANCE_SPOOL_DIR"])
     assert stat.S_IMODE(directory.stat().st_mode) == 0o700
 
@@ -431,13 +433,12 @@ def test_user_prompt_submit_server_down(env) -> None:
 def test_server_that_never_answers_is_a_deny_before_the_hook_timeout(env, serve) -> None:
     serve(None)
     env = {**env, "GOVERNANCE_WAIT_S": "1", "GOVERNANCE_HOOK_TIMEOUT": "25"}
-    started = time.monotonic()
+    # An answer at all means the hook gave up on its own: Claude Code would have killed it at
+    # the hook timeout, and run_hook kills it there too.
     answer, _ = run_hook(env, bash_event(), timeout=25)
-    elapsed = time.monotonic() - started
     decision, reason = permission(answer)
     assert decision == "deny"
     assert "did not answer" in reason
-    assert elapsed < 20
 
 
 @pytest.mark.parametrize(

@@ -78,8 +78,22 @@ def test_fresh_install_creates_the_project_file(project, env) -> None:
     assert set(settings) == {"hooks"}
     assert f"installed governance-hook into {path}" in result.stdout
     assert "(PreToolUse, PostToolUse, UserPromptSubmit), timeout 600 s" in result.stdout
-    # Claude Code finds the hook by absolute path, without this venv on PATH.
-    assert Path(HOOK).is_absolute() and os.access(HOOK, os.X_OK)
+    # Claude Code runs the written command without this venv on PATH: it must still answer.
+    [(_, hook)] = ours(settings, "PreToolUse")
+    program = hook["command"].split()[0]
+    assert os.path.isabs(program)
+    answered = subprocess.run(
+        [program],
+        input=json.dumps({"hook_event_name": "PreToolUse", "tool_name": "Bash",
+                          "tool_input": {"command": "ls"}}),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={"PATH": "/nonexistent", "GOVERNANCE_SOCKET": str(project / "no-server.sock"),
+             "GOVERNANCE_SPOOL_DIR": str(project / "spool")},
+    )  # fmt: skip
+    decision = json.loads(answered.stdout)["hookSpecificOutput"]["permissionDecision"]
+    assert decision == "deny"  # no server here, and the default fail mode is closed
 
 
 OTHER_SETTINGS = {
