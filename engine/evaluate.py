@@ -6,6 +6,7 @@ from __future__ import annotations
 import fnmatch
 import os
 import re
+import shlex
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from functools import lru_cache
@@ -13,6 +14,7 @@ from pathlib import PurePosixPath
 from typing import Any
 from urllib.parse import urlsplit
 
+from engine.analysis.mcp import classify
 from engine.commands import Access, CommandEffects, FileAccess, SqlSource, effects
 from engine.decide import Decision, Finding, Outcome, Risk, decide
 from engine.events import CallContext, ToolEvent
@@ -37,11 +39,6 @@ _BLOCK_DEVICE = re.compile(
 )
 _DISK_TOOLS = frozenset({"wipefs", "fdisk", "sfdisk", "cfdisk", "parted", "sgdisk", "gdisk"})
 _FORMATTERS = ("mkfs", "mke2fs", "mkswap", "mkdosfs", "mkntfs")
-_SQL_KEYS = ("sql", "query", "statement", "statements")
-_DATABASE_HINT = re.compile(
-    r"postgres|mysql|maria|sqlite|sql|database|\bdb\b|_db|db_|bigquery|snowflake|duckdb|clickhouse|supabase|neon",
-    re.I,
-)
 _READ_TOOLS = frozenset({"Read", "NotebookRead"})
 _SEARCH_TOOLS = frozenset({"Grep", "Glob", "LS"})
 _WRITE_TOOLS = frozenset({"Write", "Edit", "MultiEdit", "NotebookEdit"})
@@ -178,7 +175,7 @@ class Engine:
         elif tool in _AGENT_TOOLS:
             findings.extend(self._model(tool_input.get("model")))
         elif tool.startswith("mcp__"):
-            findings.extend(self._mcp(tool, tool_input))
+            findings.extend(self._mcp(tool, tool_input, where, hosts))
         return decide(
             self._with_risk(findings), self.policy.mode, commands, tuple(dict.fromkeys(hosts))
         )
@@ -864,7 +861,7 @@ class Engine:
                 Risk.LOW,
             )
 
-    def _web(self, url: Any, hosts: list[str]) -> Iterable[Finding]:
+    def _web(self, url: Any, hosts: list[str], by: str = "WebFetch") -> Iterable[Finding]:
         try:
             host = urlsplit(url).hostname if isinstance(url, str) else None
         except ValueError:
@@ -873,13 +870,13 @@ class Engine:
             yield self._finding(
                 "input.malformed",
                 Outcome.DENY,
-                "WebFetch call without a valid URL",
+                f"{by} call without a valid URL",
                 str(url),
                 Risk.MEDIUM,
             )
             return
         hosts.append(host)
-        yield from self._host(host, "WebFetch")
+        yield from self._host(host, by)
 
     def _model(self, model: Any) -> Iterable[Finding]:
         if not isinstance(model, str) or not model:
@@ -904,15 +901,40 @@ class Engine:
                     Risk.MEDIUM,
                 )
 
-    def _mcp(self, tool: str, tool_input: dict[str, Any]) -> Iterable[Finding]:
-        looks_like_database = bool(_DATABASE_HINT.search(tool))
-        for key in _SQL_KEYS:
-            value = tool_input.get(key)
-            if not isinstance(value, str):
-                continue
-            analysis = analyze_sql(value)
-            if key == "sql" or looks_like_database or analysis.operations:
+    def _mcp(
+        self, tool: str, tool_input: dict[str, Any], where: _Where, hosts: list[str]
+    ) -> Iterable[Finding]:
+        facts = classify(tool, tool_input, self.policy.policies.mcp_tools)
+        for access, raw in facts.paths:
+            path = resolve_path(raw, where.cwd, where.home)
+            yield from self._path_finding(access, path, raw, tool, where.root)
+        for text in facts.sql:
+            yield from self._sql(analyze_sql(text), tool)
+        for text in facts.maybe_sql:
+            analysis = analyze_sql(text)
+            if analysis.operations:
                 yield from self._sql(analysis, tool)
+        for command in facts.commands:
+            yield from self._bash(analyze(command), where, hosts)
+        for push in facts.pushes:  # judged as `git push` of that branch, from no checkout
+            target = f"HEAD:{shlex.quote(push.branch)}" if push.branch else ""
+            flag = "--force " if push.force else ""
+            yield from self._bash(
+                analyze(f"git push {flag}origin {target}"), replace(where, branch=None), hosts
+            )
+        for url in facts.urls:
+            yield from self._web(url, hosts, tool)
+        if facts.unknown:
+            unknown = self.policy.policies.mcp_tools.unknown
+            yield self._finding(
+                "mcp_tools.unknown",
+                Outcome(unknown),
+                f"what `{tool}` does cannot be told from its name or arguments "
+                f"({facts.classified_by}); mcp_tools.unknown is `{unknown}`: map it in "
+                "mcp_tools.tools to have it judged",
+                tool,
+                Risk.LOW if unknown == "allow" else Risk.MEDIUM,
+            )
 
     def _prompt(self, prompt: str) -> Iterable[Finding]:
         ai = self.policy.policies.ai_operations
