@@ -15,6 +15,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from engine.analysis.mcp import classify
+from engine.analysis.sql_sources import embedded_sql, split_escapes, written_file
 from engine.commands import Access, CommandEffects, FileAccess, SqlSource, effects
 from engine.decide import Decision, Finding, Outcome, Risk, decide
 from engine.events import CallContext, ToolEvent
@@ -229,6 +230,7 @@ class Engine:
         base = where
         globstar = False
         previous: SimpleCommand | None = None
+        written: dict[str, str] = {}  # files this command line writes before it runs them
         for command in analysis.commands:
             where = base
             if command.workdir:
@@ -245,8 +247,10 @@ class Engine:
             yield from self._patterns(command, command_effects)
             yield from self._destructive(command, where)
             yield from self._git(command, where)
-            for source in command_effects.sql:
-                yield from self._sql_source(source, where)
+            for source in (*command_effects.sql, *embedded_sql(command)):
+                yield from self._sql_source(source, where, written)
+            if (write := written_file(command)) is not None:
+                written[resolve_path(write[0], where.cwd, where.home)] = write[1]
             for listed in command_effects.files:
                 for access in _fed_by_find(listed, command, upstream):
                     yield from self._shell_file(access, where, globstar)
@@ -505,7 +509,9 @@ class Engine:
 
     # ------------------------------------------------------------ SQL
 
-    def _sql_source(self, source: SqlSource, where: _Where) -> Iterable[Finding]:
+    def _sql_source(
+        self, source: SqlSource, where: _Where, written: dict[str, str], depth: int = 0
+    ) -> Iterable[Finding]:
         if source.unseen:
             yield self._finding(
                 "database_operations.unseen_sql",
@@ -519,7 +525,7 @@ class Engine:
         if source.file is not None:
             path = resolve_path(source.file.value, where.cwd, where.home)
             yield from self._path_finding(Access.READ, path, source.file.value, source.client)
-            text = _read_sql_file(path) if not source.file.dynamic else None
+            text = None if source.file.dynamic else written.get(path) or _read_sql_file(path)
             if text is None:
                 yield self._finding(
                     "database_operations.unseen_sql",
@@ -530,8 +536,15 @@ class Engine:
                     Risk.HIGH,
                 )
                 return
-        if text is not None:
-            yield from self._sql(analyze_sql(text, source.dialect), source.client)
+        if text is None:
+            return
+        script = split_escapes(text, source.client)
+        yield from self._sql(analyze_sql(script.sql, source.dialect), source.client)
+        for command in script.commands:  # the client's shell escape runs it as a command
+            yield from self._bash(analyze(command), where, [])
+        for file in script.files if depth < 4 else ():
+            included = SqlSource(source.client, source.dialect, file=Word(file))
+            yield from self._sql_source(included, where, written, depth + 1)
 
     def _sql(self, analysis: SqlAnalysis, client: str) -> Iterable[Finding]:
         database = self.policy.policies.database_operations
