@@ -18,13 +18,13 @@ _CODE_OPTIONS = {
     "ruby": ("-e",),
 }
 _DRIVER_HINT = re.compile(
-    r"sqlite3|psycopg|pymysql|MySQLdb|mysql|sqlalchemy|django\.db|connection|cursor|\bpg\b|"
+    r"sqlite3|psycopg|postgres|pymysql|MySQLdb|mysql|sqlalchemy|django\.db|connection|cursor|\bpg\b|"
     r"['\"]pg['\"]|knex|prisma|ActiveRecord|Sequel|better-sqlite3|duckdb|\.connect\(",
     re.I,
 )
 # The SQL string passed to a driver's or ORM's execute/query/raw/exec call.
 _CALL = re.compile(
-    r"\.\s*(?:execute|executemany|executescript|exec|query|raw|run|all|prepare|sql|"
+    r"\bsql\s*`|\.\s*(?:execute|executemany|executescript|exec|query|raw|run|all|prepare|sql|"
     r"\$queryRawUnsafe|\$executeRawUnsafe|\$queryRaw|\$executeRaw|select_all|exec_query)"
     r"\s*(?:\(\s*|`)",
     re.I,
@@ -33,7 +33,6 @@ _LITERAL = re.compile(
     r"""(?:[rbuf]|text\(\s*)?(?P<q>'''|\"\"\"|'|"|`)(?P<body>(?:\\.|(?!(?P=q)).)*?)(?P=q)""",
     re.S,
 )
-_TEXT_CALL = re.compile(r"text\(\s*$")
 
 # Client escapes, line by line: (client family, pattern, what the captured part is).
 _PSQL = ("psql",)
@@ -48,6 +47,7 @@ _ESCAPES: tuple[tuple[tuple[str, ...], re.Pattern[str], str], ...] = (
     (_SQLITE, re.compile(r"^\s*\.read\s+(?P<v>\S+)\s*$"), "file"),
     (_MYSQL, re.compile(r"^\s*(?:system|\\!)\s+(?P<v>.*?);?\s*$", re.I), "shell"),
     (_MYSQL, re.compile(r"^\s*(?:source|\\\.)\s+(?P<v>\S+?);?\s*$", re.I), "file"),
+    (_MYSQL, re.compile(r"^\s*(?P<v>status|\\s|use\s+\S+|help|quit|exit);?\s*$", re.I), "client"),
 )
 _RUNNERS = frozenset({"npx", "bunx", "yarn"})
 _PRINTF_ESCAPES = {"\\n": "\n", "\\t": "\t", "\\\\": "\\"}
@@ -85,6 +85,8 @@ def split_escapes(text: str, client: str) -> ClientScript:
                 value = match.group("v").strip()
                 if what == "file":
                     files.append(value)
+                elif what == "client":  # the client's own commands send nothing to the server
+                    pass
                 else:  # a pipe escape feeds query output to the command's standard input
                     commands.append(value if what == "shell" else f"cat | {value}")
                 break
