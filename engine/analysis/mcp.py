@@ -1,5 +1,5 @@
 """What an MCP tool call (`mcp__<server>__<tool>`) does: paths, SQL, shell, pushes, URLs.
-Pure classification from the tool's name, its arguments and the policy's `mcp_tools` map; judges nothing."""
+Pure: reads the tool name, its arguments and the policy's `mcp_tools`; judges nothing."""
 
 from __future__ import annotations
 
@@ -79,7 +79,7 @@ class ConventionEntry:
 
 # Common MCP servers, by the names their authors publish. A reader extends this table, not code.
 CONVENTIONS: tuple[ConventionEntry, ...] = (
-    ConventionEntry("*github*", "push_files", McpKind.PUSH, ("branch",), "commits files to a branch"),
+    ConventionEntry("*github*", "push_files", McpKind.PUSH, ("branch",), "commits to a branch"),
     ConventionEntry("*github*", "create_or_update_file", McpKind.PUSH, ("branch",)),
     ConventionEntry("*github*", "delete_file", McpKind.PUSH, ("branch",)),
     ConventionEntry("*github*", "merge_pull_request", McpKind.PUSH, ("base",), "merges into base"),

@@ -12,6 +12,7 @@ _CLICKHOUSE_MUTATION = re.compile(
     re.I | re.S,
 )
 
+
 def dialect_forms(text: str) -> str:
     """Spell dialect forms that run something as the standard SQL with the same effect."""
     if "/*!" in text:  # MySQL runs the body of an executable comment

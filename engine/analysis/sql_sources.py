@@ -1,5 +1,5 @@
 """Where SQL executes besides a database CLI's own options: driver calls in one-liners, client
-escapes (`\\!`, `.shell`, `source`), dialect forms, files written earlier in the line. Pure; judges nothing."""
+escapes (`\\!`, `.shell`, `source`), files written earlier in the line. Pure; judges nothing."""
 
 from __future__ import annotations
 
@@ -138,12 +138,11 @@ def _code(command: SimpleCommand) -> tuple[str, str] | None:
     if name in {"rails", "rails.rb"} and "runner" in argv[1:3]:
         code = argv[argv.index("runner") + 1 :]
         return (name, code[0]) if code else None
-    if base in {"python", "django-admin"} or name.endswith("manage.py"):
-        if "shell" in argv:
-            rest = argv[argv.index("shell") + 1 :]
-            for index, word in enumerate(rest[:-1]):
-                if word in {"-c", "--command"}:
-                    return "manage.py shell", rest[index + 1]
+    if (base in {"python", "django-admin"} or name.endswith("manage.py")) and "shell" in argv:
+        rest = argv[argv.index("shell") + 1 :]
+        for index, word in enumerate(rest[:-1]):
+            if word in {"-c", "--command"}:
+                return "manage.py shell", rest[index + 1]
     return None
 
 
@@ -188,7 +187,8 @@ def _prisma(command: SimpleCommand) -> list[SqlSource]:
     for index, word in enumerate(words):
         option, _, glued = word.value.partition("=")
         if option == "--file":
-            target = Word(glued) if glued else (words[index + 1] if index + 1 < len(words) else None)
+            following = words[index + 1] if index + 1 < len(words) else None
+            target = Word(glued) if glued else following
             if target is not None:
                 return [SqlSource("prisma db execute", None, file=target)]
     if command.stdin_text is not None:
