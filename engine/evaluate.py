@@ -539,6 +539,9 @@ class Engine:
         if text is None:
             return
         script = split_escapes(text, source.client)
+        if script.unseen:
+            unseen = SqlSource(source.client, source.dialect, unseen=script.unseen)
+            yield from self._sql_source(unseen, where, written)
         yield from self._sql(analyze_sql(script.sql, source.dialect), source.client)
         for command in script.commands:  # the client's shell escape runs it as a command
             yield from self._bash(analyze(command), where, [])

@@ -43,7 +43,8 @@ _ESCAPES: tuple[tuple[tuple[str, ...], re.Pattern[str], str], ...] = (
     (_PSQL, re.compile(r"^\s*\\(?:o|out|g|gx)\s*\|\s*(?P<v>.*)$"), "pipe"),
     (_PSQL, re.compile(r"^\s*\\(?:i|ir|include|include_relative)\s+(?P<v>\S+)\s*$"), "file"),
     (_SQLITE, re.compile(r"^\s*\.(?:shell|system)\s+(?P<v>.*)$"), "shell"),
-    (_SQLITE, re.compile(r"^\s*\.(?:read|once|output)\s+\|\s*(?P<v>.*)$"), "pipe"),
+    (_SQLITE, re.compile(r"^\s*\.read\s+\|\s*(?P<v>.*)$"), "sql from"),
+    (_SQLITE, re.compile(r"^\s*\.(?:once|output)\s+\|\s*(?P<v>.*)$"), "pipe"),
     (_SQLITE, re.compile(r"^\s*\.read\s+(?P<v>\S+)\s*$"), "file"),
     (_MYSQL, re.compile(r"^\s*(?:system|\\!)\s+(?P<v>.*?);?\s*$", re.I), "shell"),
     (_MYSQL, re.compile(r"^\s*(?:source|\\\.)\s+(?P<v>\S+?);?\s*$", re.I), "file"),
@@ -60,6 +61,7 @@ class ClientScript:
     sql: str
     commands: tuple[str, ...] = ()
     files: tuple[str, ...] = ()
+    unseen: str | None = None  # SQL the client gets from a command's output
 
 
 def family(client: str) -> tuple[str, ...]:
@@ -78,6 +80,7 @@ def split_escapes(text: str, client: str) -> ClientScript:
     kept: list[str] = []
     commands: list[str] = []
     files: list[str] = []
+    unseen: str | None = None
     for line in text.splitlines():
         for pattern, what in rules:
             match = pattern.match(line)
@@ -87,12 +90,15 @@ def split_escapes(text: str, client: str) -> ClientScript:
                     files.append(value)
                 elif what == "client":  # the client's own commands send nothing to the server
                     pass
+                elif what == "sql from":
+                    commands.append(value)
+                    unseen = f"{client} runs the output of `{value}` as SQL"
                 else:  # a pipe escape feeds query output to the command's standard input
                     commands.append(value if what == "shell" else f"cat | {value}")
                 break
         else:
             kept.append(line)
-    return ClientScript("\n".join(kept), tuple(commands), tuple(files))
+    return ClientScript("\n".join(kept), tuple(commands), tuple(files), unseen)
 
 
 def _unescape(body: str) -> str:
