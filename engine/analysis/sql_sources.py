@@ -24,10 +24,15 @@ _DRIVER_HINT = re.compile(
 )
 # The SQL string passed to a driver's or ORM's execute/query/raw/exec call.
 _CALL = re.compile(
-    r"\bsql\s*`|\.\s*(?:execute|executemany|executescript|exec|query|raw|run|all|prepare|sql|"
-    r"\$queryRawUnsafe|\$executeRawUnsafe|\$queryRaw|\$executeRaw|select_all|exec_query)"
-    r"\s*(?:\(\s*|`)",
+    r"\bsql\s*`|\.\s*(?P<method>execute|executemany|executescript|exec|query|raw|run|all|"
+    r"prepare|sql|\$queryRawUnsafe|\$executeRawUnsafe|\$queryRaw|\$executeRaw|select_all|"
+    r"exec_query)\s*(?:\(\s*|`)",
     re.I,
+)
+# Methods that only ever take SQL: a non-literal argument to them is SQL built at run time
+# (`run`, `all`, `exec` also name unrelated calls such as `asyncio.run(main())`).
+_SQL_ONLY = frozenset(
+    {"execute", "executemany", "executescript", "query", "raw", "exec_query", "select_all"}
 )
 _LITERAL = re.compile(
     r"""(?:[rbuf]|text\(\s*)?(?P<q>'''|\"\"\"|'|"|`)(?P<body>(?:\\.|(?!(?P=q)).)*?)(?P=q)""",
@@ -117,7 +122,8 @@ def driver_sql(code: str) -> tuple[list[str], bool]:
             start -= 1
         literal = _LITERAL.match(code, start)
         if literal is None:
-            unseen = unseen or _argument_present(code, start)
+            method = (call.group("method") or "").lower()
+            unseen = unseen or (method in _SQL_ONLY and _argument_present(code, start))
             continue
         if literal.group("q") == "`" and "${" in literal.group("body"):
             unseen = True
