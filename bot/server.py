@@ -719,7 +719,7 @@ class GovernanceServer:
 
     def _stopping_reply(self, approval: ApprovalRecord) -> dict[str, Any]:
         reason = (
-            f"the governance server is stopping; {approval.id} stays pending and survives "
+            f"the governance server is shutting down; {approval.id} stays pending and survives "
             "the restart. Retry the same command after it is approved"
         )
         return _reply("approval_pending", reason, approval.rule, approval.id, approval.risk)

@@ -119,7 +119,7 @@ def test_sigterm_answers_waiting_hooks_audits_the_stop_and_removes_the_socket(
     assert running.process.wait(timeout=30) == 0
     out, _ = waiting.communicate(timeout=30)
     decision, reason = decision_of(json.loads(out))
-    assert decision == "deny" and "stopping" in reason and approval_id in reason
+    assert decision == "deny" and "shutting down" in reason and approval_id in reason
     assert not running.socket.exists()
     assert running.audit()[-1]["kind"] == "server_stopped"
     assert "governance server stopped (SIGTERM)" in running.log.read_text()
