@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import fnmatch
 import re
+import shlex
 from dataclasses import dataclass
 from typing import Any
 
@@ -157,6 +158,13 @@ def _strings(value: Any) -> list[str]:
     return []
 
 
+def _command(value: Any) -> str:
+    """A command given as a string, or as an argv list (`["rm", "-rf", "/"]`)."""
+    if isinstance(value, list):
+        return shlex.join(str(part) for part in value)
+    return value if isinstance(value, str) else ""
+
+
 def _verb_kind(tool: str) -> McpKind:
     lowered = tool.lower()
     for pattern, kind in _VERB_ACCESS:
@@ -208,7 +216,7 @@ def classify(name: str, tool_input: dict[str, Any], tools: McpTools) -> McpFacts
         return McpFacts(server, tool, by, sql=sql, unknown=not sql)
     if kind is McpKind.SHELL:
         shell_keys = arguments or _SHELL_KEYS
-        commands = tuple(s for k in shell_keys for s in _strings(tool_input.get(k)))
+        commands = tuple(c for k in shell_keys if (c := _command(tool_input.get(k))))
         return McpFacts(server, tool, by, commands=commands, unknown=not commands)
     if kind is McpKind.FETCH:
         urls = tuple(s for k in arguments or _URL_KEYS for s in _strings(tool_input.get(k)))
@@ -234,7 +242,7 @@ def _by_arguments(
         s for key in sql_keys if key not in sure for s in _strings(tool_input.get(lowered[key]))
     )
     commands = tuple(
-        s for key in _SHELL_KEYS if key in lowered for s in _strings(tool_input.get(lowered[key]))
+        c for key in _SHELL_KEYS if key in lowered if (c := _command(tool_input.get(lowered[key])))
     )
     urls = tuple(
         s for key in _URL_KEYS if key in lowered for s in _strings(tool_input.get(lowered[key]))
