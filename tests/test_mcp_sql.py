@@ -85,6 +85,8 @@ def test_the_policy_maps_a_tool_by_name_or_glob_and_sets_what_unknown_tools_get(
     )
     report = _judge(engine, "mcp__acme__run_report", {"report_sql": "DROP TABLE users"})
     assert report.would_be == "deny" and report.rule == "database_operations.blocked_operations[0]"
+    missing = _judge(engine, "mcp__acme__run_report", {"report_id": 7})  # mapped, SQL not there
+    assert missing.would_be == "approve" and missing.rule == "mcp_tools.unknown"
     vault = _judge(engine, "mcp__vault__fetch", {"secret_file": "deploy/.env.prod"})
     assert vault.would_be == "deny" and vault.rule == "file_operations.protected_paths[0]"
     assert _judge(engine, "mcp__weather__forecast", {"city": "Paris"}).would_be == "allow"

@@ -210,14 +210,18 @@ def classify(name: str, tool_input: dict[str, Any], tools: McpTools) -> McpFacts
         return McpFacts(server, tool, by, unknown=True)
     if kind is McpKind.PUSH:
         return McpFacts(server, tool, by, pushes=_pushes(arguments, tool_input))
+    # A database or shell server's tool without SQL or a command (`list_tables`) reads metadata;
+    # a tool the policy maps to SQL or shell but whose argument is missing is not understood.
     if kind is McpKind.SQL:
         sql_keys = arguments or _SQL_KEYS
         sql = tuple(s for k in sql_keys for s in _strings(tool_input.get(k)))
-        return McpFacts(server, tool, by, sql=sql, unknown=not sql)
+        return McpFacts(server, tool, by, sql=sql, unknown=not sql and by.startswith("policy"))
     if kind is McpKind.SHELL:
         shell_keys = arguments or _SHELL_KEYS
         commands = tuple(c for k in shell_keys if (c := _command(tool_input.get(k))))
-        return McpFacts(server, tool, by, commands=commands, unknown=not commands)
+        return McpFacts(
+            server, tool, by, commands=commands, unknown=not commands and by.startswith("policy")
+        )
     if kind is McpKind.FETCH:
         urls = tuple(s for k in arguments or _URL_KEYS for s in _strings(tool_input.get(k)))
         return McpFacts(server, tool, by, urls=urls)
