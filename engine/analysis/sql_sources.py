@@ -55,6 +55,21 @@ _ESCAPES: tuple[tuple[tuple[str, ...], re.Pattern[str], str], ...] = (
     (_MYSQL, re.compile(r"^\s*(?:source|\\\.)\s+(?P<v>\S+?);?\s*$", re.I), "file"),
     (_MYSQL, re.compile(r"^\s*(?P<v>status|\\s|use\s+\S+|help|quit|exit);?\s*$", re.I), "client"),
 )
+# Names (prefixes) of the programs that can carry SQL in their arguments: a cheap first test.
+_EMBEDDING_PROGRAMS = (
+    "python",
+    "node",
+    "bun",
+    "deno",
+    "ruby",
+    "rails",
+    "django-admin",
+    "prisma",
+    "knex",
+    "npx",
+    "pnpm",
+    "yarn",
+)
 _RUNNERS = frozenset({"npx", "bunx", "yarn"})
 _PRINTF_ESCAPES = {"\\n": "\n", "\\t": "\t", "\\\\": "\\"}
 
@@ -173,6 +188,8 @@ def _without_runner(command: SimpleCommand) -> SimpleCommand:
 
 def embedded_sql(command: SimpleCommand) -> list[SqlSource]:
     """SQL that a one-liner's driver calls, `prisma db execute` or `knex raw` would run."""
+    if not command.name.startswith(_EMBEDDING_PROGRAMS) and not command.name.endswith("manage.py"):
+        return []
     command = _without_runner(command)
     argv = command.argv
     if not argv:
