@@ -44,6 +44,7 @@ _PATH_KEYS = frozenset(
 _DESTINATION_KEYS = frozenset(
     {"destination", "dest", "dst", "target", "target_path", "destination_path", "new_path"}
 )
+_SOURCE_KEYS = frozenset({"source", "src", "source_path", "old_path"})
 _SQL_KEYS = ("sql", "query", "statement", "statements")
 _SHELL_KEYS = ("command", "cmd", "script", "shell_command")
 _URL_KEYS = ("url", "uri", "href")
@@ -60,7 +61,7 @@ _VERB_ACCESS = (
     (
         re.compile(
             r"(^|_)(write|create|edit|update|put|save|append|patch|replace|insert|copy|"
-            r"upload|mkdir|touch|set)(_|$)"
+            r"mkdir|touch|set)(_|$)"
         ),
         McpKind.WRITE,
     ),
@@ -184,7 +185,7 @@ def _path_accesses(kind: McpKind, keys: list[str], tool_input: dict[str, Any]):
                     yield Access.DELETE, value
             elif kind is McpKind.DELETE:
                 yield Access.DELETE, value
-            elif kind is McpKind.WRITE:
+            elif kind is McpKind.WRITE and key.lower() not in _SOURCE_KEYS:
                 yield Access.WRITE, value
             else:
                 yield Access.READ, value
@@ -231,13 +232,28 @@ def classify(name: str, tool_input: dict[str, Any], tools: McpTools) -> McpFacts
     return _by_arguments(server, tool, by, keys, tool_input)
 
 
+def _nested_objects(value: Any, depth: int):
+    """Objects inside the arguments (`{"files": [{"path": …}]}`), a few levels down."""
+    if depth == 0:
+        return
+    children = value.values() if isinstance(value, dict) else value
+    for child in children if isinstance(value, dict | list) else ():
+        if isinstance(child, dict):
+            yield child
+        yield from _nested_objects(child, depth - 1)
+
+
 def _by_arguments(
     server: str, tool: str, by: str, keys: list[str], tool_input: dict[str, Any]
 ) -> McpFacts:
     """No mapping names the kind: read it off the argument names (and the tool's verb)."""
     lowered = {k.lower(): k for k in keys}
     path_keys = [k for low, k in lowered.items() if low in _PATH_KEYS]
-    paths = tuple(_path_accesses(_verb_kind(tool), path_keys, tool_input))
+    verb = _verb_kind(tool)
+    paths = tuple(_path_accesses(verb, path_keys, tool_input))
+    for nested in _nested_objects(tool_input, depth=3):
+        nested_keys = [k for k in nested if isinstance(k, str) and k.lower() in _PATH_KEYS]
+        paths += tuple(_path_accesses(verb, nested_keys, nested))
     database = bool(_DATABASE_HINT.search(f"{server}__{tool}"))
     sql_keys = [key for key in _SQL_KEYS if key in lowered]
     sure = [key for key in sql_keys if key == "sql" or database]
