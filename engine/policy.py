@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass
+from enum import StrEnum
 from importlib import resources
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -147,6 +148,33 @@ class NetworkOperations(_Strict):
     unlisted_hosts: Literal["allow", "approve", "deny"] = "allow"
 
 
+class McpKind(StrEnum):
+    READ = "read"
+    WRITE = "write"
+    DELETE = "delete"
+    MOVE = "move"
+    SQL = "sql"
+    SHELL = "shell"
+    PUSH = "push"
+    FETCH = "fetch"
+    NONE = "none"  # does nothing the policy governs
+    AUTO = "auto"  # read the kind off the argument names
+    UNKNOWN = "unknown"
+
+
+class McpToolRule(_Strict):
+    kind: McpKind
+    # The arguments that carry the paths, SQL, command, branch or URL; empty = the usual names.
+    arguments: list[str] = Field(default_factory=list)
+
+
+class McpTools(_Strict):
+    # Tool name or glob (`mcp__acme__run_*`) -> what it does.
+    tools: dict[str, McpToolRule] = Field(default_factory=dict)
+    # What a call whose kind cannot be told gets.
+    unknown: Literal["allow", "approve", "deny"] = "allow"
+
+
 class Policies(_Strict):
     bash_commands: BashCommands = Field(default_factory=BashCommands)
     file_operations: FileOperations = Field(default_factory=FileOperations)
@@ -154,6 +182,7 @@ class Policies(_Strict):
     database_operations: DatabaseOperations = Field(default_factory=DatabaseOperations)
     ai_operations: AiOperations = Field(default_factory=AiOperations)
     network_operations: NetworkOperations = Field(default_factory=NetworkOperations)
+    mcp_tools: McpTools = Field(default_factory=McpTools)
 
 
 class EscalationLevel(_Strict):

@@ -13,6 +13,8 @@ import sqlglot
 from sqlglot import exp
 from sqlglot.dialects.dialect import Dialect
 
+from engine.analysis.sql_dialects import dialect_forms
+
 log = logging.getLogger(__name__)
 
 
@@ -62,6 +64,7 @@ def analyze_sql(text: str, dialect: str | None = None) -> SqlAnalysis:
     if not isinstance(text, str):
         return SqlAnalysis((), ())
     dialect = _dialect(dialect if isinstance(dialect, str) else None)
+    text = dialect_forms(text)
     if len(text) > _MAX_CACHED_TEXT:
         return _analyze_guarded(text, dialect)
     return _analyze_cached(text, dialect)
