@@ -5,13 +5,23 @@ from __future__ import annotations
 
 import argparse
 import json
-import logging
 import os
 import signal
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
-from bot import cli_audit, cli_hosts, cli_report, cli_server, config, demo, install, service
+from bot import (
+    cli_audit,
+    cli_hosts,
+    cli_replay,
+    cli_report,
+    cli_server,
+    config,
+    demo,
+    install,
+    service,
+)
 from bot.client import ServerUnreachable
 from engine.cases import CasesError, load_cases, run_cases
 from engine.decide import Decision
@@ -74,14 +84,30 @@ def cmd_policy_test(args: argparse.Namespace) -> int:
 # ---------------------------------------------------------------- explain
 
 
+def _event_text(argument: str) -> tuple[str, str]:
+    """(the event's JSON text, what to call it in errors): `-` is stdin, a file is read."""
+    if argument == "-":
+        return sys.stdin.read(), "the event on stdin"
+    if argument.lstrip().startswith(("{", "[")):
+        return argument, "the event"
+    try:
+        return Path(argument).read_text(encoding="utf-8"), f"the event file {argument}"
+    except OSError as error:
+        raise SystemExit(
+            f"governance explain: {argument}: not JSON and not a readable file "
+            f"({error.strerror or error})"
+        ) from None
+
+
 def _event_from_args(args: argparse.Namespace) -> tuple[ToolEvent, CallContext]:
     if args.bash is not None:
         document = {"tool_name": "Bash", "tool_input": {"command": args.bash}}
     elif args.event is not None:
+        text, origin = _event_text(args.event)
         try:
-            document = json.loads(args.event)
+            document = json.loads(text)
         except json.JSONDecodeError as error:
-            raise SystemExit(f"governance explain: the event is not JSON: {error}") from None
+            raise SystemExit(f"governance explain: {origin} is not JSON: {error}") from None
         if not isinstance(document, dict):
             raise SystemExit("governance explain: the event must be a JSON object")
     else:
@@ -132,7 +158,9 @@ def cmd_explain(args: argparse.Namespace) -> int:
     )
     print(f"decision: {decision.outcome}{mode_note}  [mode {decision.mode}, policy {source}]")
     print(f"reason:   {decision.reason}")
-    print("rules that fired:" if decision.findings else "rules that fired: none")
+    # "matched": every rule whose check found something; `report --rules` counts the rule that
+    # decided each call, so one call can match several rules but is decided by one.
+    print("rules that matched:" if decision.findings else "rules that matched: none")
     for finding in decision.findings:
         print(f"  {finding.outcome:<8} {finding.rule}  [{finding.risk}]")
         print(f"           {finding.reason}")
@@ -151,23 +179,33 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="governance", description="Governance for Claude Code: policy, approvals, audit."
     )
+    parser.add_argument(
+        "--version", action="version", version=f"%(prog)s {config.product_version()}"
+    )
     commands = parser.add_subparsers(dest="command", required=True)
 
     policy = commands.add_parser("policy", help="validate, lint and test policy files")
     policy_commands = policy.add_subparsers(dest="policy_command", required=True)
     check = policy_commands.add_parser("check", help="validate and lint a policy file")
     check.add_argument("file", nargs="?", help="policy file (default: project's, else built-in)")
-    check.add_argument("--strict", action="store_true", help="exit 1 on lint warnings")
+    check.add_argument(
+        "--strict",
+        action="store_true",
+        help="exit 1 on lint warnings (the built-in policy has none)",
+    )
     check.set_defaults(handler=cmd_policy_check)
     test = policy_commands.add_parser("test", help="run JSONL policy test cases")
     test.add_argument("policy", help="policy file, or `builtin`")
     test.add_argument("cases", help="JSONL file of cases")
     test.add_argument("--tree", help="directory that `{tree}` in the cases stands for")
     test.set_defaults(handler=cmd_policy_test)
+    cli_replay.register(policy_commands)
 
     explain = commands.add_parser("explain", help="show how a policy judges one tool call")
     explain.add_argument("policy", help="policy file, or `builtin`")
-    explain.add_argument("event", nargs="?", help="a PreToolUse event as JSON")
+    explain.add_argument(
+        "event", nargs="?", help="a PreToolUse event: JSON text, a JSON file, or - for stdin"
+    )
     explain.add_argument("--bash", help="judge this Bash command")
     explain.add_argument("--cwd", help="working directory of the call (default: here)")
     explain.add_argument("--branch", help="checked-out git branch, for `git push` with no refspec")
@@ -185,7 +223,6 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    logging.getLogger("sqlglot").setLevel(logging.ERROR)  # its parse warnings are not ours
     args = build_parser().parse_args(argv)
     if not getattr(args, "long_running", False):
         # `governance … | head` ends quietly. Never for a server: a hook that hangs up before

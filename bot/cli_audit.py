@@ -15,11 +15,15 @@ from pathlib import Path
 from typing import Any
 
 from bot import config
+from bot.config import DB_HELP, product_version
 from engine.anchors import check_anchor, parse_anchor
 from engine.policy import builtin_policy, load_policy
 from engine.redact import redact
+from engine.siem import to_cef, to_ocsf
 from engine.state import open_store
 from engine.witness import WitnessFile, current_anchor, table_state
+
+SIEM_FORMATS = {"ocsf": to_ocsf, "cef": to_cef}
 
 _COLUMNS = (
     "seq",
@@ -47,9 +51,7 @@ def parse_since(text: str) -> float:
     try:
         moment = datetime.fromisoformat(text)
     except ValueError:
-        raise SystemExit(
-            f"governance audit: --since {text!r}: use 7d, 24h or an ISO date"
-        ) from None
+        raise SystemExit(f"governance: --since {text!r}: use 7d, 24h, 30m or an ISO date") from None
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
     return moment.timestamp()
@@ -131,7 +133,12 @@ def cmd_export(args: argparse.Namespace) -> int:
         out = sys.stdout
         if args.output:
             out = stack.enter_context(open(args.output, "w", newline="", encoding="utf-8"))
-        if args.format == "csv":
+        if args.format in SIEM_FORMATS:
+            render = SIEM_FORMATS[args.format]
+            for row in rows:
+                rendered = render(row, product_version())
+                out.write((rendered if isinstance(rendered, str) else json.dumps(rendered)) + "\n")
+        elif args.format == "csv":
             writer = csv.DictWriter(
                 out, fieldnames=[*_COLUMNS, "payload", "prev_hash", "hash"], extrasaction="ignore"
             )
@@ -181,7 +188,7 @@ def register(commands: argparse._SubParsersAction) -> None:
     verify = audit_commands.add_parser(
         "verify", help="check the hash chain, name the first bad row"
     )
-    verify.add_argument("--db")
+    verify.add_argument("--db", help=DB_HELP)
     verify.add_argument(
         "--witness-file", help="default: beside the database, or $GOVERNANCE_WITNESS"
     )
@@ -193,22 +200,30 @@ def register(commands: argparse._SubParsersAction) -> None:
     )
     verify.set_defaults(handler=cmd_verify)
     prune = audit_commands.add_parser("prune", help="archive and remove rows past retention")
-    prune.add_argument("--db")
+    prune.add_argument("--db", help=DB_HELP)
     prune.add_argument("--days", type=float, help="default: the policy's audit.retention_days")
     prune.add_argument("--policy", help="policy file for retention_days")
     prune.add_argument("--archive-dir", help="default ~/.local/state/governance/archive")
     prune.add_argument("--witness-file", help="where the new checkpoint is anchored")
     prune.set_defaults(handler=cmd_prune)
-    for name, handler in (("search", cmd_search), ("export", cmd_export)):
-        parser = audit_commands.add_parser(name)
-        parser.add_argument("--db")
-        parser.add_argument("--user")
-        parser.add_argument("--tool")
+    for name, handler, helptext in (
+        ("search", cmd_search, "list matching audit rows, newest last"),
+        ("export", cmd_export, "write matching rows as JSON lines or CSV"),
+    ):
+        parser = audit_commands.add_parser(name, help=helptext)
+        parser.add_argument("--db", help=DB_HELP)
+        parser.add_argument("--user", help="only this requester or approver")
+        parser.add_argument("--tool", help="only this tool (Bash, Read, mcp__…)")
         parser.add_argument("--status", help="decision: allow, deny, pending, approved, …")
         parser.add_argument("--since", help="7d, 24h, 30m or an ISO date")
         if name == "search":
-            parser.add_argument("--limit", type=int, default=50)
+            parser.add_argument("--limit", type=int, default=50, help="rows to show (default 50)")
         else:
-            parser.add_argument("--format", choices=("jsonl", "csv"), default="jsonl")
-            parser.add_argument("-o", "--output")
+            parser.add_argument(
+                "--format",
+                choices=("jsonl", "csv", *SIEM_FORMATS),
+                default="jsonl",
+                help="jsonl (rows as stored), csv, ocsf (OCSF 1.8.0 JSON lines) or cef",
+            )
+            parser.add_argument("-o", "--output", help="write to this file instead of stdout")
         parser.set_defaults(handler=handler)

@@ -110,12 +110,32 @@ async def _serve(
         print(f"governance server stopped ({server.stop_reason})", flush=True)
 
 
+def resolve_approval_id(typed: str, pending_ids: list[str]) -> str:
+    """The full id for what was typed: `APR-7Q2F`, `7q2f` or the whole id, if unambiguous."""
+    wanted = typed.strip().upper()
+    if not wanted.startswith("APR-"):
+        wanted = "APR-" + wanted
+    if wanted in pending_ids:
+        return wanted
+    matches = [approval_id for approval_id in pending_ids if approval_id.startswith(wanted)]
+    if len(matches) == 1:
+        return matches[0]
+    if matches:
+        raise SystemExit(
+            f"governance: {typed} is ambiguous: {', '.join(sorted(matches))}; type more of it"
+        )
+    return wanted  # not pending: the server says what became of it
+
+
 def _vote(args: argparse.Namespace, operation: str) -> int:
-    request = {"op": operation, "approval_id": args.approval_id, "reason": args.reason}
+    socket = config.socket_path(args.socket)
+    pending = client.call(socket, {"op": "pending"}).get("pending", [])
+    approval_id = resolve_approval_id(args.approval_id, [item["id"] for item in pending])
+    request = {"op": operation, "approval_id": approval_id, "reason": args.reason}
     if getattr(args, "code", None):
         request["code"] = args.code
-    reply = client.call(config.socket_path(args.socket), request)
-    print(f"{args.approval_id.upper()}: {reply.get('message')}")
+    reply = client.call(socket, request)
+    print(f"{approval_id}: {reply.get('message')}")
     return 0 if reply.get("ok") else 1
 
 
@@ -138,12 +158,13 @@ def cmd_pending(args: argparse.Namespace) -> int:
     for item in pending:
         what = item["tool_input"].get("command") or item["tool_input"].get("file_path") or ""
         minutes = max(0, (item["expires_at"] - time.time()) / 60)
+        mfa = ", MFA code: approve with --code" if item.get("require_mfa") else ""
         who = item.get("requester_label") or item["requester"]
         print(
             f"{item['id']}  {item['risk']:<8} {who:<12} "
             f"{item['tool_name']}: "
             f"{what[:80]}  ({item['rule']}; expires in {minutes:.0f} min, "
-            f"needs {item['required']})"
+            f"needs {item['required']}{mfa})"
         )
     return 0
 
@@ -182,7 +203,9 @@ def cmd_mfa_enroll(args: argparse.Namespace) -> int:
 def register(commands: argparse._SubParsersAction) -> None:
     glass = commands.add_parser("break-glass", help="open an audited emergency window")
     glass.add_argument("--reason", required=True, help="why: shown to the security channel")
-    glass.add_argument("--minutes", type=float, required=True)
+    glass.add_argument(
+        "--minutes", type=float, required=True, help="how long (at most break_glass.max_minutes)"
+    )
     glass.add_argument(
         "--for",
         dest="for_user",
@@ -190,23 +213,27 @@ def register(commands: argparse._SubParsersAction) -> None:
         help="OS user whose agents the window covers (never your own uid: use Slack for that)",
     )
     glass.add_argument("--code", help="TOTP code, when the policy's approval rules ask for MFA")
-    glass.add_argument("--socket", help="server socket path")
+    glass.add_argument("--socket", help=config.SOCKET_HELP)
     glass.set_defaults(handler=cmd_break_glass)
 
     mfa = commands.add_parser("mfa", help="TOTP enrolment for approvers")
     mfa_commands = mfa.add_subparsers(dest="mfa_command", required=True)
     enroll = mfa_commands.add_parser("enroll", help="enrol an approver (Slack id or OS user)")
-    enroll.add_argument("approver")
-    enroll.add_argument("--db")
+    enroll.add_argument("approver", help="Slack user id (U…) or OS user name")
+    enroll.add_argument("--db", help=config.DB_HELP)
     enroll.set_defaults(handler=cmd_mfa_enroll)
 
-    serve = commands.add_parser("serve", help="run the governance server (console approver)")
+    serve = commands.add_parser(
+        "serve",
+        help="run the governance server (approvals in Slack when SLACK_BOT_TOKEN is set, "
+        "else on this console)",
+    )
     serve.add_argument("--policy", help="policy file (default: project's, else built-in)")
     serve.add_argument(
         "--db",
         help="SQLite file (default ~/.local/state/governance/governance.db) or a postgresql:// URL",
     )
-    serve.add_argument("--socket", help="Unix socket path")
+    serve.add_argument("--socket", help=config.SOCKET_HELP)
     serve.add_argument("--spool-dir", help="where fail-open hooks spool events")
     serve.add_argument(
         "--socket-group",
@@ -244,14 +271,14 @@ def register(commands: argparse._SubParsersAction) -> None:
         ("deny", cmd_deny, "deny a pending request"),
     ):
         parser = commands.add_parser(name, help=helptext)
-        parser.add_argument("approval_id")
+        parser.add_argument("approval_id", help="APR-XXXXXX, or an unambiguous prefix such as 7Q2F")
         parser.add_argument("--reason", required=name == "deny", help="shown to the requester")
-        parser.add_argument("--socket", help="server socket path")
+        parser.add_argument("--socket", help=config.SOCKET_HELP)
         if name == "approve":
             parser.add_argument("--code", help="TOTP code, for rules with require_mfa")
         parser.set_defaults(handler=handler)
 
     pending = commands.add_parser("pending", help="list pending approval requests")
-    pending.add_argument("--socket", help="server socket path")
-    pending.add_argument("--json", action="store_true")
+    pending.add_argument("--socket", help=config.SOCKET_HELP)
+    pending.add_argument("--json", action="store_true", help="print the requests as JSON")
     pending.set_defaults(handler=cmd_pending)

@@ -130,3 +130,20 @@ def _this_process() -> tuple[str, tuple[str, ...]]:
     except OSError:  # no /proc (macOS): the script's name and argv are what ps shows
         return os.path.basename(sys.argv[0]), (sys.executable, *sys.argv)
     return name, line
+
+
+DB_HELP = (
+    "audit database: a SQLite file or a postgresql:// URL (default $GOVERNANCE_DB, else "
+    "~/.local/state/governance/governance.db)"
+)
+SOCKET_HELP = "server socket (default $GOVERNANCE_SOCKET, else the per-user runtime socket)"
+
+
+def product_version() -> str:
+    """The installed distribution's version, for --version and exported events."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("claude-governance")
+    except PackageNotFoundError:
+        return "unknown (not installed)"

@@ -93,19 +93,42 @@ async def _run_hook(event: dict[str, Any], env: dict[str, str]) -> dict[str, Any
     return json.loads(out)["hookSpecificOutput"]
 
 
-async def _decide_when_pending(server: GovernanceServer, step: Step, out: Any) -> None:
+async def _ask(prompt: str, out: Any) -> str:
+    print(prompt, end="", file=out, flush=True)
+    line = await asyncio.get_running_loop().run_in_executor(None, sys.stdin.readline)
+    return line.strip()
+
+
+async def _your_vote(approval_id: str, out: Any) -> tuple[Vote, str | None]:
+    """The person at the terminal decides, in the role of the approver `lead`."""
+    while True:
+        answer = (await _ask(f"   you are `lead`: approve or deny {approval_id}? [a/d] ", out))[:1]
+        if answer.lower() in ("a", "d"):
+            break
+    if answer.lower() == "a":
+        return Vote.APPROVE, None
+    return Vote.DENY, (await _ask("   reason shown to the agent: ", out)) or "denied in the demo"
+
+
+async def _decide_when_pending(
+    server: GovernanceServer, step: Step, out: Any, interactive: bool
+) -> None:
     assert step.approver_vote is not None
     for _ in range(200):
         pending = server.store.pending_approvals()
         if pending:
-            await asyncio.sleep(0.3)  # let the reader see the request before it is decided
-            result = await server.vote(pending[0].id, LEAD, step.approver_vote, step.note)
-            print(f"   approver `lead` votes {step.approver_vote}: {result.message}", file=out)
+            if interactive:
+                vote, note = await _your_vote(pending[0].id, out)
+            else:
+                await asyncio.sleep(0.3)  # let the reader see the request before it is decided
+                vote, note = step.approver_vote, step.note
+            result = await server.vote(pending[0].id, LEAD, vote, note)
+            print(f"   approver `lead` votes {vote}: {result.message}", file=out)
             return
         await asyncio.sleep(0.05)
 
 
-async def run_demo(out: io.TextIOBase | Any = sys.stdout) -> int:
+async def run_demo(out: io.TextIOBase | Any = sys.stdout, interactive: bool = False) -> int:
     with tempfile.TemporaryDirectory(prefix="governance-demo-") as tmp:
         root = Path(tmp)
         # The agent's project is only a path the engine reasons about; nothing is touched.
@@ -122,7 +145,8 @@ async def run_demo(out: io.TextIOBase | Any = sys.stdout) -> int:
             GOVERNANCE_SOCKET=str(config.socket),
             GOVERNANCE_SPOOL_DIR=str(config.spool),
             GOVERNANCE_USER="agent-alice",
-            GOVERNANCE_WAIT_S="20",
+            # The agent waits as a real one would: long enough for a person to decide.
+            GOVERNANCE_WAIT_S="300" if interactive else "20",
         )
         print(
             f"governance demo: server on {config.socket}, built-in policy, an agent working "
@@ -135,7 +159,7 @@ async def run_demo(out: io.TextIOBase | Any = sys.stdout) -> int:
                 shown = event["tool_input"].get("command") or event["tool_input"].get("file_path")
                 print(f"{number}. {step.title}\n   {step.tool_name}: {shown}", file=out)
                 deciding = (
-                    asyncio.create_task(_decide_when_pending(server, step, out))
+                    asyncio.create_task(_decide_when_pending(server, step, out, interactive))
                     if step.approver_vote
                     else None
                 )
@@ -171,9 +195,14 @@ def _print_audit(server: GovernanceServer, out: Any) -> None:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    return asyncio.run(run_demo())
+    return asyncio.run(run_demo(interactive=args.interactive))
 
 
 def register(commands: argparse._SubParsersAction) -> None:
     demo = commands.add_parser("demo", help="a scripted agent session through the real hook")
+    demo.add_argument(
+        "--interactive",
+        action="store_true",
+        help="you decide the approval requests (as the approver `lead`) while the agent waits",
+    )
     demo.set_defaults(handler=cmd_demo, long_running=True)

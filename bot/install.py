@@ -13,6 +13,8 @@ import sys
 import tempfile
 from pathlib import Path
 
+from hook_client.main import git_context
+
 HOOK_NAME = "governance-hook"
 # Longer than the hook's own approval wait (540 s) plus its margins, so the hook always
 # answers before Claude Code gives up on it and lets the call run undecided.
@@ -25,6 +27,8 @@ EVENTS: dict[str, str | None] = {
     "PostToolUse": "*",
     "UserPromptSubmit": None,
 }
+# With --remote-prompts: Claude Code's own permission prompts go to the person's Slack DM.
+REMOTE_PROMPTS: dict[str, str | None] = {"PermissionRequest": "*"}
 MATCH_ALL = ("*", "", None)
 
 
@@ -56,7 +60,9 @@ def settings_path(args: argparse.Namespace) -> Path:
         return Path(os.path.expanduser("~")) / ".claude" / "settings.json"
     if args.scope == "managed":
         return Path(os.environ.get("GOVERNANCE_MANAGED_SETTINGS") or MANAGED_SETTINGS)
-    return Path.cwd() / ".claude" / "settings.json"
+    # Claude Code reads a project's settings at its repository root, whatever the subdirectory.
+    root, _branch = git_context(os.getcwd())
+    return Path(root or Path.cwd()) / ".claude" / "settings.json"
 
 
 def is_ours(hook: object) -> bool:
@@ -168,10 +174,12 @@ def _matches_all(group: dict) -> bool:
     return group.get("matcher") in MATCH_ALL
 
 
-def install(settings: dict, path: Path, command: str, timeout: int) -> None:
+def install(
+    settings: dict, path: Path, command: str, timeout: int, events: dict[str, str | None] = EVENTS
+) -> None:
     hooks = _hooks_section(settings, path, create=True)
     assert hooks is not None
-    for event, matcher in EVENTS.items():
+    for event, matcher in events.items():
         groups = _event_groups(hooks, event, path)
         ours = next(
             (
@@ -219,6 +227,7 @@ def uninstall(settings: dict, path: Path) -> list[str]:
 
 def cmd_install_hook(args: argparse.Namespace) -> int:
     path = settings_path(args)
+    events = {**EVENTS, **REMOTE_PROMPTS} if args.remote_prompts else EVENTS
     if args.allow_managed_hooks_only and args.scope != "managed" and not args.settings:
         print(
             "governance install-hook: --allow-managed-hooks-only only works in the managed "
@@ -238,7 +247,7 @@ def cmd_install_hook(args: argparse.Namespace) -> int:
         if args.uninstall:
             return _uninstall(path, settings, before)
         command = hook_command(args.timeout)
-        install(settings, path, command, args.timeout)
+        install(settings, path, command, args.timeout, events)
         if args.allow_managed_hooks_only:
             settings["allowManagedHooksOnly"] = True
         if settings == before:
@@ -252,8 +261,7 @@ def cmd_install_hook(args: argparse.Namespace) -> int:
         print(f"governance install-hook: cannot write {path}: {error}", file=sys.stderr)
         return 2
     verb = "updated governance-hook in" if _has_ours(before) else "installed governance-hook into"
-    events = ", ".join(EVENTS)
-    print(f"{verb} {path} ({events}), timeout {args.timeout} s")
+    print(f"{verb} {path} ({', '.join(events)}), timeout {args.timeout} s")
     print(f"command: {command}")
     if args.allow_managed_hooks_only:
         print("allowManagedHooksOnly: true (user and project hooks are now ignored)")
@@ -322,6 +330,11 @@ def register(commands: argparse._SubParsersAction) -> None:
         "--allow-managed-hooks-only",
         action="store_true",
         help="with --managed: set allowManagedHooksOnly so no user or project setting drops it",
+    )
+    parser.add_argument(
+        "--remote-prompts",
+        action="store_true",
+        help="also answer Claude Code's permission prompts from Slack (PermissionRequest)",
     )
     parser.add_argument(
         "--timeout",

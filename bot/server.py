@@ -29,7 +29,9 @@ from pydantic import ValidationError
 from bot.config import ServerConfig, witness_path
 from bot.outbound import NotifierWitness, RedactingNotifier
 from bot.private_files import SOCKET_DIR_MODE, SPOOL_DIR_MODE, check_database, make_dir
+from bot.remote_prompts import RemotePrompts
 from bot.scheduler import DeadlineScheduler
+from bot.siem_stream import AuditStream
 from engine.approvals import (
     ApprovalState,
     Approver,
@@ -221,6 +223,8 @@ class GovernanceServer:
         self.mfa = MfaRegistry(self.store.db)
         self._server: asyncio.base_events.Server | None = None
         self._tasks: list[asyncio.Task[None]] = []
+        self.stream = AuditStream(self.store, lambda: self.policy.engine.policy.audit.stream)
+        self.prompts = RemotePrompts(self.store)
         self.witnesses: list[Witness] = [
             WitnessFile(config.witness or witness_path(None, config.db)),
             NotifierWitness(self),
@@ -289,6 +293,7 @@ class GovernanceServer:
             (self._expire_grants, GRANT_EXPIRY_PERIOD_S),
         ):
             self._tasks.append(asyncio.create_task(self._every(period, loop_body)))
+        self._tasks.append(asyncio.create_task(self.stream.run()))
 
     async def _follow_other_replicas(self) -> None:
         """A request finished by another replica on the same PostgreSQL (a vote, an expiry)
@@ -322,6 +327,7 @@ class GovernanceServer:
         for task in leftover:
             task.cancel()
         await asyncio.gather(*leftover, return_exceptions=True)
+        self.stream.close()
         self.scheduler.shutdown()
         if self._helper is not None:
             self._helper.shutdown(cancel_futures=True)
@@ -481,7 +487,22 @@ class GovernanceServer:
             if isinstance(wait_s, int | float)
             else 0.0
         )
+        if kind == "PermissionRequest":
+            return await self._permission_prompt(tool_event, context, peer, wait_s)
         return await self.decide(tool_event, context, peer, wait_s, reader, large)
+
+    async def _permission_prompt(
+        self, event: ToolEvent, context: CallContext, peer: Peer, wait_s: float
+    ) -> dict[str, Any]:
+        fields = {
+            **self._audit_fields(event, context, peer),
+            "payload": {"tool_input": event.tool_input},
+        }
+        policy = self.policy.engine.policy
+        outcome, reason = await self.prompts.ask(
+            self.policy.engine, event, context, fields, wait_s, policy.slack.remote_prompt_seconds
+        )
+        return _reply(outcome, reason, None)
 
     # ------------------------------------------------------------ decisions
 
@@ -672,13 +693,19 @@ class GovernanceServer:
         self._tasks.append(task)
         task.add_done_callback(self._tasks.remove)
 
+    @property
+    def _console_only(self) -> bool:
+        return isinstance(self._notifier.inner, ConsoleNotifier)
+
     async def _wait_for(
         self, approval: ApprovalRecord, wait_s: float, reader: asyncio.StreamReader | None
     ) -> dict[str, Any]:
         pending = self._pending_reply(approval)
         if self._stopping.is_set():
             return self._stopping_reply(approval)
-        if wait_s <= 0:
+        if wait_s <= 0 or (self._console_only and not approval.snapshot.open_to_console):
+            # Nobody can decide it here (its roles are Slack-only and Slack is off): holding the
+            # agent for minutes would only delay the answer the reply already gives.
             return pending
         future: asyncio.Future[ApprovalState] = asyncio.get_running_loop().create_future()
         self.waiters[approval.id].add(future)
@@ -745,11 +772,28 @@ class GovernanceServer:
 
     def _pending_reply(self, approval: ApprovalRecord) -> dict[str, Any]:
         rule = approval.snapshot
-        where = rule.channel
+        if not self._console_only:
+            where = f"in {rule.channel}"
+            who = (
+                f"{rule.required_approvers} approver(s) from {', '.join(rule.roles) or 'the pool'}"
+            )
+        elif rule.open_to_console:
+            where = "on the governance server's console"
+            who = (
+                f"{rule.required_approvers} user(s) other than {approval.requester_label} must run "
+                f"`governance approve {approval.id}`"
+                + (" --code <TOTP>" if rule.require_mfa else "")
+                + " on this machine"
+            )
+        else:
+            where = "in Slack, which this server does not run"
+            who = (
+                f"its approvers ({', '.join(rule.roles)}) are Slack users: start "
+                "`governance serve` with Slack tokens, or map no Slack ids to these roles"
+            )
         reason = (
-            f"needs approval {approval.id} in {where} ({approval.reason}); "
-            f"{rule.required_approvers} approver(s) from {', '.join(rule.roles) or 'the pool'} "
-            "must approve it. Retry the same command after it is approved"
+            f"needs approval {approval.id} {where} ({approval.reason}); {who}. "
+            "Retry the same command after it is approved"
         )
         return _reply("approval_pending", reason, approval.rule, approval.id, approval.risk)
 
@@ -1108,14 +1152,17 @@ class GovernanceServer:
                 f"{minutes:g} min",
                 [
                     f"Reason: {window.reason}",
-                    "Approvals are skipped for their agents; every "
+                    "Approvals and non-critical denies are skipped for their agents; every "
                     "action is audited as an override.",
                 ],
             )
         )
+        settings = self.policy.engine.policy.break_glass
+        critical = "skipped too" if settings.skip_critical_denies else "still stand"
         return True, (
-            f"break-glass {window.id} open for {minutes:g} min: approvals skipped for "
-            f"{user}'s agents, every action audited as an override"
+            f"break-glass {window.id} open for {minutes:g} min: approvals and non-critical "
+            f"denies skipped for {user}'s agents (critical denies {critical}), every action "
+            "audited as an override"
         )
 
     def _break_glass(
@@ -1216,7 +1263,11 @@ class GovernanceServer:
             )
             await self.notifier.alert(
                 f"Risk HIGH: {blocks} blocked actions in the last hour",
-                ["Check `/governance report 1` for who and what."],
+                [
+                    "Check `governance report --days 1` for who and what."
+                    if self._console_only
+                    else "Check `/governance report 1` for who and what."
+                ],
             )
         elif previous == "HIGH":
             self.store.append_audit("alert", decision=level, reason="risk back below HIGH")
@@ -1392,6 +1443,7 @@ def _approval_summary(approval: ApprovalRecord) -> dict[str, Any]:
         "created_at": approval.created_at,
         "expires_at": approval.expires_at,
         "required": approval.snapshot.required_approvers,
+        "require_mfa": approval.snapshot.require_mfa,
         "repo": approval.repo,
         "branch": approval.branch,
     }

@@ -340,8 +340,16 @@ def register(commands: argparse._SubParsersAction) -> None:
         default="governance-clients",
         help="group of the developers whose agents use the socket (default governance-clients)",
     )
-    service.add_argument("--state-dir", default="/var/lib/governance")
-    service.add_argument("--runtime-dir", default="/run/governance")
+    service.add_argument(
+        "--state-dir",
+        default="/var/lib/governance",
+        help="where the service keeps its database and spool (default /var/lib/governance)",
+    )
+    service.add_argument(
+        "--runtime-dir",
+        default="/run/governance",
+        help="where the service's socket lives (default /run/governance)",
+    )
     service.add_argument("--policy", help="policy file the service enforces (default: built-in)")
     service.add_argument("--executable", help="the governance program the service runs")
     service.add_argument("--root", default="/", help="stage into this directory instead of /")

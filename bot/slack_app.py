@@ -18,6 +18,7 @@ from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot import slack_prompts
 from bot import slack_views as views
 from bot.server import GovernanceServer
 from engine.approvals import ApprovalState, Approver, Vote, VoteResult
@@ -218,6 +219,8 @@ def build_app(server: GovernanceServer, settings: SlackSettings) -> AsyncApp:
     )
     notifier = SlackNotifier(server, client)
     server.notifier = notifier
+    server.prompts.sender = slack_prompts.SlackPromptSender(client, notifier._slack_user_for)
+    slack_prompts.register(app, server.prompts, client)
     approvers = SlackApprovers(server, client)
 
     async def vote(

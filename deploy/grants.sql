@@ -11,6 +11,6 @@ GRANT INSERT ON audit TO governance_service;
 GRANT INSERT, UPDATE, DELETE ON
     approval_requests, approval_votes, grants, deadlines, break_glass, alert_state,
     slack_messages, mfa_secrets, mfa_used_codes, mfa_failures, apscheduler_jobs,
-    remote_hosts, remote_events
+    stream_cursors, remote_hosts, remote_events
     TO governance_service;
 GRANT USAGE ON ALL SEQUENCES IN SCHEMA public TO governance_service;

@@ -55,6 +55,7 @@ class Decision:
     findings: tuple[Finding, ...]
     commands: tuple[str, ...] = ()
     egress_hosts: tuple[str, ...] = field(default=())
+    checks: tuple[str, ...] = ()  # the policy sections that judged the call, for an allow's reason
 
     @property
     def deciding(self) -> tuple[Finding, ...]:
@@ -78,7 +79,9 @@ class Decision:
     def reason(self) -> str:
         deciding = self.deciding
         if not deciding:
-            return "allowed: no rule objects"
+            if not self.checks:
+                return "allowed: no policy check applies to this tool"
+            return f"allowed: checked {', '.join(self.checks)}; none objected"
         return "; ".join(dict.fromkeys(f.reason for f in deciding))
 
 
@@ -104,6 +107,7 @@ def decide(
     mode: Mode,
     commands: tuple[str, ...] = (),
     egress_hosts: tuple[str, ...] = (),
+    checks: tuple[str, ...] = (),
 ) -> Decision:
     """Combine findings into a decision.
 
@@ -125,4 +129,5 @@ def decide(
         findings=unique,
         commands=commands,
         egress_hosts=egress_hosts,
+        checks=checks,
     )

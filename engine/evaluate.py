@@ -6,6 +6,7 @@ from __future__ import annotations
 import fnmatch
 import os
 import re
+import shlex
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from functools import lru_cache
@@ -13,6 +14,8 @@ from pathlib import PurePosixPath
 from typing import Any
 from urllib.parse import urlsplit
 
+from engine.analysis.mcp import classify
+from engine.analysis.sql_sources import embedded_sql, split_escapes, written_file
 from engine.commands import Access, CommandEffects, FileAccess, SqlSource, effects
 from engine.decide import Decision, Finding, Outcome, Risk, decide
 from engine.events import CallContext, ToolEvent
@@ -37,15 +40,15 @@ _BLOCK_DEVICE = re.compile(
 )
 _DISK_TOOLS = frozenset({"wipefs", "fdisk", "sfdisk", "cfdisk", "parted", "sgdisk", "gdisk"})
 _FORMATTERS = ("mkfs", "mke2fs", "mkswap", "mkdosfs", "mkntfs")
-_SQL_KEYS = ("sql", "query", "statement", "statements")
-_DATABASE_HINT = re.compile(
-    r"postgres|mysql|maria|sqlite|sql|database|\bdb\b|_db|db_|bigquery|snowflake|duckdb|clickhouse|supabase|neon",
-    re.I,
-)
 _READ_TOOLS = frozenset({"Read", "NotebookRead"})
 _SEARCH_TOOLS = frozenset({"Grep", "Glob", "LS"})
 _WRITE_TOOLS = frozenset({"Write", "Edit", "MultiEdit", "NotebookEdit"})
 _AGENT_TOOLS = frozenset({"Agent", "Task"})
+_BASH_CHECKS = (
+    "bash command patterns",
+    "built-in detectors",
+    "git, SQL, path and network rules",
+)
 
 
 def _clip(text: str) -> str:
@@ -150,9 +153,12 @@ class Engine:
         hosts: list[str] = []
         tool = event.tool_name
         tool_input = event.tool_input
+        checks: tuple[str, ...] = ()
         if event.hook_event_name == "UserPromptSubmit":
+            checks = ("prompt limits",)
             findings.extend(self._prompt(event.prompt or ""))
         elif tool == "Bash":
+            checks = _BASH_CHECKS
             command = tool_input.get("command")
             if not isinstance(command, str):
                 findings.append(
@@ -170,17 +176,26 @@ class Engine:
                 findings.extend(self._bash(analysis, where, hosts))
                 findings.extend(self._runtime(tool_input))
         elif tool == "Grep":
+            checks = ("path rules",)
             findings.extend(self._grep_tool(tool_input, where))
         elif tool in _READ_TOOLS or tool in _WRITE_TOOLS or tool in _SEARCH_TOOLS:
+            checks = ("path rules",)
             findings.extend(self._file_tool(tool, tool_input, where))
         elif tool == "WebFetch":
+            checks = ("network rules",)
             findings.extend(self._web(tool_input.get("url"), hosts))
         elif tool in _AGENT_TOOLS:
+            checks = ("model rules",)
             findings.extend(self._model(tool_input.get("model")))
         elif tool.startswith("mcp__"):
-            findings.extend(self._mcp(tool, tool_input))
+            checks = ("MCP effects: path, SQL, shell, git hosting and network rules",)
+            findings.extend(self._mcp(tool, tool_input, where, hosts))
         return decide(
-            self._with_risk(findings), self.policy.mode, commands, tuple(dict.fromkeys(hosts))
+            self._with_risk(findings),
+            self.policy.mode,
+            commands,
+            tuple(dict.fromkeys(hosts)),
+            checks,
         )
 
     def _finding(
@@ -232,6 +247,7 @@ class Engine:
         base = where
         globstar = False
         previous: SimpleCommand | None = None
+        written: dict[str, str] = {}  # files this command line writes before it runs them
         for command in analysis.commands:
             where = base
             if command.workdir:
@@ -248,8 +264,10 @@ class Engine:
             yield from self._patterns(command, command_effects)
             yield from self._destructive(command, where)
             yield from self._git(command, where)
-            for source in command_effects.sql:
-                yield from self._sql_source(source, where)
+            for source in (*command_effects.sql, *embedded_sql(command)):
+                yield from self._sql_source(source, where, written)
+            if (write := written_file(command)) is not None:
+                written[resolve_path(write[0], where.cwd, where.home)] = write[1]
             for listed in command_effects.files:
                 for access in _fed_by_find(listed, command, upstream):
                     yield from self._shell_file(access, where, globstar)
@@ -508,7 +526,9 @@ class Engine:
 
     # ------------------------------------------------------------ SQL
 
-    def _sql_source(self, source: SqlSource, where: _Where) -> Iterable[Finding]:
+    def _sql_source(
+        self, source: SqlSource, where: _Where, written: dict[str, str], depth: int = 0
+    ) -> Iterable[Finding]:
         if source.unseen:
             yield self._finding(
                 "database_operations.unseen_sql",
@@ -522,7 +542,7 @@ class Engine:
         if source.file is not None:
             path = resolve_path(source.file.value, where.cwd, where.home)
             yield from self._path_finding(Access.READ, path, source.file.value, source.client)
-            text = _read_sql_file(path) if not source.file.dynamic else None
+            text = None if source.file.dynamic else written.get(path) or _read_sql_file(path)
             if text is None:
                 yield self._finding(
                     "database_operations.unseen_sql",
@@ -533,8 +553,18 @@ class Engine:
                     Risk.HIGH,
                 )
                 return
-        if text is not None:
-            yield from self._sql(analyze_sql(text, source.dialect), source.client)
+        if text is None:
+            return
+        script = split_escapes(text, source.client)
+        if script.unseen:
+            unseen = SqlSource(source.client, source.dialect, unseen=script.unseen)
+            yield from self._sql_source(unseen, where, written)
+        yield from self._sql(analyze_sql(script.sql, source.dialect), source.client)
+        for command in script.commands:  # the client's shell escape runs it as a command
+            yield from self._bash(analyze(command), where, [])
+        for file in script.files if depth < 4 else ():
+            included = SqlSource(source.client, source.dialect, file=Word(file))
+            yield from self._sql_source(included, where, written, depth + 1)
 
     def _sql(self, analysis: SqlAnalysis, client: str) -> Iterable[Finding]:
         database = self.policy.policies.database_operations
@@ -830,6 +860,15 @@ class Engine:
                 "input.malformed", Outcome.DENY, f"{tool} call without a file path", "", Risk.MEDIUM
             )
             return
+        if "\x00" in raw:
+            yield self._finding(
+                "input.malformed",
+                Outcome.DENY,
+                f"{tool} call with a NUL byte in its file path, which no file can have",
+                "",
+                Risk.MEDIUM,
+            )
+            return
         access = Access.WRITE if tool in _WRITE_TOOLS else Access.READ
         path = resolve_path(raw, where.cwd, where.home)
         yield from self._path_finding(access, path, raw, tool, where.root)
@@ -864,7 +903,7 @@ class Engine:
                 Risk.LOW,
             )
 
-    def _web(self, url: Any, hosts: list[str]) -> Iterable[Finding]:
+    def _web(self, url: Any, hosts: list[str], by: str = "WebFetch") -> Iterable[Finding]:
         try:
             host = urlsplit(url).hostname if isinstance(url, str) else None
         except ValueError:
@@ -873,13 +912,13 @@ class Engine:
             yield self._finding(
                 "input.malformed",
                 Outcome.DENY,
-                "WebFetch call without a valid URL",
+                f"{by} call without a valid URL",
                 str(url),
                 Risk.MEDIUM,
             )
             return
         hosts.append(host)
-        yield from self._host(host, "WebFetch")
+        yield from self._host(host, by)
 
     def _model(self, model: Any) -> Iterable[Finding]:
         if not isinstance(model, str) or not model:
@@ -904,15 +943,40 @@ class Engine:
                     Risk.MEDIUM,
                 )
 
-    def _mcp(self, tool: str, tool_input: dict[str, Any]) -> Iterable[Finding]:
-        looks_like_database = bool(_DATABASE_HINT.search(tool))
-        for key in _SQL_KEYS:
-            value = tool_input.get(key)
-            if not isinstance(value, str):
-                continue
-            analysis = analyze_sql(value)
-            if key == "sql" or looks_like_database or analysis.operations:
+    def _mcp(
+        self, tool: str, tool_input: dict[str, Any], where: _Where, hosts: list[str]
+    ) -> Iterable[Finding]:
+        facts = classify(tool, tool_input, self.policy.policies.mcp_tools)
+        for access, raw in facts.paths:
+            path = resolve_path(raw, where.cwd, where.home)
+            yield from self._path_finding(access, path, raw, tool, where.root)
+        for text in facts.sql:
+            yield from self._sql(analyze_sql(text), tool)
+        for text in facts.maybe_sql:
+            analysis = analyze_sql(text)
+            if analysis.operations:
                 yield from self._sql(analysis, tool)
+        for command in facts.commands:
+            yield from self._bash(analyze(command), where, hosts)
+        for push in facts.pushes:  # judged as `git push` of that branch, from no checkout
+            target = f"HEAD:{shlex.quote(push.branch)}" if push.branch else ""
+            flag = "--force " if push.force else ""
+            yield from self._bash(
+                analyze(f"git push {flag}origin {target}"), replace(where, branch=None), hosts
+            )
+        for url in facts.urls:
+            yield from self._web(url, hosts, tool)
+        if facts.unknown:
+            unknown = self.policy.policies.mcp_tools.unknown
+            yield self._finding(
+                "mcp_tools.unknown",
+                Outcome(unknown),
+                f"what `{tool}` does cannot be told from its name or arguments "
+                f"({facts.classified_by}); mcp_tools.unknown is `{unknown}`: map it in "
+                "mcp_tools.tools to have it judged",
+                tool,
+                Risk.LOW if unknown == "allow" else Risk.MEDIUM,
+            )
 
     def _prompt(self, prompt: str) -> Iterable[Finding]:
         ai = self.policy.policies.ai_operations

@@ -1138,6 +1138,7 @@ class _Tok:
 
 
 _PAIRS = {"(": ")", "[": "]", "{": "}", "<": ">"}
+_BRACKETS = frozenset("()[]{}")
 _OPS3 = frozenset({"...", "===", "!==", "**=", "<=>", "||=", "&&=", "//=", "<<=", ">>=", "<<<"})
 _OPS2 = frozenset(
     {"->", "=>", "::", "?.", "&&", "||", "//", "==", "!=", "<=", ">=", "**", "..", "=~", "!~",
@@ -1795,6 +1796,9 @@ class _TokenAnalyzer:
             else:
                 self._opaque(note)
         self.match = self._match_brackets()
+        brackets = sum(t.kind == "op" and t.text in _BRACKETS for t in self.toks)
+        if len(self.match) * 2 != brackets:
+            self._opaque("code has unbalanced brackets, so it cannot be read reliably")
         if self.lang == "node" and self._loads_child_process():
             self.modes.add("cp")
         if self.lang == "ruby" and any(t.text in ("FileUtils", "fileutils") for t in self.toks):

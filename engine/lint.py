@@ -9,16 +9,20 @@ import shlex
 from dataclasses import dataclass
 from enum import StrEnum
 
+from engine.analysis.mcp import mapped_kind
 from engine.clis import covered_spellings
 from engine.decide import Outcome, Risk
 from engine.evaluate import Engine
 from engine.events import ToolEvent
-from engine.policy import CompiledPattern, Policy
+from engine.policy import CompiledPattern, McpKind, Policy
 
 try:  # CPython's own regex parser: the only way to build a string a regex matches.
     import re._parser as _sre_parse
 except ImportError:  # pragma: no cover - older or alternative Pythons
     import sre_parse as _sre_parse  # type: ignore[no-redef]
+
+
+_MCP_NAME = re.compile(r"mcp__[A-Za-z0-9_-]+__[A-Za-z0-9_-]+")
 
 
 class Level(StrEnum):
@@ -310,8 +314,31 @@ def lint(policy: Policy) -> list[LintIssue]:
             )
         )
 
+    issues.extend(_mcp_issues(policy))
     issues.extend(_approval_issues(policy))
     return issues
+
+
+def _mcp_issues(policy: Policy) -> list[LintIssue]:
+    """MCP tools the policy names (anywhere) whose kind neither its map nor the conventions give."""
+    tools = policy.policies.mcp_tools
+    named = dict.fromkeys(_MCP_NAME.findall(policy.model_dump_json()))
+    unclassified = []
+    for name in named:
+        mapped = mapped_kind(name, tools)
+        if mapped is None or mapped[0] is McpKind.UNKNOWN:
+            unclassified.append(name)
+    if not unclassified:
+        return []
+    return [
+        LintIssue(
+            Level.WARNING,
+            "mcp_tools",
+            f"cannot classify MCP tool(s) {', '.join(unclassified)}: they are judged by their "
+            f"argument names only, and get mcp_tools.unknown (`{tools.unknown}`) when those "
+            "say nothing; map them in mcp_tools.tools",
+        )
+    ]
 
 
 def _approval_issues(policy: Policy) -> list[LintIssue]:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass
+from enum import StrEnum
 from importlib import resources
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -147,6 +148,33 @@ class NetworkOperations(_Strict):
     unlisted_hosts: Literal["allow", "approve", "deny"] = "allow"
 
 
+class McpKind(StrEnum):
+    READ = "read"
+    WRITE = "write"
+    DELETE = "delete"
+    MOVE = "move"
+    SQL = "sql"
+    SHELL = "shell"
+    PUSH = "push"
+    FETCH = "fetch"
+    NONE = "none"  # does nothing the policy governs
+    AUTO = "auto"  # read the kind off the argument names
+    UNKNOWN = "unknown"
+
+
+class McpToolRule(_Strict):
+    kind: McpKind
+    # The arguments that carry the paths, SQL, command, branch or URL; empty = the usual names.
+    arguments: list[str] = Field(default_factory=list)
+
+
+class McpTools(_Strict):
+    # Tool name or glob (`mcp__acme__run_*`) -> what it does.
+    tools: dict[str, McpToolRule] = Field(default_factory=dict)
+    # What a call whose kind cannot be told gets.
+    unknown: Literal["allow", "approve", "deny"] = "allow"
+
+
 class Policies(_Strict):
     bash_commands: BashCommands = Field(default_factory=BashCommands)
     file_operations: FileOperations = Field(default_factory=FileOperations)
@@ -154,6 +182,7 @@ class Policies(_Strict):
     database_operations: DatabaseOperations = Field(default_factory=DatabaseOperations)
     ai_operations: AiOperations = Field(default_factory=AiOperations)
     network_operations: NetworkOperations = Field(default_factory=NetworkOperations)
+    mcp_tools: McpTools = Field(default_factory=McpTools)
 
 
 class EscalationLevel(_Strict):
@@ -173,11 +202,51 @@ class ApprovalRule(_Strict):
     escalation: list[EscalationLevel] = Field(default_factory=list)
 
 
+class StreamSink(_Strict):
+    """Where every audit event is also sent as it is recorded (the database stays the record).
+
+    syslog: `address` is udp://host:port, tcp://host:port or unix:/path (RFC 5424 messages);
+    http: `url` of a Splunk HEC-style collector, its token read from the environment variable
+    `token_env` so that no secret lives in the policy file."""
+
+    type: Literal["syslog", "http"]
+    address: str | None = None
+    url: str | None = None
+    token_env: str | None = None
+    format: Literal["ocsf", "cef"] = "ocsf"
+
+    @field_validator("address")
+    @classmethod
+    def _address_scheme(cls, value: str | None) -> str | None:
+        if value is not None and not re.match(
+            r"^(udp://[^:/]+:\d+|tcp://[^:/]+:\d+|unix:/.+)$", value
+        ):
+            raise ValueError(f"{value!r}: use udp://host:port, tcp://host:port or unix:/path")
+        return value
+
+    @property
+    def key(self) -> str:
+        """Names this sink's delivery cursor: a changed target starts its own."""
+        return f"{self.type}:{self.address or self.url}:{self.format}"
+
+
 class AuditSettings(_Strict):
     log_all_actions: bool = True
     log_blocked_actions: bool = True
     log_approvals: bool = True
     retention_days: int = Field(default=365, gt=0)
+    stream: list[StreamSink] = Field(default_factory=list)
+
+    @field_validator("stream")
+    @classmethod
+    def _sink_has_target(cls, sinks: list[StreamSink]) -> list[StreamSink]:
+        for sink in sinks:
+            if (sink.type == "syslog") != (sink.address is not None) or (
+                (sink.type == "http") != (sink.url is not None)
+            ):
+                needs = "address" if sink.type == "syslog" else "url"
+                raise ValueError(f"a {sink.type} sink needs `{needs}` and not the other")
+        return sinks
 
 
 class BreakGlass(_Strict):
@@ -194,6 +263,9 @@ class SlackSettings(_Strict):
     # Who may read pending requests, others' audits and reports, and flag false positives,
     # besides the approver pools' members: Slack user ids (U…) or user-group ids (S…).
     auditors: list[str] = Field(default_factory=list)
+    # How long a Claude Code permission prompt waits for a click in Slack before it is left
+    # to the terminal (install-hook --remote-prompts).
+    remote_prompt_seconds: int = Field(default=120, gt=0)
 
 
 class Policy(_Strict):

@@ -4,6 +4,7 @@ It only reads the store, in SQL both SQLite and PostgreSQL run; it never loads e
 from __future__ import annotations
 
 import html
+import json
 import math
 import time
 from collections import Counter
@@ -413,8 +414,35 @@ def _figures(report: Report) -> list[tuple[str, str]]:
     ]
 
 
+REPORT_SCHEMA_ID = "https://github.com/claude-governance/schemas/report-1.json"
+
+
+def _iso(ts: float) -> str:
+    return datetime.fromtimestamp(ts, UTC).isoformat().replace("+00:00", "Z")
+
+
+def report_document(report: Report) -> dict[str, Any]:
+    """The published JSON form (docs/report.schema.json): named fields, ISO 8601 UTC times."""
+    document = report.model_dump(
+        exclude={"period_start", "period_end", "by_tool", "by_user", "per_day", "top_block_reasons"}
+    )
+    return {
+        "$schema": REPORT_SCHEMA_ID,
+        "period_start": _iso(report.period_start),
+        "period_end": _iso(report.period_end),
+        **document,
+        "by_tool": [{"tool": t, "decisions": n, "blocked": b} for t, n, b in report.by_tool],
+        "by_user": [{"user": u, "decisions": n, "blocked": b} for u, n, b in report.by_user],
+        "per_day": [{"date": d, "decisions": n, "blocked": b} for d, n, b in report.per_day],
+        "top_block_reasons": [
+            {"rule": rule, "reason": reason, "count": n}
+            for rule, reason, n in report.top_block_reasons
+        ],
+    }
+
+
 def to_json(report: Report) -> str:
-    return report.model_dump_json(indent=2)
+    return json.dumps(report_document(report), indent=2, ensure_ascii=False)
 
 
 def _md(text: str) -> str:

@@ -3,6 +3,7 @@ Pure: it never reads files or judges against a policy; the checks do that."""
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -11,6 +12,23 @@ from functools import lru_cache
 import sqlglot
 from sqlglot import exp
 from sqlglot.dialects.dialect import Dialect
+
+from engine.analysis.sql_dialects import dialect_forms
+
+log = logging.getLogger(__name__)
+
+
+class _ToOurLogger(logging.Handler):
+    """sqlglot warns on stderr ("Falling back to parsing as a 'Command'") for SQL we then judge
+    ourselves: its records go to our logger at DEBUG instead of the user's terminal."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        log.debug("sqlglot: %s", record.getMessage())
+
+
+_sqlglot_log = logging.getLogger("sqlglot")
+_sqlglot_log.addHandler(_ToOurLogger())
+_sqlglot_log.propagate = False
 
 _MAX_TEXT = 200
 # Long texts are rarely repeated verbatim and would pin a lot of memory in the cache.
@@ -46,6 +64,7 @@ def analyze_sql(text: str, dialect: str | None = None) -> SqlAnalysis:
     if not isinstance(text, str):
         return SqlAnalysis((), ())
     dialect = _dialect(dialect if isinstance(dialect, str) else None)
+    text = dialect_forms(text)
     if len(text) > _MAX_CACHED_TEXT:
         return _analyze_guarded(text, dialect)
     return _analyze_cached(text, dialect)
@@ -230,6 +249,8 @@ def _split(text: str, dialect: str | None) -> Iterator[_Chunk]:
             pos = _line_end(text, i)
         elif ch == "/" and nxt == "*":
             close = text.find("*/", i + 2)
+            if close < 0:
+                mark(i, n)  # a comment never closed is not SQL we can read: keep it as unparsed
             pos = n if close < 0 else close + 2
         elif ch in "'\"`":
             mark(i, i + 1)

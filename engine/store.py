@@ -186,10 +186,20 @@ CREATE TABLE IF NOT EXISTS mfa_lockouts (
 );
 """
 
+# How far each audit stream (syslog, HTTP collector) has delivered: the audit table itself is
+# the stream's spool, so a collector that is down loses nothing.
+STREAM_CURSORS = """
+CREATE TABLE IF NOT EXISTS stream_cursors (
+    sink TEXT PRIMARY KEY,
+    seq INTEGER NOT NULL
+);
+"""
+
 MIGRATIONS: tuple[str, ...] = (
     _SCHEMA,
     IDENTITY_COLUMNS,
     _GRANT_EXPIRY_MFA_LOCKOUT,
+    STREAM_CURSORS,
     REMOTE_HOSTS,
 )
 
@@ -404,6 +414,41 @@ class Store:
     ) -> Iterator[dict[str, Any]]:
         sql = f"SELECT * FROM audit {('WHERE ' + where) if where else ''} ORDER BY {order}"
         yield from self.db.query(sql, params or {})
+
+    def decision_rows(self, since: float) -> Iterator[dict[str, Any]]:
+        """Recorded tool-call decisions since `since`, oldest first, streamed, for policy
+        replay: seq, ts, user, tool_name, decision, rule, repo, branch, payload."""
+        yield from self._stream(
+            'SELECT seq, ts, "user", tool_name, decision, rule, repo, branch, payload '
+            "FROM audit WHERE kind = 'decision' AND ts >= :since ORDER BY seq",
+            {"since": since},
+        )
+
+    def _stream(self, sql: str, params: dict[str, Any]) -> Iterator[dict[str, Any]]:
+        yield from self.db.query(sql, params)
+
+    def rows_after(self, seq: int, limit: int) -> list[dict[str, Any]]:
+        """Up to `limit` audit rows after `seq`, oldest first (what a stream has not sent)."""
+        return list(
+            self.db.query(
+                "SELECT * FROM audit WHERE seq > :seq ORDER BY seq LIMIT :limit",
+                {"seq": seq, "limit": limit},
+            )
+        )
+
+    def last_seq(self) -> int:
+        return self._tail()[0]
+
+    def stream_cursor(self, sink: str) -> int | None:
+        row = self.db.execute("SELECT seq FROM stream_cursors WHERE sink = ?", [sink]).fetchone()
+        return None if row is None else row[0]
+
+    def set_stream_cursor(self, sink: str, seq: int) -> None:
+        self.db.execute(
+            "INSERT INTO stream_cursors (sink, seq) VALUES (?, ?) "
+            "ON CONFLICT (sink) DO UPDATE SET seq = excluded.seq",
+            [sink, seq],
+        )
 
     def flag_false_positive(self, audit_id: int, user: str, note: str) -> tuple[int, str] | None:
         """Record that a decision was wrong; (new row's seq, the flagged rule), or None."""

@@ -21,6 +21,8 @@ READ_MARGIN_S = 15.0
 
 PRE = "PreToolUse"
 PROMPT = "UserPromptSubmit"
+# Claude Code's own permission prompt: answered from Slack, or left to the terminal.
+PERMISSION = "PermissionRequest"
 
 ALLOWING = frozenset({"allow", "approved"})
 DENYING = frozenset({"deny", "denied", "expired", "approval_pending"})
@@ -48,7 +50,7 @@ def state_dir() -> str:
 
 
 def socket_path() -> str:
-    explicit = os.environ.get("GOVERNANCE_SOCKET")
+    explicit = option("--socket") or os.environ.get("GOVERNANCE_SOCKET")
     if explicit:
         return explicit
     runtime = os.environ.get("XDG_RUNTIME_DIR")
@@ -66,29 +68,48 @@ def fail_open() -> bool:
     return os.environ.get("GOVERNANCE_FAIL_MODE", "closed").strip().lower() == "open"
 
 
-def hook_timeout() -> float:
-    """Claude Code's timeout for this hook: `--timeout N` (written by install-hook), else env."""
+USAGE = """usage: governance-hook [--socket PATH] [--timeout SECONDS] < event.json
+
+The Claude Code hook of the governance layer (installed by `governance install-hook`).
+Reads one hook event (PreToolUse, PostToolUse, UserPromptSubmit) as JSON on stdin, asks the
+governance server and prints Claude Code's answer on stdout.
+
+  --socket PATH      server socket (else $GOVERNANCE_SOCKET, else the default path)
+  --timeout SECONDS  Claude Code's timeout for this hook (else $GOVERNANCE_HOOK_TIMEOUT, 600)
+
+environment: GOVERNANCE_SOCKET, GOVERNANCE_WAIT_S (540), GOVERNANCE_FAIL_MODE (closed|open),
+GOVERNANCE_SPOOL_DIR, GOVERNANCE_USER, GOVERNANCE_HOOK_TIMEOUT
+"""
+
+
+def option(name: str) -> str | None:
+    """The value of `--name V` or `--name=V` on our command line (argparse is too slow here)."""
     argv = sys.argv[1:]
     for index, word in enumerate(argv):
-        value = None
-        if word == "--timeout" and index + 1 < len(argv):
-            value = argv[index + 1]
-        elif word.startswith("--timeout="):
-            value = word[len("--timeout=") :]
-        if value is not None:
-            try:
-                seconds = float(value)
-            except ValueError:
-                break
-            if seconds >= 0:
-                return seconds
-            break
+        if word == name and index + 1 < len(argv):
+            return argv[index + 1]
+        if word.startswith(name + "="):
+            return word[len(name) + 1 :]
+    return None
+
+
+def hook_timeout() -> float:
+    """Claude Code's timeout for this hook: `--timeout N` (written by install-hook), else env."""
+    value = option("--timeout")
+    if value is not None:
+        try:
+            seconds = float(value)
+        except ValueError:
+            seconds = -1.0
+        if seconds >= 0:
+            return seconds
     return _float_env("GOVERNANCE_HOOK_TIMEOUT", DEFAULT_HOOK_TIMEOUT_S)
 
 
 def wait_seconds(event_name: str) -> float:
-    """How long the server may hold the call: only a PreToolUse waits for approvals."""
-    if event_name != PRE:
+    """How long the server may hold the call: a PreToolUse waits for approvals, a
+    PermissionRequest for the person's click in Slack."""
+    if event_name not in (PRE, PERMISSION):
         return 0.0
     wanted = _float_env("GOVERNANCE_WAIT_S", DEFAULT_WAIT_S)
     return max(0.0, min(wanted, hook_timeout() - WAIT_MARGIN_S))
@@ -329,6 +350,16 @@ def _server_reason(response: dict) -> str:
     return "governance: " + reason
 
 
+def permission_answer(decision: str, reason: object) -> dict | None:
+    """Allow or deny from the remote prompt; anything else leaves the prompt to the terminal."""
+    if decision not in ("allow", "deny"):
+        return None
+    answer: dict = {"behavior": decision}
+    if decision == "deny":
+        answer["message"] = "governance: " + (reason if isinstance(reason, str) else "denied")
+    return {"hookSpecificOutput": {"hookEventName": PERMISSION, "decision": answer}}
+
+
 def unreachable_reason(path: str, error: str) -> str:
     if error.startswith("did not answer"):
         return (
@@ -389,6 +420,8 @@ def decide(event: dict) -> tuple[dict | None, str | None]:
     try:
         response = ask_server(path, request, wait_s)
         decision = response["decision"]
+        if name == PERMISSION:
+            return permission_answer(decision, response.get("reason")), None
         if name not in (PRE, PROMPT):
             return None, None  # PostToolUse and others are only recorded.
         if decision in ALLOWING or (name == PROMPT and decision == RECORDED):
@@ -500,6 +533,9 @@ def _emit(answer: dict | None, note: str | None) -> None:
 
 
 def main() -> int:
+    if "-h" in sys.argv[1:] or "--help" in sys.argv[1:]:
+        sys.stdout.write(USAGE)
+        return 0
     raw = None
     try:
         raw = sys.stdin.buffer.read(MAX_STDIN + 1)

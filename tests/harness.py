@@ -240,6 +240,18 @@ class Server:
             connection.row_factory = sqlite3.Row
             return [dict(row) for row in connection.execute("SELECT * FROM audit ORDER BY seq")]
 
+    def wait_for_audit(
+        self, kind: str, count: int = 1, timeout: float = 60
+    ) -> list[dict[str, Any]]:
+        """The audit rows of `kind` once there are `count` of them (the server wrote them)."""
+        deadline = time.time() + timeout
+        while True:
+            rows = [row for row in self.audit() if row["kind"] == kind]
+            if len(rows) >= count or time.time() > deadline:
+                assert len(rows) >= count, f"no {kind} audit row after {timeout}s"
+                return rows
+            time.sleep(0.05)
+
 
 def _accepts(port: int) -> bool:
     try:

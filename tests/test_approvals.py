@@ -3,20 +3,27 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
+import re
+from pathlib import Path, PurePosixPath
+
+import pytest
 
 from engine.approvals import (
     ApprovalState,
     Approver,
     Requester,
+    RuleSnapshot,
     Vote,
     VoteRecord,
+    VoteResult,
     action_key,
     cast_vote,
     choose_rule,
+    escalation_timers,
+    new_approval_id,
 )
 from engine.decide import Risk
-from engine.policy import load_policy
+from engine.policy import EscalationLevel, load_policy
 from tests.conftest import SEED_POLICY
 
 SEED = load_policy(SEED_POLICY)
@@ -236,6 +243,147 @@ def test_action_key_ignores_the_description_but_not_the_command() -> None:
     c = action_key("s", "Bash", {"command": "rm y"}, "/srv")
     d = action_key("other-session", "Bash", {"command": "rm x"}, "/srv")
     assert a == b and a != c and a != d
+
+
+def test_action_key_is_stable_across_releases() -> None:
+    # Grants are stored by this key: a grant made before an upgrade must match the retry after.
+    tool_input = {"timeout": 5, "command": "rm café \udcff", "where": PurePosixPath("/srv")}
+    expected = "b71f8e2030bc8183b9d1a17ffe6207936133273736f0770589388d63239d92cb"
+    assert action_key("sess-1", "Bash", tool_input, None) == expected
+    assert action_key("sess-1", "Bash", dict(reversed(tool_input.items())), "") == expected
+
+
+_QUORUM_OF_TWO = choose_rule(SEED, Risk.MEDIUM).model_copy(
+    update={"required_approvers": 2, "roles": ("team-lead", "ops")}
+)
+_SLACK_ONLY = _QUORUM_OF_TWO.model_copy(
+    update={"members": ("UONLY",), "open_to_console": False, "roles": ()}
+)
+_BOB_APPROVED = (VoteRecord("bob", Vote.APPROVE, "console"),)
+CAROL = Approver("carol", "console")
+
+
+@pytest.mark.parametrize(
+    ("state", "rule", "votes", "approver", "vote", "expected"),
+    [
+        (
+            ApprovalState.EXPIRED, _QUORUM_OF_TWO, (), CAROL, Vote.APPROVE,
+            VoteResult(False, ApprovalState.EXPIRED, "this request is already expired", 0, 2),
+        ),
+        (
+            ApprovalState.PENDING, _QUORUM_OF_TWO, _BOB_APPROVED, CONSOLE_BOB, Vote.DENY,
+            VoteResult(
+                False, ApprovalState.PENDING,
+                "you already voted approve on this request (as bob via console); "
+                "one person is one vote",
+                1, 2, duplicate=True,
+            ),
+        ),
+        (
+            ApprovalState.PENDING, _QUORUM_OF_TWO, (), Approver("alice", "console"), Vote.APPROVE,
+            VoteResult(
+                False, ApprovalState.PENDING,
+                "your own agent made this request (same uid or the same person); "
+                "someone else has to decide it (separation of duties)",
+                0, 2,
+            ),
+        ),
+        (
+            ApprovalState.PENDING, _QUORUM_OF_TWO.model_copy(update={"open_to_console": False}),
+            (), CAROL, Vote.APPROVE,
+            VoteResult(
+                False, ApprovalState.PENDING,
+                "you are not in the approver pool for this request (team-lead, ops)", 0, 2,
+            ),
+        ),
+        (
+            ApprovalState.PENDING, _SLACK_ONLY, (), CAROL, Vote.APPROVE,
+            VoteResult(
+                False, ApprovalState.PENDING,
+                "you are not in the approver pool for this request (the approver pool)", 0, 2,
+            ),
+        ),
+        (
+            ApprovalState.PENDING, _QUORUM_OF_TWO.model_copy(update={"require_mfa": True}),
+            (), CAROL, Vote.APPROVE,
+            VoteResult(
+                False, ApprovalState.PENDING, "this request needs an MFA code with the approval",
+                0, 2,
+            ),
+        ),
+        (
+            ApprovalState.PENDING, _QUORUM_OF_TWO, _BOB_APPROVED, CAROL, Vote.DENY,
+            VoteResult(True, ApprovalState.DENIED, "denied: one deny vetoes the request", 1, 2),
+        ),
+        (
+            ApprovalState.PENDING, _QUORUM_OF_TWO, (), CAROL, Vote.APPROVE,
+            VoteResult(True, ApprovalState.PENDING, "1 of 2 approvals", 1, 2),
+        ),
+        (
+            ApprovalState.PENDING, _QUORUM_OF_TWO, _BOB_APPROVED, CAROL, Vote.APPROVE,
+            VoteResult(True, ApprovalState.APPROVED, "approved (2 of 2)", 2, 2),
+        ),
+    ],
+    ids=[
+        "final", "duplicate", "requester", "outside-roles", "outside-pool", "mfa", "veto",
+        "first-of-two", "quorum",
+    ],
+)  # fmt: skip
+def test_every_vote_outcome_says_exactly_what_happened(
+    state: ApprovalState,
+    rule: RuleSnapshot,
+    votes: tuple[VoteRecord, ...],
+    approver: Approver,
+    vote: Vote,
+    expected: VoteResult,
+) -> None:
+    result = cast_vote(
+        state=state,
+        rule=rule,
+        requester=ALICE,
+        votes=votes,
+        approver=approver,
+        vote=vote,
+    )
+    assert result == expected
+
+
+def test_the_rule_snapshot_keeps_escalation_channel_and_console_access(tmp_path: Path) -> None:
+    rules = json.loads(SEED_POLICY.read_text())["approval_rules"]
+    rules["medium_risk_actions"]["escalation"] = [{"after_minutes": 5, "notify": ["UONCALL"]}]
+    rules["medium_risk_actions"]["channel"] = "#db-approvals"
+    pools = {"team-lead": ["ULEAD"]}
+    snapshot = choose_rule(
+        _policy(tmp_path, approval_rules=rules, approver_pools=pools), Risk.MEDIUM
+    )
+    assert [step.notify for step in snapshot.escalation] == [["UONCALL"]]
+    assert snapshot.channel == "#db-approvals"
+    assert snapshot.members == ("ULEAD",) and snapshot.open_to_console is False
+    assert choose_rule(SEED, Risk.MEDIUM).channel == SEED.slack.approval_channel
+
+
+def test_escalation_levels_count_from_the_previous_one_and_expiry_from_the_last() -> None:
+    rule = choose_rule(SEED, Risk.MEDIUM).model_copy(
+        update={
+            "escalation": (
+                EscalationLevel(after_minutes=2, notify=["U1"]),
+                EscalationLevel(after_minutes=3, notify=["U2"]),
+            ),
+            "timeout_minutes": 10,
+        }
+    )
+    assert escalation_timers(rule, 1000.0) == [
+        ("escalate", 0, 1120.0),
+        ("escalate", 1, 1300.0),
+        ("expire", 2, 1900.0),
+    ]
+
+
+def test_approval_ids_are_short_and_easy_to_read_aloud() -> None:
+    ids = {new_approval_id() for _ in range(200)}
+    assert len(ids) == 200
+    assert all(re.fullmatch(r"APR-[2-9A-HJKMNP-TV-Z]{6}", i) for i in ids)
+    assert set("".join(i[4:] for i in ids)) <= set("23456789ABCDEFGHJKMNPQRSTVWXYZ")
 
 
 def test_a_database_from_before_uids_gains_the_identity_columns(tmp_path: Path) -> None:

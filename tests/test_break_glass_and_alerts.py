@@ -6,7 +6,6 @@ import getpass
 import json
 import signal
 import subprocess
-import time
 from pathlib import Path
 
 import pyotp
@@ -85,11 +84,7 @@ def test_break_glass_window_overrides_and_is_audited(tmp_path: Path) -> None:
             {"v": 1, "event": pre_tool_use("rm notes.txt"), "context": {"user": "nobody"}}
         )
         assert other["decision"] == "approval_pending"
-        deadline = time.time() + 15
-        while time.time() < deadline and not any(
-            r["kind"] == "break_glass_closed" for r in server.audit()
-        ):
-            time.sleep(0.2)
+        server.wait_for_audit("break_glass_closed")
         kinds = [r["kind"] for r in server.audit()]
         assert "break_glass_opened" in kinds and "override" in kinds
         assert "break_glass_closed" in kinds
@@ -150,12 +145,15 @@ def test_risk_alert_is_posted_once_per_episode(tmp_path: Path) -> None:
     try:
         for index in range(12):  # a burst of blocks (not critical: no per-block alert)
             server.hook(pre_tool_use(f"cat secrets-{index}.pem"))
-        time.sleep(1.5)
+        (alert,) = server.wait_for_audit("alert")
+        assert alert["decision"] == "HIGH"
         for index in range(5):
             server.hook(pre_tool_use(f"cat more-{index}.pem"))
-        time.sleep(1.5)
-        alerts = [r for r in server.audit() if r["kind"] == "alert"]
-        assert len(alerts) == 1 and alerts[0]["decision"] == "HIGH"
+        # A restart is a barrier: the new server's first risk check runs before it answers a
+        # ping, so a second alert for this episode would be in the trail once start() returns.
+        server.kill(signal.SIGTERM)
+        server.start()
+        assert [r["decision"] for r in server.audit() if r["kind"] == "alert"] == ["HIGH"]
         assert server.log.read_text().count("ALERT: Risk HIGH") == 1
     finally:
         server.kill(signal.SIGTERM)

@@ -32,7 +32,22 @@ def test_approve_beats_allow() -> None:
 def test_no_findings_is_allow_with_a_reason() -> None:
     decision = decide([], Mode.ENFORCE)
     assert decision.outcome is Outcome.ALLOW
-    assert decision.reason == "allowed: no rule objects"
+    assert decision.reason == "allowed: no policy check applies to this tool"
+
+
+def test_an_allow_names_the_checks_that_ran() -> None:
+    decision = decide([], Mode.ENFORCE, checks=("path rules",))
+    assert decision.reason == "allowed: checked path rules; none objected"
+
+
+def test_the_decision_carries_its_mode_commands_and_hosts() -> None:
+    # These are what the audit row records next to the outcome.
+    decision = decide([ALLOW], Mode.SOFT, commands=("curl x.io",), egress_hosts=("x.io",))
+    assert (decision.mode, decision.commands, decision.egress_hosts) == (
+        Mode.SOFT,
+        ("curl x.io",),
+        ("x.io",),
+    )
 
 
 def test_duplicate_findings_are_reported_once() -> None:

@@ -379,7 +379,9 @@ def test_stale_socket_file_is_connection_refused(env) -> None:
 
 def test_server_down_fail_open_allows_and_spools_once(env) -> None:
     event = bash_event("terraform apply", extra_field=True)
+    before = time.time()
     answer, _ = run_hook({**env, "GOVERNANCE_FAIL_MODE": "open"}, event)
+    after = time.time()
     decision, reason = permission(answer)
     assert decision == "allow"
     assert "GOVERNANCE_FAIL_MODE=open" in reason and "spooled" in reason
@@ -390,7 +392,7 @@ def test_server_down_fail_open_allows_and_spools_once(env) -> None:
     assert record["wait_s"] == 540
     assert record["context"]["user"] == "alice"
     assert record["error"]
-    assert abs(record["spooled_at"] - time.time()) < 60
+    assert before <= record["spooled_at"] <= after
     directory = Path(env["GOVERNANCE_SPOOL_DIR"])
     assert stat.S_IMODE(directory.stat().st_mode) == 0o700
 
@@ -431,13 +433,12 @@ def test_user_prompt_submit_server_down(env) -> None:
 def test_server_that_never_answers_is_a_deny_before_the_hook_timeout(env, serve) -> None:
     serve(None)
     env = {**env, "GOVERNANCE_WAIT_S": "1", "GOVERNANCE_HOOK_TIMEOUT": "25"}
-    started = time.monotonic()
+    # An answer at all means the hook gave up on its own: Claude Code would have killed it at
+    # the hook timeout, and run_hook kills it there too.
     answer, _ = run_hook(env, bash_event(), timeout=25)
-    elapsed = time.monotonic() - started
     decision, reason = permission(answer)
     assert decision == "deny"
     assert "did not answer" in reason
-    assert elapsed < 20
 
 
 @pytest.mark.parametrize(
@@ -532,3 +533,24 @@ def test_git_context_walks_up_and_tolerates_junk(tmp_path) -> None:
     assert hook.git_context(str(missing)) == (str(missing), None)
     # A cwd that no longer exists still walks up to the repository.
     assert hook.git_context(str(repo / "gone" / "away")) == (str(repo), "dev")
+
+
+# ---------------------------------------------------------------- command line
+
+
+def test_socket_option_beats_the_environment(env, serve, short_dir) -> None:
+    server = ScriptedServer(str(short_dir / "other.sock"), respond("allow", "ok"))
+    try:
+        answer, _ = run_hook(env, bash_event(), args=("--socket", server.path))
+    finally:
+        server.close()
+    assert permission(answer) == ("allow", "governance: ok")
+    assert len(server.requests) == 1
+
+
+def test_help_prints_usage_not_a_deny(env) -> None:
+    result = subprocess.run([HOOK, "--help"], env=env, capture_output=True, timeout=30)
+    assert result.returncode == 0
+    assert result.stdout.decode().startswith("usage: governance-hook")
+    assert "--socket PATH" in result.stdout.decode()
+    assert b"permissionDecision" not in result.stdout

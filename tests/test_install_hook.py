@@ -78,8 +78,22 @@ def test_fresh_install_creates_the_project_file(project, env) -> None:
     assert set(settings) == {"hooks"}
     assert f"installed governance-hook into {path}" in result.stdout
     assert "(PreToolUse, PostToolUse, UserPromptSubmit), timeout 600 s" in result.stdout
-    # Claude Code finds the hook by absolute path, without this venv on PATH.
-    assert Path(HOOK).is_absolute() and os.access(HOOK, os.X_OK)
+    # Claude Code runs the written command without this venv on PATH: it must still answer.
+    [(_, hook)] = ours(settings, "PreToolUse")
+    program = hook["command"].split()[0]
+    assert os.path.isabs(program)
+    answered = subprocess.run(
+        [program],
+        input=json.dumps({"hook_event_name": "PreToolUse", "tool_name": "Bash",
+                          "tool_input": {"command": "ls"}}),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={"PATH": "/nonexistent", "GOVERNANCE_SOCKET": str(project / "no-server.sock"),
+             "GOVERNANCE_SPOOL_DIR": str(project / "spool")},
+    )  # fmt: skip
+    decision = json.loads(answered.stdout)["hookSpecificOutput"]["permissionDecision"]
+    assert decision == "deny"  # no server here, and the default fail mode is closed
 
 
 OTHER_SETTINGS = {
@@ -285,3 +299,24 @@ def test_settings_flag_wins_and_symlinks_are_followed(project, env, tmp_path) ->
     assert settings["model"] == "x"
     assert_installed(settings)
     assert not (Path(env["HOME"]) / ".claude").exists()
+
+
+def test_project_install_from_a_subdirectory_writes_at_the_repository_root(project, env) -> None:
+    (project / ".git").mkdir()
+    (project / ".git" / "HEAD").write_text("ref: refs/heads/main\n")
+    sub = project / "src" / "pkg"
+    sub.mkdir(parents=True)
+    result = run(cwd=sub, env=env)
+    assert result.returncode == 0, result.stderr
+    assert_installed(json.loads((project / ".claude" / "settings.json").read_text()))
+    assert not (sub / ".claude").exists()
+
+
+def test_remote_prompts_adds_the_permission_request_entry(project, env) -> None:
+    result = run("--remote-prompts", cwd=project, env=env)
+    assert result.returncode == 0, result.stderr
+    settings = json.loads((project / ".claude" / "settings.json").read_text())
+    assert_installed(settings)
+    [(group, hook)] = ours(settings, "PermissionRequest")
+    assert group["matcher"] == "*" and hook["command"] == HOOK
+    assert "PermissionRequest" in result.stdout

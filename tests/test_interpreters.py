@@ -1,8 +1,12 @@
-import time
+import shlex
 
 import pytest
 
+from engine.evaluate import Engine
+from engine.events import ToolEvent
 from engine.interpreters import CodeEffects, analyze_code, code_argument, interpreter_language
+from engine.policy import load_policy
+from tests.conftest import SEED_POLICY
 
 
 def commands(language: str, code: str) -> tuple[str, ...]:
@@ -418,37 +422,85 @@ def test_nested_eval_stops() -> None:
     assert isinstance(analyze_code("python", code), CodeEffects)
 
 
-GARBAGE = [
-    "x" * 100_000,
+# Input no interpreter accepts: the analyzer must say it cannot read it, so it is never allowed.
+MALFORMED = [
     "(" * 50_000,
     "'" * 100_001,
     "\x00" * 1_000 + "system('ls')",
     "system(" * 20_000,
     "os.system(" * 20_000,
-    '"a"+' * 30_000 + '"a"',
     "eval(" * 20_000,
     "[{" * 20_000,
     "`" * 1_001,
     "q(" * 20_000,
     "%x(" * 20_000,
     "s{" * 20_000,
-    "/" * 100_000,
-    "<<<EOF\n" * 5_000,
-    "\ud800 \U0001f600 é",
 ]
+# Odd but valid code in these languages (a long name, a long concatenation): it runs nothing.
+ODD_BUT_VALID = ["x" * 100_000, '"a"+' * 30_000 + '"a"']
+INLINE = {
+    "python": "python3 -c",
+    "node": "node -e",
+    "perl": "perl -e",
+    "ruby": "ruby -e",
+    "php": "php -r",
+}
+_engine = Engine(load_policy(SEED_POLICY))
 
 
-@pytest.mark.parametrize("language", ["python", "node", "perl", "ruby", "php"])
-def test_garbage_never_raises(language: str) -> None:
-    started = time.monotonic()
-    for code in GARBAGE:
-        effects = analyze_code(language, code)
-        assert isinstance(effects, CodeEffects)
-        assert all(isinstance(c, str) for c in effects.shell_commands + effects.opaque)
-    assert time.monotonic() - started < 20
+def _decide(command: str) -> str:
+    event = ToolEvent(tool_name="Bash", tool_input={"command": command}, cwd="/srv/app")
+    return _engine.evaluate(event).would_be.value
 
 
-def test_code_argument_garbage_never_raises() -> None:
+_GAPS = {
+    # Syntax errors without an unbalanced bracket or quote: the token analyzers do not see them.
+    ("node", "heredoc"): "`<<<EOF` is not JavaScript, but nothing in it is unbalanced",
+    ("perl", "heredoc"): "`<<<EOF` lines are not Perl, but nothing in them is unbalanced",
+    ("ruby", "heredoc"): "`<<<EOF` lines are not Ruby, but nothing in them is unbalanced",
+    ("node", "surrogate"): "a lone surrogate outside a string is not read as an error",
+    ("perl", "surrogate"): "a lone surrogate outside a string is not read as an error",
+    ("ruby", "surrogate"): "a lone surrogate outside a string is not read as an error",
+    ("php", "surrogate"): "a lone surrogate outside a string is not read as an error",
+}
+
+
+@pytest.mark.parametrize("language", list(INLINE))
+def test_malformed_code_is_never_allowed(language: str) -> None:
+    for code in MALFORMED:
+        assert _decide(f"{INLINE[language]} {shlex.quote(code)}") != "allow", (language, code[:20])
+
+
+@pytest.mark.parametrize(
+    ("language", "kind", "code"),
+    [
+        pytest.param(
+            language,
+            kind,
+            code,
+            marks=[pytest.mark.xfail(strict=True, reason=_GAPS[(language, kind)])]
+            if (language, kind) in _GAPS
+            else [],
+        )
+        for language in INLINE
+        for kind, code in (("heredoc", "<<<EOF\n" * 5_000), ("surrogate", "\ud800 \U0001f600 é"))
+    ],
+)
+def test_syntax_errors_without_brackets_are_never_allowed(
+    language: str, kind: str, code: str
+) -> None:
+    assert _decide(f"{INLINE[language]} {shlex.quote(code)}") != "allow"
+
+
+@pytest.mark.parametrize("language", list(INLINE))
+def test_odd_but_valid_code_runs_nothing(language: str) -> None:
+    for code in ODD_BUT_VALID:
+        assert analyze_code(language, code).shell_commands == ()
+
+
+def test_no_inline_code_in_odd_argument_lists() -> None:
     for language in ("python", "node", "perl", "ruby", "php", "other"):
         for argv in (["x"], ["x", "-"], ["x", "--"], ["x", "-\x00"], ["x", "-" * 1000, "-c"]):
-            code_argument(language, argv)
+            assert code_argument(language, argv) is None, (language, argv)
+    # Code the analyzer cannot see at all (it comes from a variable) needs a human.
+    assert _decide('python3 -c "$CODE"') == "approve"

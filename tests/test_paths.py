@@ -2,10 +2,15 @@ import os
 
 import pytest
 
+from engine.evaluate import Engine
+from engine.events import ToolEvent
 from engine.paths import PathPatterns, resolve_path
+from engine.policy import load_policy
+from tests.conftest import SEED_POLICY
 
 ROOT = "/srv/app"
 SECRETS = PathPatterns([".env*", "secrets.json", "*.pem", "*.key"])
+_ENGINE = Engine(load_policy(SEED_POLICY))
 
 
 def real(path) -> str:
@@ -63,10 +68,30 @@ def test_empty_path_is_cwd():
 
 
 @pytest.mark.parametrize(
-    "garbage", ["a\x00b", "/srv/\x00/../x", "\udcff", "x" * 10000, "//..//./", None, b"/a\x00"]
+    ("garbage", "expected"),
+    [
+        ("a\x00b", "/srv/app/a\x00b"),
+        ("/srv/\x00/../x", "/srv/x"),
+        ("\udcff", "/srv/app/\udcff"),
+        ("x" * 10000, "/srv/app/" + "x" * 10000),
+        ("//..//./", "/"),
+        (b"/a\x00", "/a\x00"),
+    ],
 )
-def test_resolve_never_raises(garbage):
-    assert isinstance(resolve_path(garbage, ROOT), str)
+def test_odd_paths_resolve_as_the_os_would_read_them(garbage, expected):
+    assert resolve_path(garbage, ROOT) == expected
+
+
+@pytest.mark.parametrize("tool", ["Read", "Write", "Edit"])
+@pytest.mark.parametrize("path", ["a\x00b", "/srv/\x00/../.env", None, b"/a", 42, ""])
+def test_malformed_file_paths_are_never_allowed(tool, path):
+    event = ToolEvent(
+        tool_name=tool,
+        tool_input={"file_path": path, "content": "x", "old_string": "a", "new_string": "b"},
+        cwd=ROOT,
+    )
+    decision = _ENGINE.evaluate(event)
+    assert (decision.would_be.value, decision.rule) == ("deny", "input.malformed")
 
 
 def test_nul_bytes_come_back_normalised():
@@ -209,9 +234,12 @@ def test_comments_and_blank_patterns_are_ignored():
     assert PathPatterns([]).match("/srv/app/a.pem", ROOT) is None
 
 
-@pytest.mark.parametrize("garbage", ["", "\x00", "relative/.env", "\udcff", None, 42])
-def test_match_never_raises(garbage):
-    SECRETS.match(garbage, ROOT)  # type: ignore[arg-type]
+@pytest.mark.parametrize(
+    ("garbage", "expected"),
+    [("", None), ("\x00", None), ("relative/.env", ".env*"), ("\udcff", None), (None, None)],
+)
+def test_odd_paths_match_only_what_they_name(garbage, expected):
+    assert SECRETS.match(garbage, ROOT) == expected  # type: ignore[arg-type]
 
 
 # -- could_match_glob ---------------------------------------------------------------------
@@ -302,6 +330,25 @@ def test_negation_is_not_credited_for_globs():
     assert patterns.match("/srv/app/.env.example", ROOT) is None
 
 
-@pytest.mark.parametrize("garbage", ["", "[", "[!", "\\", "*\x00", "a/../../*", "~nobody*/x", None])
-def test_could_match_glob_never_raises(garbage):
-    SECRETS.could_match_glob(garbage, ROOT, ROOT)  # type: ignore[arg-type]
+@pytest.mark.parametrize(
+    ("garbage", "expected"),
+    [
+        ("", None),
+        ("[", None),
+        ("[!", None),
+        ("\\", None),
+        ("*\x00", None),
+        (None, None),
+        # These can expand outside the project, where the patterns' files may well be.
+        ("a/../../*", "secrets.json"),
+        ("~nobody*/x", "*.pem"),
+    ],
+)
+def test_odd_globs_are_judged_by_what_they_could_expand_to(garbage, expected):
+    assert SECRETS.could_match_glob(garbage, ROOT, ROOT) == expected  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("command", ["cat a/../../*", "cat ~nobody*/x", "cat *\x00", "rm -f '['"])
+def test_odd_globs_in_commands_are_never_allowed(command):
+    event = ToolEvent(tool_name="Bash", tool_input={"command": command}, cwd=ROOT)
+    assert _ENGINE.evaluate(event).would_be.value in {"approve", "deny"}

@@ -1,5 +1,4 @@
 import copy
-import time
 
 import pytest
 
@@ -472,41 +471,41 @@ def test_idempotent_for_values() -> None:
     assert redact(once) == once
 
 
-@pytest.mark.parametrize(
-    "text",
-    [
-        "a" * 1_000_000,
-        "password=x " * 90_000,
-        "token: x\n" * 110_000,
-        '"password": "' + "a" * 1_000_000,
-        "://" + "a:" * 500_000,
+_MEGABYTE = [
+    pytest.param("a" * 1_000_000, "a" * 1_000_000, id="letters"),
+    pytest.param("password=x " * 90_000, f"password={R} " * 90_000, id="assignments"),
+    pytest.param("token: x\n" * 110_000, f"token: {R}\n" * 110_000, id="yaml"),
+    pytest.param("://" + "a:" * 500_000, "://" + "a:" * 500_000, id="url-without-password"),
+    pytest.param(
         "-----BEGIN RSA PRIVATE KEY-----" * 30_000,
-        "sk-" + "a" * 1_000_000,
-        "eyJ" + "a" * 1_000_000 + ".",
-        "bearer " + "1" * 1_000_000,
-        "\n".join(SAMPLES) * 3_000,
-    ],
-    ids=[
-        "letters",
-        "assignments",
-        "yaml",
-        "open-quote",
-        "url",
-        "key-headers",
-        "sk",
-        "jwt",
-        "bearer",
-        "mixed",
-    ],
-)
-def test_megabyte_input_completes(text: str) -> None:
-    started = time.perf_counter()
-    out = redact_text(text)
-    assert isinstance(out, str)
-    assert time.perf_counter() - started < 5  # catastrophic backtracking would take minutes
+        f"-----BEGIN RSA PRIVATE KEY-----{R}",
+        id="key-headers",
+    ),
+    pytest.param("sk-" + "a" * 1_000_000, "sk-" + "a" * 1_000_000, id="sk-without-digits"),
+    pytest.param("eyJ" + "a" * 1_000_000 + ".", "eyJ" + "a" * 1_000_000 + ".", id="half-jwt"),
+    pytest.param("bearer " + "1" * 1_000_000, f"bearer {R}", id="bearer"),
+]
 
 
-def test_never_raises_on_odd_values() -> None:
+@pytest.mark.parametrize(("text", "expected"), _MEGABYTE)
+def test_megabyte_input_is_redacted_exactly(text: str, expected: str) -> None:
+    # Catastrophic backtracking would hang here; the suite's own timeout is the bound.
+    assert redact_text(text) == expected
+
+
+def test_megabyte_of_mixed_secrets_leaves_none() -> None:
+    out = redact_text("\n".join(SAMPLES) * 3_000)
+    for secret in (AWS_SECRET, AWS_KEY_ID, "s3cr3t", "abc123", "xoxb-1234567890-abcdefghij"):
+        assert secret not in out
+    assert out.count("-----END RSA PRIVATE KEY-----") == 3_000
+
+
+@pytest.mark.xfail(strict=True, reason="known leak: a quoted value never closed is kept")
+def test_unterminated_quoted_secret_is_hidden() -> None:
+    assert "a" * 100 not in redact_text('"password": "' + "a" * 1_000_000)
+
+
+def test_odd_values_come_back_unchanged_or_hidden() -> None:
     cyclic: list = []
     cyclic.append(cyclic)
     deep: dict = {}
@@ -514,6 +513,170 @@ def test_never_raises_on_odd_values() -> None:
     for _ in range(5_000):
         node["x"] = {}
         node = node["x"]
-    for value in (cyclic, deep, b"\xff\x00", object(), {("t",): "v"}, float("nan"), {"k": set()}):
-        redact(value)
+    # Past 100 levels the subtree is hidden whole rather than walked.
+    out, depth = redact(cyclic), 0
+    while isinstance(out, list):
+        out, depth = out[0], depth + 1
+    assert (depth, out) == (100, R)
+    out, depth = redact(deep), 0
+    while isinstance(out, dict):
+        out, depth = out["x"], depth + 1
+    assert (depth, out) == (100, R)
+    marker = object()
+    assert redact(marker) is marker
+    assert redact(b"\xff\x00") == b"\xff\x00"
+    assert redact({("t",): "v"}) == {("t",): "v"}
+    assert redact({"k": set()}) == {"k": set()}
     assert redact_text(None) is None  # type: ignore[arg-type]
+
+
+# One case per entry of the pattern table in engine/redact.py, each in prose where no
+# secret-sounding name is near, so only that entry can catch it.
+_EVERY_KIND = [
+    pytest.param(
+        "-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjE\n"
+        "-----END OPENSSH PRIVATE KEY-----",
+        "b3BlbnNzaC1rZXktdjE",
+        id="private-key",
+    ),
+    pytest.param("git clone https://ci:Zq9xWv7@git.example.com/r", "Zq9xWv7", id="url-password"),
+    pytest.param("sent Cookie: sid=Qm8Zk2", "sid=Qm8Zk2", id="cookie-header"),
+    pytest.param(f"aws_secret_access_key {AWS_SECRET}", AWS_SECRET, id="aws-secret"),
+    pytest.param('{"client_secret": "Uv4Lp0"}', "Uv4Lp0", id="quoted-assignment"),
+    pytest.param("api_key: Rt5Nb1", "Rt5Nb1", id="colon-assignment"),
+    pytest.param("run --db-password=Ws3Hk8", "Ws3Hk8", id="eq-assignment"),
+    pytest.param("then Bearer Yp2Tg6x went by", "Yp2Tg6x", id="bearer"),
+    pytest.param(
+        "post to https://hooks.slack.com/services/T0AB/B0CD/Kx7Wq2", "Kx7Wq2", id="slack-webhook"
+    ),
+    pytest.param(f"id {AWS_KEY_ID} in use", AWS_KEY_ID, id="aws-key-id"),
+    pytest.param("id ASIAY34FZKBOKMUTVV7A in use", "ASIAY34FZKBOKMUTVV7A", id="aws-session-id"),
+    pytest.param(
+        "use ghp_aBcDeFgHiJkLmNoPqRsTuVwXyZ012345 now",
+        "ghp_aBcDeFgHiJkLmNoPqRsTuVwXyZ012345",
+        id="github",
+    ),
+    pytest.param(
+        "use github_pat_11ABCDEFG0abcdefghijkl_mnop now",
+        "github_pat_11ABCDEFG0abcdefghijkl_mnop",
+        id="github-fine-grained",
+    ),
+    pytest.param("use xoxb-1234567890-abcdefghij now", "xoxb-1234567890-abcdefghij", id="slack"),
+    pytest.param("use xapp-1-A0123456789-12345 now", "xapp-1-A0123456789-12345", id="slack-app"),
+    pytest.param("use sk_live_51H8abcdEFGH now", "sk_live_51H8abcdEFGH", id="stripe-secret"),
+    pytest.param("use rk_test_51H8abcdEFGH now", "rk_test_51H8abcdEFGH", id="stripe-restricted"),
+    pytest.param(
+        "use whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw now",
+        "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
+        id="stripe-webhook-secret",
+    ),
+    pytest.param(
+        "use sk-proj-Ab3dEfGh1jKlMnOpQrStUv now", "sk-proj-Ab3dEfGh1jKlMnOpQrStUv", id="openai"
+    ),
+    pytest.param(
+        "use AIzaSyD-9tSrke72PouQMnMX-a7eZSW0jkFMBWY now",
+        "AIzaSyD-9tSrke72PouQMnMX-a7eZSW0jkFMBWY",
+        id="google",
+    ),
+    pytest.param(
+        "use npm_a1B2c3D4e5F6g7H8i9J0k1L2m3N4o5P6q7R8 now",
+        "npm_a1B2c3D4e5F6g7H8i9J0k1L2m3N4o5P6q7R8",
+        id="npm",
+    ),
+    pytest.param(f"use {JWT} now", JWT, id="jwt"),
+]
+
+
+@pytest.mark.parametrize(("text", "secret"), _EVERY_KIND)
+def test_every_kind_in_the_pattern_table_is_hidden(text: str, secret: str) -> None:
+    out = redact_text(text)
+    assert secret not in out
+    assert R in out
+    # The words around the secret stay, so the auditor still reads what happened.
+    assert out.split()[0] == text.split()[0]
+
+
+# Key names over 200 characters skip the name cache, so these judge the uncached path.
+_LONG = "a" * 201 + "_"
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "expected"),
+    [
+        (_LONG + "password", "pw", R),
+        (_LONG + "Password", "1234", R),
+        (_LONG + "pwd", "x", R),
+        (_LONG + "totp", "123456", R),
+        (_LONG + "apiKey", "k", R),
+        (_LONG + "API-KEY", "k", R),
+        ("X" * 201 + "Token", "t", R),
+        (_LONG + "user_pin", "1234", "1234"),
+        (_LONG + "max_tokens", "1200", "1200"),
+        (_LONG + "token_url", "https://x", "https://x"),
+        (_LONG + "author", "bob", "bob"),
+        (_LONG + "cwd", "/srv", "/srv"),
+        (_LONG + "bypass", "x", "x"),
+        (_LONG + "tokenizer", "bert", "bert"),
+    ],
+)
+def test_long_key_names_are_judged_like_short_ones(key: str, value: str, expected: str) -> None:
+    assert redact({key: value}) == {key: expected}
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ({"credentials": ("a", 1)}, {"credentials": (R, 1)}),
+        ({"password": ["a", 1]}, {"password": [R, 1]}),
+        ({"password": {5: "x"}}, {"password": {5: R}}),
+        (
+            {"auth": {"type": "oauth", "token": "t", "scopes": ["a"]}},
+            {"auth": {"type": "oauth", "token": R, "scopes": R}},
+        ),
+        (
+            {"token": {"auth_url": {"password": "x", "n": "y"}}},
+            {"token": {"auth_url": {"password": R, "n": "y"}}},
+        ),
+        (
+            {"secret": {"count": 3, "pwd": "/home/x", "note": "hi"}},
+            {"secret": {"count": 3, "pwd": "/home/x", "note": R}},
+        ),
+    ],
+)
+def test_values_under_secret_keys_are_hidden_all_the_way_down(value, expected) -> None:
+    assert redact(value) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ('echo "{\\"password\\": \\"hunter2\\"}"', f'echo "{{\\"password\\": \\"{R}\\"}}"'),
+        ("password='$HOME'", f"password='{R}'"),  # single quotes: literal text, not a reference
+        ("password=$HOME", "password=$HOME"),
+        ('password="$HOME"', 'password="$HOME"'),
+        ('x password=\\"\\" y', 'x password=\\"\\" y'),
+        ("password='' y", "password='' y"),
+        ('token: "abc"  ', f'token: "{R}"  '),
+        ('password="ab"cd', f'password="{R}"cd'),
+        ("pwd: '/srv'", "pwd: '/srv'"),  # $PWD is the working directory
+        ("PWD=/srv/app", "PWD=/srv/app"),
+        ("pass=~/x", f"pass={R}"),
+    ],
+)
+def test_assignment_values_are_cut_exactly_at_their_quotes(text: str, expected: str) -> None:
+    assert redact_text(text) == expected
+
+
+def test_nesting_under_a_secret_key_is_hidden_from_depth_100() -> None:
+    value: list = [7]
+    for _ in range(150):
+        value = [value]
+    out, depth = redact({"password": value})["password"], 1
+    while isinstance(out, list):
+        out, depth = out[0], depth + 1
+    assert (depth, out) == (100, R)
+    pointer = redact({"token": {"auth_type": value}})["token"]["auth_type"]
+    depth = 2
+    while isinstance(pointer, list):
+        pointer, depth = pointer[0], depth + 1
+    assert (depth, pointer) == (100, R)

@@ -10,8 +10,10 @@ import random
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
+import jsonschema
 import pytest
 
 from engine.report import (
@@ -506,10 +508,20 @@ def report(big_store: Store) -> Report:
     return build_report(big_store.db, days=30, now=NOW)
 
 
-def test_json_round_trips(report: Report) -> None:
-    text = to_json(report)
-    assert Report.model_validate_json(text) == report
-    assert json.loads(text)["total_decisions"] == report.total_decisions
+def test_json_report_has_named_fields_iso_times_and_matches_its_published_schema(
+    report: Report,
+) -> None:
+    document = json.loads(to_json(report))
+    schema = json.loads((Path(__file__).parent.parent / "docs/report.schema.json").read_text())
+    jsonschema.Draft202012Validator(
+        schema, format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER
+    ).validate(document)
+    assert document["total_decisions"] == report.total_decisions
+    assert document["period_start"].endswith("Z") and "T" in document["period_start"]
+    tool, total, blocked = report.by_tool[0]
+    assert document["by_tool"][0] == {"tool": tool, "decisions": total, "blocked": blocked}
+    rule, reason, count = report.top_block_reasons[0]
+    assert document["top_block_reasons"][0] == {"rule": rule, "reason": reason, "count": count}
 
 
 def test_markdown_has_the_totals(report: Report) -> None:

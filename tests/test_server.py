@@ -7,6 +7,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import resource
 import shutil
 import signal
 import socket
@@ -19,6 +20,7 @@ from pathlib import Path
 
 import pytest
 
+from engine.audit import row_hash
 from tests.conftest import SEED_POLICY
 from tests.harness import AGENT_UID, Server, decision_of, pre_tool_use
 
@@ -70,6 +72,24 @@ def test_approval_granted_while_the_hook_waits(agent_server: Server) -> None:
     decision, reason = decision_of(json.loads(out))
     assert decision == "allow"
     assert approval_id in reason
+
+
+def test_an_approval_granted_while_waiting_lets_the_command_run_once(
+    agent_server: Server,
+) -> None:
+    server = agent_server
+    event = pre_tool_use("rm notes.txt")
+    waiting = server.hook_process(event, wait_s=30)
+    (approval_id,) = server.pending_ids()
+    assert server.cli("approve", approval_id).returncode == 0
+    out, _ = waiting.communicate(timeout=30)
+    assert decision_of(json.loads(out))[0] == "allow"
+    # The waiting hook spent the grant: the same command again is a new request.
+    decision, reason = decision_of(server.hook(event, wait_s=0.5))
+    assert decision == "deny"
+    (new_id,) = server.pending_ids()
+    assert new_id != approval_id
+    assert f"needs approval {new_id}" in reason
 
 
 def test_approval_after_the_hook_gave_up_allows_one_retry(agent_server: Server) -> None:
@@ -292,10 +312,41 @@ def test_an_edited_audit_row_is_named_by_verify(server: Server) -> None:
     assert f"row {target}" in result.stdout
 
 
-def test_audit_rows_refuse_update_and_delete(server: Server) -> None:
-    server.hook(pre_tool_use("ls"))
-    with sqlite3.connect(server.db) as connection, pytest.raises(sqlite3.DatabaseError):
-        connection.execute("DELETE FROM audit")
+def test_an_edited_row_with_its_hash_recomputed_breaks_the_link_to_the_next(
+    server: Server,
+) -> None:
+    # The attacker rewrites a denial as an allow and recomputes that row's own hash, so the
+    # row checks out by itself; only the next row's link to it can show the edit.
+    for command in ("ls", "rm -rf /", "git status"):
+        server.hook(pre_tool_use(command))
+    server.kill(signal.SIGTERM)
+    rows = server.audit()
+    edited = next(r for r in rows if r["decision"] == "deny")
+    forged = dict(edited, decision="allow")
+    forged["hash"] = row_hash(forged)
+    with sqlite3.connect(server.db) as connection:
+        connection.executescript("DROP TRIGGER audit_append_only_update;")
+        connection.execute(
+            "UPDATE audit SET decision = ?, hash = ? WHERE seq = ?",
+            ("allow", forged["hash"], edited["seq"]),
+        )
+    result = server.cli("audit", "verify")
+    assert result.returncode == 1, result.stdout
+    assert f"row {edited['seq'] + 1} does not link to the row before it" in result.stdout
+
+
+@pytest.mark.parametrize(
+    "statement", ["UPDATE audit SET decision = 'allow'", "DELETE FROM audit WHERE seq = 1"]
+)
+def test_audit_rows_refuse_update_and_delete(server: Server, statement: str) -> None:
+    server.hook(pre_tool_use("rm -rf /"))
+    before = server.audit()
+    with (
+        sqlite3.connect(server.db) as connection,
+        pytest.raises(sqlite3.IntegrityError, match="audit rows are append-only"),
+    ):
+        connection.execute(statement)
+    assert server.audit() == before
 
 
 def _raw(path: Path, data: bytes, read: bool = True) -> bytes:
@@ -326,29 +377,34 @@ def test_garbage_on_the_socket_leaves_the_server_serving(server: Server) -> None
     assert any("longer than the limit" in r["reason"] for r in refused)
     half_line = _raw(server.socket, b'{"v":1, "event": {"tool_na')  # then EOF
     assert b"malformed request" in half_line
+    # 2,000 idle clients need more descriptors than a default 1,024 limit gives this process.
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    wanted = 4096 if hard == resource.RLIM_INFINITY else min(4096, hard)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (max(soft, wanted), hard))
     idle = []
-    for _ in range(2000):
-        connection = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        connection.connect(str(server.socket))
-        idle.append(connection)
     try:
+        for _ in range(2000):
+            connection = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            idle.append(connection)
+            connection.connect(str(server.socket))
         assert decision_of(server.hook(pre_tool_use("git status")))[0] == "allow"
     finally:
         for connection in idle:
             connection.close()
+        resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
     assert server.process is not None and server.process.poll() is None
 
 
 def test_policy_reload_keeps_the_old_policy_when_the_new_one_is_bad(server: Server) -> None:
     assert server.policy is not None
     server.policy.write_text('{"policies": {"bash_commands": {"blocked_patterns": ["(("]}}}')
-    time.sleep(2.5)
+    server.wait_for_audit("policy_reload_failed")
     assert decision_of(server.hook(pre_tool_use("rm -rf /")))[0] == "deny"
     assert "POLICY RELOAD FAILED" in server.log.read_text()
     document = json.loads(SEED_POLICY.read_text())
     document["policies"]["bash_commands"]["blocked_patterns"].append("cowsay")
     server.policy.write_text(json.dumps(document))
-    time.sleep(2.5)
+    server.wait_for_audit("policy_reloaded")
     assert decision_of(server.hook(pre_tool_use("cowsay hi")))[0] == "deny"
 
 

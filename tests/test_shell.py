@@ -147,14 +147,17 @@ def _decide(command: str) -> str:
         "\x00\x01\x02rm -rf /\xff",
         "\udcff\udcfe",
         "}{)(][",
-        "a" * 5000 + " && " + "b" * 5000,
         ";;;;;|||&&&",
-        "",
-        "   \n\t  ",
     ],
 )
-def test_malformed_input_gets_a_decision_not_a_traceback(command: str) -> None:
-    assert _decide(command) in {"allow", "approve", "deny"}
+def test_malformed_input_is_never_allowed(command: str) -> None:
+    assert _decide(command) in {"approve", "deny"}
+
+
+@pytest.mark.parametrize("command", ["", "   \n\t  ", "a" * 5000 + " && " + "b" * 5000])
+def test_odd_but_valid_input_is_judged_by_what_runs(command: str) -> None:
+    # Nothing runs, or only programs no rule names: bash accepts these and so does the policy.
+    assert _decide(command) == "allow"
 
 
 def test_unparseable_input_never_passes_silently() -> None:
@@ -182,8 +185,13 @@ def test_a_100_kb_command_is_judged() -> None:
     assert _decide(command) == "deny"
 
 
-def test_random_binary_junk_never_raises() -> None:
+def test_random_binary_junk_is_allowed_only_when_every_command_was_read() -> None:
     generator = random.Random(7)
+    unreadable = 0
     for _ in range(200):
         junk = bytes(generator.randrange(256) for _ in range(generator.randrange(1, 300)))
-        assert _decide(junk.decode("latin-1")) in {"allow", "approve", "deny"}
+        command = junk.decode("latin-1")
+        if analyze_uncached(command).opaque:
+            unreadable += 1
+            assert _decide(command) != "allow", command
+    assert unreadable > 150  # the corpus is mostly junk bash cannot parse

@@ -10,6 +10,7 @@ import itertools
 import json
 import re
 import signal
+import sqlite3
 import time
 import urllib.error
 import urllib.parse
@@ -177,7 +178,7 @@ class Slack:
         assert status == 200
         return json.loads(body) if body.strip() else {}
 
-    def command(self, text: str, user: str, response_url: str) -> tuple[int, bytes, float]:
+    def command(self, text: str, user: str, response_url: str) -> tuple[int, bytes]:
         form = {
             "token": "legacy-verification-token",
             "team_id": "TSTUB",
@@ -192,11 +193,7 @@ class Slack:
             "response_url": response_url,
             "trigger_id": f"{next(_ids)}.trigger.{user}",
         }
-        started = time.monotonic()
-        status, body = self.post(
-            urllib.parse.urlencode(form).encode(), "application/x-www-form-urlencoded"
-        )
-        return status, body, time.monotonic() - started
+        return self.post(urllib.parse.urlencode(form).encode(), "application/x-www-form-urlencoded")
 
     def event(self, event: dict[str, Any]) -> int:
         body = {
@@ -284,7 +281,20 @@ class Slack:
         ]
 
 
-def wait_until(predicate: Callable[[], bool], timeout: float = 10, what: str = "") -> None:
+def _thread_notes(slack: Slack, ts: str) -> list[Any]:
+    return [c for c in slack.stub.calls_to("chat.postMessage") if c.args.get("thread_ts") == ts]
+
+
+def _deadlines(slack: Slack, approval_id: str, kind: str) -> list[dict[str, Any]]:
+    with sqlite3.connect(slack.server.db) as connection:
+        connection.row_factory = sqlite3.Row
+        rows = connection.execute(
+            "SELECT * FROM deadlines WHERE approval_id = ? AND kind = ?", (approval_id, kind)
+        )
+        return [dict(row) for row in rows]
+
+
+def wait_until(predicate: Callable[[], bool], timeout: float = 30, what: str = "") -> None:
     deadline = time.monotonic() + timeout
     while not predicate():
         if time.monotonic() > deadline:
@@ -640,22 +650,24 @@ def test_escalation_dms_on_call_then_expiry_closes_the_message(
 def test_escalation_due_while_the_server_was_down_fires_after_restart(
     slack_server: Callable[..., Slack],
 ) -> None:
-    slack = slack_server(escalation=[{"after_minutes": 0.05, "notify": [ONCALL]}])
-    created = time.time()
+    slack = slack_server(escalation=[{"after_minutes": 0.1, "notify": [ONCALL]}])
     approval_id, _ = slack.request()
     slack.server.kill(signal.SIGKILL)
-    assert time.time() - created < 3, "the escalation was due before the kill"
+    (escalation,) = _deadlines(slack, approval_id, "escalate")
+    assert escalation["state"] == "pending", "set-up: the escalation fired before the kill"
     assert slack.dms_to(ONCALL) == []
-    time.sleep(max(0.0, created + 3.5 - time.time()))
+    wait_until(lambda: time.time() > escalation["due_at"], 30, "the escalation never fell due")
 
     slack.server.start()
-    wait_until(lambda: slack.dms_to(ONCALL), 10, "the escalation was lost in the restart")
-    time.sleep(1.5)  # room for a second firing, which must not come
+    wait_until(lambda: slack.dms_to(ONCALL), 30, "the escalation was lost in the restart")
+    wait_until(lambda: _thread_notes(slack, slack.where(approval_id)[1]), 30, "no thread note")
+    # Fired is final: the scheduler only runs pending deadlines, so there is no second DM.
+    (fired,) = _deadlines(slack, approval_id, "escalate")
+    assert fired["state"] == "fired"
     assert len(slack.dms_to(ONCALL)) == 1
     assert len(slack.audit("approval_escalated", approval_id)) == 1
     _, ts = slack.where(approval_id)
-    notes = [c for c in slack.stub.calls_to("chat.postMessage") if c.args.get("thread_ts") == ts]
-    assert len(notes) == 1
+    assert len(_thread_notes(slack, ts)) == 1
     assert slack.server.pending_ids() == [approval_id]
     assert slack.stub.problems == []
 
@@ -670,9 +682,9 @@ def test_report_command_acks_at_once_and_answers_via_response_url(
     slack = slack_server()
     for command in ("ls", "git status", "rm -rf /"):
         slack.server.hook(pre_tool_use(command))
-    status, body, elapsed = slack.command("report 7", LEAD1, slack.stub.response_url("report-1"))
+    status, body = slack.command("report 7", LEAD1, slack.stub.response_url("report-1"))
+    # Acked empty, answered later: the report is never in the ack, so Slack's 3 s never bind.
     assert status == 200 and body == b""
-    assert elapsed < 2.5  # Slack gives up after 3 s
     (answer,) = slack.stub.wait_for("response/report-1")
     assert answer.args["response_type"] == "ephemeral"
     text = text_of(answer.args["blocks"])
@@ -686,7 +698,7 @@ def test_break_glass_from_slack_overrides_and_tells_security(
     slack_server: Callable[..., Slack],
 ) -> None:
     slack = slack_server()
-    status, _, _ = slack.command(
+    status, _ = slack.command(
         "break-glass 10 db failover", LEAD1, slack.stub.response_url("bg-refused")
     )
     (refused,) = slack.stub.wait_for("response/bg-refused")
@@ -776,11 +788,12 @@ def test_unsigned_or_stale_requests_are_refused(slack_server: Callable[..., Slac
     payload = slack.block_action(LEAD1, channel, ts, block_id, button)
     assert slack.interact(payload, secret="not-the-secret")[0] == 401
     assert slack.interact(payload, timestamp=int(time.time()) - 600)[0] == 401
-    time.sleep(0.3)
-    assert slack.audit("vote", approval_id) == [] and slack.updates(approval_id) == []
-    assert slack.server.pending_ids() == [approval_id]
     assert slack.interact(payload)[0] == 200  # the same click, properly signed, counts
     slack.wait_updates(approval_id, 1)
+    # Requests are handled in order: by the time the good click shows, the refused ones would
+    # have too. Exactly one vote, one update.
+    assert [row["user"] for row in slack.audit("vote", approval_id)] == [LEAD1]
+    assert len(slack.updates(approval_id)) == 1
     assert slack.stub.problems == []
 
 

@@ -1,8 +1,12 @@
-import time
+import shlex
 
 import pytest
 
+from engine.evaluate import Engine
+from engine.events import ToolEvent
+from engine.policy import load_policy
 from engine.sql import SqlAnalysis, SqlOperation, analyze_sql, phrase_matches
+from tests.conftest import SEED_POLICY
 
 
 def ops(text: str, dialect: str | None = None) -> list[tuple[str, bool, tuple[str, ...]]]:
@@ -277,6 +281,14 @@ def test_psql_copy_meta_command_is_a_copy():
 # --- bad input -------------------------------------------------------------------------
 
 
+_ENGINE = Engine(load_policy(SEED_POLICY))
+
+
+def _decide(command: str) -> str:
+    event = ToolEvent(tool_name="Bash", tool_input={"command": command}, cwd="/srv/app")
+    return _ENGINE.evaluate(event).would_be.value
+
+
 @pytest.mark.parametrize(
     "text",
     [
@@ -286,15 +298,21 @@ def test_psql_copy_meta_command_is_a_copy():
         "/* never closed",
         "$$ never closed",
         "(" * 5000,
-        "\\",
-        ".",
-        ";",
         "\u202e\ufeff DROP",
     ],
 )
-def test_garbage_never_raises(text):
+def test_malformed_sql_is_never_allowed(text):
+    for client in ("psql -c", "sqlite3 app.db", "mysql -e"):
+        assert _decide(f"{client} {shlex.quote(text)}") in {"approve", "deny"}, client
     for dialect in ("postgres", "mysql", "sqlite", None):
-        assert isinstance(analyze_sql(text, dialect), SqlAnalysis)
+        analysis = analyze_sql(text, dialect)
+        assert analysis.unparsed or analysis.operations, dialect
+
+
+@pytest.mark.parametrize("text", ["\\", ".", ";"])
+def test_client_commands_and_empty_statements_are_not_sql(text):
+    # `\…` is a psql meta-command, `.…` a sqlite dot-command, `;` an empty statement.
+    assert analyze_sql(text, "postgres") == SqlAnalysis((), ())
 
 
 def test_garbage_is_reported_unparsed():
@@ -331,13 +349,12 @@ def test_unknown_dialect_falls_back_to_generic_parser():
     assert ops("DROP TABLE t", "no-such-dialect") == [("DROP TABLE", True, ("t",))]
 
 
-def test_repeated_analysis_is_fast():
+def test_repeated_analysis_is_served_from_the_cache():
+    # Every tool call of an agent loop repeats the same SQL; it is parsed once.
     sql = "DELETE FROM t WHERE id IN (SELECT id FROM u)"
-    analyze_sql(sql, "postgres")
-    start = time.perf_counter()
-    for _ in range(1000):
-        analyze_sql(sql, "postgres")
-    assert (time.perf_counter() - start) / 1000 < 0.001
+    first = analyze_sql(sql, "postgres")
+    assert analyze_sql(sql, "postgres") is first
+    assert analyze_sql(sql, "mysql") is not first
 
 
 # --- phrase_matches --------------------------------------------------------------------

@@ -278,3 +278,25 @@ def test_an_unreachable_database_is_a_clear_error_that_hides_the_password(pg_url
     assert "cannot open postgresql://gov:***@127.0.0.1:1/governance" in result.stderr
     assert "hunter2" not in result.stdout + result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_stream_cursors_and_replay_rows_work_on_both_backends(store: Store) -> None:
+    first = store.append_audit("server_started", reason="x")
+    decided = store.append_audit(
+        "decision",
+        ts=5000.0,
+        decision="deny",
+        rule="builtin.rm_root",
+        tool_name="Bash",
+        user="alice",
+        payload={"tool_input": {"command": "rm -rf /"}, "cwd": "/srv"},
+    )
+    assert store.stream_cursor("syslog:udp://x:1:ocsf") is None
+    store.set_stream_cursor("syslog:udp://x:1:ocsf", first)
+    store.set_stream_cursor("syslog:udp://x:1:ocsf", first)  # an upsert, not a second row
+    assert store.stream_cursor("syslog:udp://x:1:ocsf") == first
+    assert [row["seq"] for row in store.rows_after(first, 10)] == [decided]
+    assert store.last_seq() == decided
+    (row,) = store.decision_rows(4000.0)
+    assert (row["user"], row["rule"], row["tool_name"]) == ("alice", "builtin.rm_root", "Bash")
+    assert '"rm -rf /"' in row["payload"]

@@ -205,6 +205,9 @@ class PostgresStore(Store):
         self.db.execute("SET LOCAL governance.prune = 'on'")
         self.db.execute("DELETE FROM audit WHERE seq <= ?", [seq])
 
+    def _stream(self, sql: str, params: dict[str, Any]) -> Iterator[dict[str, Any]]:
+        yield from self.db.stream(sql, params)
+
     def audit_rows(
         self, where: str = "", params: dict[str, Any] | None = None, order: str = "seq"
     ) -> Iterator[dict[str, Any]]:

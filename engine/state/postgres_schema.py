@@ -174,6 +174,14 @@ CREATE TABLE mfa_lockouts (
 );
 """
 
+# Audit streams' delivery cursors (syslog, HTTP collectors).
+_V5 = """
+CREATE TABLE stream_cursors (
+    sink TEXT PRIMARY KEY,
+    seq BIGINT NOT NULL
+);
+"""
+
 # Remote hosts (token hashes) and the keys of audit events uploaded by edges.
 _REMOTE_HOSTS = """
 CREATE TABLE remote_hosts (
@@ -197,5 +205,6 @@ MIGRATIONS: tuple[str, ...] = (
     _V2,
     _V3,
     _GRANT_EXPIRY_MFA_LOCKOUT,
+    _V5,
     _REMOTE_HOSTS,
 )

@@ -1,0 +1,369 @@
+"""The server's grant path in one process: a real server on a real Unix socket and SQLite file,
+asked the way the hook asks, approved through the one vote path console and Slack share.
+
+In-process so mutation testing can see which of the server's functions these tests reach;
+tests/test_server.py covers the same paths through the real `governance-hook` process."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import json
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+from bot.config import ServerConfig
+from bot.server import ConsoleNotifier, GovernanceServer
+from engine.approvals import ApprovalState, Approver, Vote, VoteResult
+from tests.conftest import SEED_POLICY
+
+LEAD = Approver("lead", "console")
+OPS = Approver("ops-oncall", "console")
+
+
+def _event(command: str) -> dict[str, Any]:
+    return {
+        "session_id": "sess-1",
+        "cwd": "/srv/app",
+        "hook_event_name": "PreToolUse",
+        "tool_name": "Bash",
+        "tool_input": {"command": command, "description": "run it"},
+    }
+
+
+async def _ask(socket: Path, command: str, wait_s: float = 0) -> dict[str, Any]:
+    reader, writer = await asyncio.open_unix_connection(str(socket))
+    request = {"v": 1, "event": _event(command), "context": {"user": "agent-alice"}}
+    writer.write(json.dumps(dict(request, wait_s=wait_s)).encode() + b"\n")
+    await writer.drain()
+    reply = json.loads(await reader.readline())
+    writer.close()
+    return reply
+
+
+async def _pending_id(server: GovernanceServer) -> str:
+    while not server.store.pending_approvals():
+        await asyncio.sleep(0.01)
+    (approval,) = server.store.pending_approvals()
+    return approval.id
+
+
+async def _waiting(server: GovernanceServer, approval_id: str, count: int = 1) -> None:
+    while len(server.waiters.get(approval_id, ())) < count:
+        await asyncio.sleep(0.01)
+
+
+def _run(
+    tmp_path: Path,
+    body: Callable[[GovernanceServer, Path], Awaitable[None]],
+    policy: Path | None = None,
+    console: io.StringIO | None = None,
+) -> None:
+    async def main() -> None:
+        config = ServerConfig(
+            socket=tmp_path / "gov.sock",
+            db=tmp_path / "gov.db",
+            spool=tmp_path / "spool",
+            policy=str(policy) if policy else None,
+        )
+        server = GovernanceServer(config, ConsoleNotifier(console or io.StringIO()))
+        await server.start()
+        serving = asyncio.create_task(server.serve_forever())
+        try:
+            await asyncio.wait_for(body(server, config.socket), 60)
+        finally:
+            serving.cancel()
+            await server.close()
+
+    asyncio.run(main())
+
+
+def _kinds(server: GovernanceServer) -> list[str]:
+    return [row["kind"] for row in server.store.audit_rows()]
+
+
+def test_an_approval_while_waiting_is_spent_by_the_waiting_call(tmp_path: Path) -> None:
+    async def body(server: GovernanceServer, socket: Path) -> None:
+        asking = asyncio.create_task(_ask(socket, "rm notes.txt", wait_s=30))
+        approval_id = await _pending_id(server)
+        await _waiting(server, approval_id)
+        result = await server.vote(approval_id, LEAD, Vote.APPROVE, "ok")
+        assert result.state is ApprovalState.APPROVED
+        reply = await asking
+        assert (reply["decision"], reply["approval_id"]) == ("approved", approval_id)
+        assert reply["reason"] == f"approved in {approval_id}: approved by lead: ok"
+        assert _kinds(server).count("grant_used") == 1
+        again = await _ask(socket, "rm notes.txt")
+        assert again["decision"] == "approval_pending"
+        assert again["approval_id"] not in (None, approval_id)
+
+    _run(tmp_path, body)
+
+
+def test_an_approval_after_the_call_returned_allows_exactly_one_retry(tmp_path: Path) -> None:
+    async def body(server: GovernanceServer, socket: Path) -> None:
+        first = await _ask(socket, "rm notes.txt")
+        assert first["decision"] == "approval_pending"
+        approval_id = first["approval_id"]
+        assert f"needs approval {approval_id}" in first["reason"]
+        await server.vote(approval_id, LEAD, Vote.APPROVE)
+        retry = await _ask(socket, "rm notes.txt")
+        assert retry == {
+            "decision": "approved",
+            "reason": f"approved in {approval_id}; this retry used its single-use grant",
+            "rule": "approval.grant",
+            "approval_id": approval_id,
+            "risk": None,
+        }
+        rows = [r for r in server.store.audit_rows() if r["rule"] == "approval.grant"]
+        assert [(r["decision"], r["approval_id"]) for r in rows] == [("allow", approval_id)]
+        third = await _ask(socket, "rm notes.txt")
+        assert third["decision"] == "approval_pending"
+        assert third["approval_id"] != approval_id
+        # A different command never rides on someone else's grant.
+        await server.vote(third["approval_id"], LEAD, Vote.APPROVE)
+        other = await _ask(socket, "rm other.txt")
+        assert other["decision"] == "approval_pending"
+
+    _run(tmp_path, body)
+
+
+def test_two_calls_waiting_on_one_request_share_one_grant(tmp_path: Path) -> None:
+    async def body(server: GovernanceServer, socket: Path) -> None:
+        one = asyncio.create_task(_ask(socket, "rm notes.txt", wait_s=30))
+        approval_id = await _pending_id(server)
+        await _waiting(server, approval_id)
+        two = asyncio.create_task(_ask(socket, "rm notes.txt", wait_s=30))
+        await _waiting(server, approval_id, count=2)
+        await server.vote(approval_id, LEAD, Vote.APPROVE)
+        replies = sorted([(await one)["decision"], (await two)["decision"]])
+        assert replies == ["approval_pending", "approved"]
+        loser = next(r for r in (one.result(), two.result()) if r["decision"] != "approved")
+        assert "single-use grant was already used" in loser["reason"]
+        assert approval_id not in server.waiters
+
+    _run(tmp_path, body)
+
+
+def test_a_denial_reaches_the_waiting_call_and_grants_nothing(tmp_path: Path) -> None:
+    async def body(server: GovernanceServer, socket: Path) -> None:
+        asking = asyncio.create_task(_ask(socket, "rm notes.txt", wait_s=30))
+        approval_id = await _pending_id(server)
+        await _waiting(server, approval_id)
+        await server.vote(approval_id, LEAD, Vote.DENY, "not today")
+        reply = await asking
+        assert (reply["decision"], reply["approval_id"]) == ("denied", approval_id)
+        assert "not today" in reply["reason"] and "Do not retry" in reply["reason"]
+        retry = await _ask(socket, "rm notes.txt")
+        assert retry["decision"] == "approval_pending"
+        assert retry["approval_id"] != approval_id
+
+    _run(tmp_path, body)
+
+
+def test_a_call_that_hangs_up_keeps_the_grant_for_its_retry(tmp_path: Path) -> None:
+    async def body(server: GovernanceServer, socket: Path) -> None:
+        reader, writer = await asyncio.open_unix_connection(str(socket))
+        request = {"v": 1, "event": _event("rm notes.txt"), "wait_s": 30}
+        writer.write(json.dumps(request).encode() + b"\n")
+        await writer.drain()
+        approval_id = await _pending_id(server)
+        await _waiting(server, approval_id)
+        writer.close()  # Esc in Claude Code: the hook goes away mid-wait
+        while approval_id in server.waiters:
+            await asyncio.sleep(0.01)
+        assert "client_gone" in _kinds(server)
+        await server.vote(approval_id, LEAD, Vote.APPROVE)
+        assert "grant_used" not in _kinds(server)
+        retry = await _ask(socket, "rm notes.txt")
+        assert (retry["decision"], retry["approval_id"]) == ("approved", approval_id)
+        del reader
+
+    _run(tmp_path, body)
+
+
+def test_a_quorum_of_two_keeps_the_call_waiting_after_one_vote(tmp_path: Path) -> None:
+    policy = json.loads(SEED_POLICY.read_text())
+    policy["approval_rules"]["medium_risk_actions"]["required_approvers"] = 2
+    policy_path = tmp_path / "policy.json"
+    policy_path.write_text(json.dumps(policy))
+
+    async def body(server: GovernanceServer, socket: Path) -> None:
+        asking = asyncio.create_task(_ask(socket, "rm notes.txt", wait_s=30))
+        approval_id = await _pending_id(server)
+        await _waiting(server, approval_id)
+        first = await server.vote(approval_id, LEAD, Vote.APPROVE)
+        assert first.state is ApprovalState.PENDING
+        assert [f.done() for f in server.waiters[approval_id]] == [False]
+        await server.vote(approval_id, OPS, Vote.APPROVE)
+        assert (await asking)["decision"] == "approved"
+
+    _run(tmp_path, body, policy_path)
+
+
+def _quorum_policy(tmp_path: Path, **rule: object) -> Path:
+    policy = json.loads(SEED_POLICY.read_text())
+    policy["approval_rules"]["medium_risk_actions"].update(rule)
+    path = tmp_path / "policy.json"
+    path.write_text(json.dumps(policy))
+    return path
+
+
+def _rows(server: GovernanceServer, kind: str) -> list[dict[str, Any]]:
+    return [row for row in server.store.audit_rows() if row["kind"] == kind]
+
+
+def test_every_step_of_an_approval_is_in_the_audit_trail(tmp_path: Path) -> None:
+    console = io.StringIO()
+
+    async def body(server: GovernanceServer, socket: Path) -> None:
+        asking = asyncio.create_task(_ask(socket, "rm notes.txt", wait_s=30))
+        approval_id = await _pending_id(server)
+        await _waiting(server, approval_id)
+        await server.vote(approval_id, LEAD, Vote.APPROVE, "go ahead")
+        reply = await asking
+        assert reply == {
+            "decision": "approved",
+            "reason": f"approved in {approval_id}: approved by lead: go ahead",
+            "rule": "file_operations.delete_requires_approval",
+            "approval_id": approval_id,
+            "risk": "medium",
+        }
+        common = {"approval_id": approval_id, "session_id": "sess-1", "tool_name": "Bash"}
+        (vote,) = _rows(server, "vote")
+        assert {k: vote[k] for k in (*common, "user", "decision", "reason")} == dict(
+            common, user="lead", decision="approve", reason="approved (1 of 1)"
+        )
+        assert json.loads(vote["payload"]) == {
+            "via": "console",
+            "note": "go ahead",
+            "approver_uid": None,
+        }
+        (approved,) = _rows(server, "approval_approved")
+        assert {k: approved[k] for k in (*common, "user", "decision", "reason")} == dict(
+            common, user="agent-alice", decision="approved", reason="approved by lead: go ahead"
+        )
+        (used,) = _rows(server, "grant_used")
+        assert {k: used[k] for k in (*common, "user", "decision")} == dict(
+            common, user="agent-alice", decision="allow"
+        )
+        assert server.store.pending_deadlines() == []  # its escalation and expiry are off
+
+    _run(tmp_path, body, console=console)
+    assert "approved (1 of 1) (by lead)" in console.getvalue()
+
+
+def test_refused_votes_say_why_and_are_audited(tmp_path: Path) -> None:
+    async def body(server: GovernanceServer, socket: Path) -> None:
+        missing = await server.vote("APR-NOPE", LEAD, Vote.APPROVE)
+        assert missing == VoteResult(
+            False, ApprovalState.CANCELLED, "no approval request APR-NOPE", 0, 0
+        )
+        first = await _ask(socket, "rm notes.txt")
+        approval_id = first["approval_id"]
+        mfa = await server.vote(approval_id, LEAD, Vote.APPROVE)
+        assert mfa.message == "this request needs an MFA code with the approval"
+        first_vote = await server.vote(approval_id, LEAD, Vote.APPROVE, mfa_verified=True)
+        assert first_vote.state is ApprovalState.PENDING
+        again = await server.vote(approval_id, LEAD, Vote.DENY)
+        assert again == VoteResult(
+            False, ApprovalState.PENDING,
+            "you already voted approve on this request (as lead via console); "
+            "one person is one vote", 1, 2,
+            duplicate=True,
+        )  # fmt: skip
+        refused = _rows(server, "vote_refused")
+        assert [(r["user"], r["decision"], r["reason"]) for r in refused] == [
+            ("lead", "approve", "this request needs an MFA code with the approval"),
+            (
+                "lead",
+                "deny",
+                "you already voted approve on this request (as lead via console); "
+                "one person is one vote",
+            ),
+        ]
+        done = await server.vote(approval_id, OPS, Vote.APPROVE, mfa_verified=True)
+        assert done.state is ApprovalState.APPROVED
+
+    _run(tmp_path, body, _quorum_policy(tmp_path, required_approvers=2, require_mfa=True))
+
+
+def test_a_wait_that_runs_out_leaves_the_request_pending(tmp_path: Path) -> None:
+    async def body(server: GovernanceServer, socket: Path) -> None:
+        reply = await _ask(socket, "rm notes.txt", wait_s=0.2)
+        assert reply["decision"] == "approval_pending"
+        assert reply["reason"].startswith(f"needs approval {reply['approval_id']} in ")
+        assert server.waiters == {}
+        assert _kinds(server).count("approval_requested") == 1
+        # A wait of a second still registers the call as waiting.
+        asking = asyncio.create_task(_ask(socket, "rm notes.txt", wait_s=1))
+        await _waiting(server, reply["approval_id"])
+        await server.vote(reply["approval_id"], LEAD, Vote.APPROVE)
+        assert (await asking)["decision"] == "approved"
+
+    _run(tmp_path, body)
+
+
+def test_an_expiry_reaches_the_waiting_call(tmp_path: Path) -> None:
+    async def body(server: GovernanceServer, socket: Path) -> None:
+        reply = await _ask(socket, "rm notes.txt", wait_s=60)
+        approval_id = reply["approval_id"]
+        assert reply == {
+            "decision": "expired",
+            "reason": f"{approval_id} expired without a decision; retry to ask "
+            "again, or ask a human to approve it",
+            "rule": "file_operations.delete_requires_approval",
+            "approval_id": approval_id,
+            "risk": None,
+        }
+
+    _run(tmp_path, body, _quorum_policy(tmp_path, timeout_minutes=0.01))
+
+
+def test_a_denial_reply_names_the_rule_and_risk(tmp_path: Path) -> None:
+    async def body(server: GovernanceServer, socket: Path) -> None:
+        asking = asyncio.create_task(_ask(socket, "rm notes.txt", wait_s=30))
+        approval_id = await _pending_id(server)
+        await _waiting(server, approval_id)
+        await server.vote(approval_id, LEAD, Vote.DENY)
+        reply = await asking
+        assert (reply["rule"], reply["risk"]) == (
+            "file_operations.delete_requires_approval",
+            "medium",
+        )
+        (denied,) = _rows(server, "approval_denied")
+        assert (denied["decision"], denied["reason"], denied["user"]) == (
+            "denied",
+            "denied by lead",
+            "agent-alice",
+        )
+
+    _run(tmp_path, body)
+
+
+def test_a_hung_up_call_is_audited_with_its_request(tmp_path: Path) -> None:
+    async def body(server: GovernanceServer, socket: Path) -> None:
+        _, writer = await asyncio.open_unix_connection(str(socket))
+        request = {"v": 1, "event": _event("rm notes.txt"), "wait_s": 30}
+        writer.write(json.dumps(dict(request, context={"user": "agent-alice"})).encode() + b"\n")
+        await writer.drain()
+        approval_id = await _pending_id(server)
+        await _waiting(server, approval_id)
+        writer.close()
+        while approval_id in server.waiters:
+            await asyncio.sleep(0.01)
+        (gone,) = _rows(server, "client_gone")
+        assert {
+            k: gone[k]
+            for k in ("approval_id", "decision", "session_id", "tool_name", "user", "reason")
+        } == {
+            "approval_id": approval_id,
+            "decision": "pending",
+            "session_id": "sess-1",
+            "tool_name": "Bash",
+            "user": "agent-alice",
+            "reason": "the waiting hook closed its connection; the request stays pending",
+        }
+
+    _run(tmp_path, body)
