@@ -293,7 +293,8 @@ def test_a_wait_that_runs_out_leaves_the_request_pending(tmp_path: Path) -> None
     async def body(server: GovernanceServer, socket: Path) -> None:
         reply = await _ask(socket, "rm notes.txt", wait_s=0.2)
         assert reply["decision"] == "approval_pending"
-        assert reply["reason"].startswith(f"needs approval {reply['approval_id']} in ")
+        assert reply["reason"].startswith(f"needs approval {reply['approval_id']} ")
+        assert "Retry the same command after it is approved" in reply["reason"]
         assert server.waiters == {}
         assert _kinds(server).count("approval_requested") == 1
         # A wait of a second still registers the call as waiting.

@@ -48,7 +48,7 @@ def slack(tmp_path: Path, stub: SlackApiStub) -> Iterator[world.Slack]:
 
 def _answer(slack: world.Slack, text: str, user: str, name: str) -> str:
     """Run `/governance text` as `user`; everything the answer shows, which must be ephemeral."""
-    status, _, _ = slack.command(text, user, slack.stub.response_url(name))
+    status, _ = slack.command(text, user, slack.stub.response_url(name))
     assert status == 200
     (answer,) = slack.stub.wait_for(f"response/{name}")
     assert answer.args["response_type"] == "ephemeral"
