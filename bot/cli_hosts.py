@@ -68,9 +68,9 @@ def register(commands: argparse._SubParsersAction) -> None:
     add = hosts_commands.add_parser("add", help="add a host and print its token once")
     add.add_argument("name", help="the host's name of record (letters, digits, . _ -)")
     listing = hosts_commands.add_parser("list", help="hosts, created, last contact, revoked")
-    listing.add_argument("--json", action="store_true")
+    listing.add_argument("--json", action="store_true", help="print the hosts as JSON")
     revoke = hosts_commands.add_parser("revoke", help="revoke a host's token now")
-    revoke.add_argument("name")
+    revoke.add_argument("name", help="the host to revoke; its waiting requests are closed")
     for parser in (add, listing, revoke):
         parser.add_argument("--db", help="SQLite file or postgresql:// URL of the team service")
         parser.set_defaults(handler=cmd_hosts)
