@@ -12,7 +12,14 @@ from urllib.parse import urlsplit
 from engine.clis import canonicalize
 from engine.fs import WalkSpec
 from engine.interpreters import code_argument, interpreter_language
-from engine.shell import SHELLS, SimpleCommand, Word, command_name, shell_code_argument
+from engine.shell import (
+    SHELLS,
+    SSH_VALUE_OPTIONS,
+    SimpleCommand,
+    Word,
+    command_name,
+    shell_code_argument,
+)
 from engine.walks import FOUND_FILE, find_walk, tree_accesses, zip_operands
 
 
@@ -276,31 +283,7 @@ _OPTION_VALUES: dict[str, frozenset[str]] = {
     "xxd": frozenset({"-c", "-g", "-l", "-s", "-o"}),
     "od": frozenset({"-A", "-j", "-N", "-t", "-w"}),
     # `ssh -o ProxyCommand=… host`: the host is the first positional after option values.
-    "ssh": frozenset(
-        [
-            "-b",
-            "-c",
-            "-D",
-            "-E",
-            "-e",
-            "-F",
-            "-I",
-            "-i",
-            "-J",
-            "-L",
-            "-l",
-            "-m",
-            "-O",
-            "-o",
-            "-p",
-            "-Q",
-            "-R",
-            "-S",
-            "-W",
-            "-w",
-            "-B",
-        ]
-    ),
+    "ssh": SSH_VALUE_OPTIONS,
     "sftp": frozenset(
         ["-B", "-b", "-c", "-D", "-F", "-i", "-J", "-l", "-o", "-P", "-R", "-S", "-s"]
     ),

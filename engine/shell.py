@@ -203,6 +203,33 @@ def static_output(command: SimpleCommand, stdin: str | None) -> str | None:
 
 # ---------------------------------------------------------------- wrappers
 
+# ssh's options that take a value: the host (and the command) follow them.
+SSH_VALUE_OPTIONS = frozenset(
+    [
+        "-b",
+        "-c",
+        "-D",
+        "-E",
+        "-e",
+        "-F",
+        "-I",
+        "-i",
+        "-J",
+        "-L",
+        "-l",
+        "-m",
+        "-O",
+        "-o",
+        "-p",
+        "-Q",
+        "-R",
+        "-S",
+        "-W",
+        "-w",
+        "-B",
+    ]
+)
+
 # Options that consume the next word, per wrapper; everything else starting with `-` is a flag.
 _WRAPPER_OPTION_ARGS: dict[str, frozenset[str]] = {
     "sudo": frozenset(
@@ -242,31 +269,7 @@ _WRAPPER_OPTION_ARGS: dict[str, frozenset[str]] = {
     "proxychains4": frozenset({"-f"}),
     "chroot": frozenset(),
     "flock": frozenset({"-w", "-E", "--timeout", "--conflict-exit-code"}),
-    "ssh": frozenset(
-        [
-            "-b",
-            "-c",
-            "-D",
-            "-E",
-            "-e",
-            "-F",
-            "-I",
-            "-i",
-            "-J",
-            "-L",
-            "-l",
-            "-m",
-            "-O",
-            "-o",
-            "-p",
-            "-Q",
-            "-R",
-            "-S",
-            "-W",
-            "-w",
-            "-B",
-        ]
-    ),
+    "ssh": SSH_VALUE_OPTIONS,
     "xargs": frozenset(
         [
             "-I",
