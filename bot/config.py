@@ -88,13 +88,13 @@ class ServerConfig:
     # One request line: the hook's event (16 MB at most, a large Write) plus its envelope.
     # The hook refuses a bigger event itself, with a clear reason, before sending it.
     max_line_bytes: int = 17 * 1024 * 1024
-    # What all connections together may hold of requests not yet parsed.
-    max_buffered_bytes: int = 64 * 1024 * 1024
     # The chain's head goes to the witnesses when it changed and this long has passed, or this
     # many rows were added, and at shutdown. None: beside the database.
     witness: Path | None = None
     anchor_interval_s: float = 60.0
     anchor_rows: int = 1000
+    # What all connections together may hold of requests not yet parsed.
+    max_buffered_bytes: int = 64 * 1024 * 1024
 
     def protected_state(self) -> ProtectedState:
         """What the engine's self-protection rules keep agents away from: this server's state,

@@ -218,17 +218,6 @@ class GovernanceServer:
         self.mfa = MfaRegistry(self.store.db)
         self._server: asyncio.base_events.Server | None = None
         self._tasks: list[asyncio.Task[None]] = []
-        self._stopping = asyncio.Event()
-        self.stop_reason = "stopped"
-        # Connection tasks, and those among them that have read a request and owe an answer.
-        self._connections: set[asyncio.Task[Any]] = set()
-        self._answering: set[asyncio.Task[Any]] = set()
-        self._buffered = 0  # request bytes all connections hold right now
-        # The longest the event loop woke up late, and the most CPU it spent in one such
-        # window (lateness with little CPU is the machine's load, not our work); `ping` says.
-        self.max_loop_lag_s = 0.0
-        self.max_loop_busy_s = 0.0
-        self._helper: concurrent.futures.ProcessPoolExecutor | None = None
         self.witnesses: list[Witness] = [
             WitnessFile(config.witness or witness_path(None, config.db)),
             NotifierWitness(self),
@@ -244,6 +233,17 @@ class GovernanceServer:
         # Slack attaches its notifier later; whichever it is, it is reached through redaction.
         inner = notifier.inner if isinstance(notifier, RedactingNotifier) else notifier
         self._notifier: Notifier = RedactingNotifier(inner)
+        self._stopping = asyncio.Event()
+        self.stop_reason = "stopped"
+        # Connection tasks, and those among them that have read a request and owe an answer.
+        self._connections: set[asyncio.Task[Any]] = set()
+        self._answering: set[asyncio.Task[Any]] = set()
+        self._buffered = 0  # request bytes all connections hold right now
+        # The longest the event loop woke up late, and the most CPU it spent in one such
+        # window (lateness with little CPU is the machine's load, not our work); `ping` says.
+        self.max_loop_lag_s = 0.0
+        self.max_loop_busy_s = 0.0
+        self._helper: concurrent.futures.ProcessPoolExecutor | None = None
 
     # ------------------------------------------------------------ lifecycle
 
@@ -275,15 +275,15 @@ class GovernanceServer:
             mode=str(self.policy.engine.policy.mode),
             payload={"socket": str(path), "pid": os.getpid()},
         )
-        self._tasks.append(asyncio.create_task(self._watch_loop_lag()))
         if isinstance(self.store, PostgresStore):
             self._tasks.append(asyncio.create_task(self._follow_other_replicas()))
+        self._tasks.append(asyncio.create_task(self._watch_loop_lag()))
         for loop_body, period in (
             (self._ingest_spool, 2.0),
             (self._watch_policy, 1.0),
             (self._risk_summary, RISK_SUMMARY_PERIOD_S),
-            (self._expire_grants, GRANT_EXPIRY_PERIOD_S),
             (self._anchor_if_due, min(1.0, self.config.anchor_interval_s)),
+            (self._expire_grants, GRANT_EXPIRY_PERIOD_S),
         ):
             self._tasks.append(asyncio.create_task(self._every(period, loop_body)))
 
@@ -506,9 +506,9 @@ class GovernanceServer:
         parts = (event.session_id, event.tool_name, event.tool_input, event.cwd)
         key = await self._in_helper(action_key, *parts) if large else action_key(*parts)
         # From here on only redacted copies are used: every sink sees the same redaction.
-        learn = [event.tool_input, event.prompt]
+        carried = [event.tool_input, event.prompt]
         redaction = (
-            await self._in_helper(Redaction.learn, learn) if large else Redaction.learn(learn)
+            await self._in_helper(Redaction.learn, carried) if large else Redaction.learn(carried)
         )
         if event.hook_event_name == "PreToolUse":
             self._audit_expired_grants(key)
@@ -526,12 +526,12 @@ class GovernanceServer:
                 )
                 return _reply("approved", reason, "approval.grant", granted)
         engine = self.policy.engine
-        decision = (
+        verdict = (
             await asyncio.to_thread(engine.evaluate, event, context)
             if large
             else engine.evaluate(event, context)
         )
-        event, decision = _redacted_call(redaction, event, decision)
+        event, decision = _redacted_call(redaction, event, verdict)
         overridden = self._break_glass(event, decision, fields)
         if overridden is not None:
             return overridden
@@ -800,9 +800,9 @@ class GovernanceServer:
         self, event: ToolEvent, context: CallContext, peer: Peer, large: bool = False
     ) -> dict[str, Any]:
         extra = event.model_extra or {}
-        learn = [event.tool_input]
+        carried = [event.tool_input]
         redaction = (
-            await self._in_helper(Redaction.learn, learn) if large else Redaction.learn(learn)
+            await self._in_helper(Redaction.learn, carried) if large else Redaction.learn(carried)
         )
         # Redacted before clipping, so a cut never leaves half a secret unrecognisable.
         response = json.dumps(redaction(extra.get("tool_response")), default=str)

@@ -504,15 +504,11 @@ class Store:
     def create_approval(self, record: dict[str, Any]) -> None:
         snapshot = record["snapshot"]
         tool_input = record.get("tool_input")
-        prepared = isinstance(tool_input, RedactedJson)  # redacted off the loop already
-        skip = {"snapshot", "tool_input"} if prepared else {"snapshot"}
-        fields = redact({k: v for k, v in record.items() if k not in skip})
+        fields = redact({k: v for k, v in record.items() if k not in ("snapshot", "tool_input")})
         row = dict.fromkeys(_APPROVAL_COLUMNS) | fields
         row["tool_input"] = (
-            tool_input.text
-            if prepared
-            else json.dumps(row["tool_input"], ensure_ascii=False, default=str)
-        )
+            tool_input if isinstance(tool_input, RedactedJson) else RedactedJson.of(tool_input)
+        ).text
         row["snapshot"] = snapshot.model_dump_json()
         row["state"] = str(ApprovalState.PENDING)
         unknown = set(row) - set(_APPROVAL_COLUMNS)
