@@ -31,7 +31,12 @@ async def fire_deadline(deadline_id: int) -> None:
     if _fire is None:
         log.warning("deadline %s fired with no server to act on it", deadline_id)
         return
-    await _fire(deadline_id)
+    try:
+        await _fire(deadline_id)
+    except asyncio.CancelledError:
+        # The server is stopping mid-notification (SIGTERM): the row's new state is stored
+        # already; ending quietly keeps APScheduler from logging a traceback for it.
+        log.warning("deadline %s: its notification was cut short by the shutdown", deadline_id)
 
 
 class SchedulerLockHeld(RuntimeError):
