@@ -166,7 +166,8 @@ def cmd_prune(args: argparse.Namespace) -> int:
         print(f"nothing older than {days:g} days")
         return 0
     # The new checkpoint is anchored at once, so a checkpoint forged later cannot pass for it.
-    witness = WitnessFile(config.witness_path(args.witness_file, store.path))
+    # (`config.db_path`, not the store: a PostgreSQL store has no file path.)
+    witness = WitnessFile(config.witness_path(args.witness_file, config.db_path(args.db)))
     anchor = current_anchor(store, "prune")
     try:
         if anchor is not None:

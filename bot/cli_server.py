@@ -8,11 +8,13 @@ import asyncio
 import contextlib
 import json
 import logging
+import os
 import signal
 import sys
 import time
 
 from bot import client, config
+from bot.private_files import SERVER_UMASK
 from bot.server import GovernanceServer
 from bot.slack_app import SlackSettings, attach
 from engine.mfa import MfaRegistry, qr_text
@@ -48,6 +50,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
     settings = SlackSettings.from_env()
     if args.http and settings is None:
         raise SystemExit("governance serve --http needs SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET")
+    # Everything the server creates (database, WAL, SHM, folders, lock files) is owner-only.
+    os.umask(SERVER_UMASK)
     try:
         with contextlib.suppress(KeyboardInterrupt, asyncio.CancelledError):
             asyncio.run(
@@ -66,10 +70,9 @@ async def _serve(
     host: str,
 ) -> None:
     server = GovernanceServer(server_config)
-    # SIGTERM ends like Ctrl-C: the finally below runs (shutdown anchor, socket removed).
-    main = asyncio.current_task()
-    if main is not None:
-        asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, main.cancel)
+    loop = asyncio.get_running_loop()
+    for number in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(number, server.request_stop, signal.Signals(number).name)
     await server.start()
     runner = await attach(server, settings, http_port, host) if settings else None
     approvals = (
@@ -91,6 +94,7 @@ async def _serve(
         if runner is not None:
             await runner.stop()
         await server.close()
+        print(f"governance server stopped ({server.stop_reason})", flush=True)
 
 
 def resolve_approval_id(typed: str, pending_ids: list[str]) -> str:

@@ -81,14 +81,20 @@ class ServerConfig:
     # The group whose members (the developers' accounts) may reach the socket (mode 0660).
     socket_group: str | None = None
     max_wait_s: float = 3600.0
+    # A connection silent this long is dropped; a whole request line must arrive within
+    # line_timeout_s however steadily it trickles.
     idle_timeout_s: float = 10.0
-    # The hook accepts 16 MB of event on stdin (a large Write); the line adds the envelope.
+    line_timeout_s: float = 60.0
+    # One request line: the hook's event (16 MB at most, a large Write) plus its envelope.
+    # The hook refuses a bigger event itself, with a clear reason, before sending it.
     max_line_bytes: int = 17 * 1024 * 1024
     # The chain's head goes to the witnesses when it changed and this long has passed, or this
     # many rows were added, and at shutdown. None: beside the database.
     witness: Path | None = None
     anchor_interval_s: float = 60.0
     anchor_rows: int = 1000
+    # What all connections together may hold of requests not yet parsed.
+    max_buffered_bytes: int = 64 * 1024 * 1024
 
     def protected_state(self) -> ProtectedState:
         """What the engine's self-protection rules keep agents away from: this server's state,

@@ -4,13 +4,16 @@ store and the approval queue. It speaks the socket protocol; deciding is the eng
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import contextlib
 import grp
 import json
 import logging
+import multiprocessing
 import os
 import pwd
 import resource
+import signal
 import socket
 import struct
 import sys
@@ -25,6 +28,7 @@ from pydantic import ValidationError
 
 from bot.config import ServerConfig, witness_path
 from bot.outbound import NotifierWitness, RedactingNotifier
+from bot.private_files import SOCKET_DIR_MODE, SPOOL_DIR_MODE, check_database, make_dir
 from bot.remote_prompts import RemotePrompts
 from bot.scheduler import DeadlineScheduler
 from bot.siem_stream import AuditStream
@@ -49,9 +53,9 @@ from engine.policy import BUILTIN_POLICY_NAME, Policy, PolicyError, builtin_poli
 from engine.redact import Redaction
 from engine.report import risk_level
 from engine.self_protection import ProtectedState
-from engine.state import open_store
+from engine.state import is_postgres_url, open_store
 from engine.state.postgres import PostgresStore
-from engine.store import ApprovalRecord
+from engine.store import ApprovalRecord, RedactedJson
 from engine.witness import Witness, WitnessFile, current_anchor
 
 log = logging.getLogger("governance.server")
@@ -61,6 +65,21 @@ _MAX_OUTCOME_CHARS = 2000
 RISK_SUMMARY_PERIOD_S = float(os.environ.get("GOVERNANCE_RISK_SUMMARY_S", "30"))
 # A Unix-socket peer is on this machine: its host of record is ours, not what it claims.
 LOCAL_HOST = socket.gethostname()
+# Requests above this size are handled off the event loop, so one large Write does not hold
+# every other agent's call: parsed and judged in a thread, hashed and redacted (seconds for
+# 15 MB, in regex calls that keep the GIL) in a helper process.
+LARGE_REQUEST_BYTES = 64 * 1024
+# Up to this much of a line is taken per event-loop turn; the reader's own buffer (not
+# counted in max_buffered_bytes) holds at most twice _READER_LIMIT per connection.
+_READ_CHUNK = 256 * 1024
+_READER_LIMIT = 64 * 1024
+# How long a stop waits for the hooks it released to receive their answers.
+SHUTDOWN_GRACE_S = 5.0
+GRANT_EXPIRY_PERIOD_S = 1.0
+
+
+class RequestTooLarge(Exception):
+    """A request line over the cap, or over what all connections may buffer together."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -191,6 +210,8 @@ class PolicyHolder:
 class GovernanceServer:
     def __init__(self, config: ServerConfig, notifier: Notifier | None = None) -> None:
         self.config = config
+        if not is_postgres_url(config.db):
+            check_database(Path(config.db))
         self.store = open_store(config.db)
         self.policy = PolicyHolder(config.policy, config.protected_state())
         self.notifier = notifier or ConsoleNotifier()
@@ -216,6 +237,17 @@ class GovernanceServer:
         # Slack attaches its notifier later; whichever it is, it is reached through redaction.
         inner = notifier.inner if isinstance(notifier, RedactingNotifier) else notifier
         self._notifier: Notifier = RedactingNotifier(inner)
+        self._stopping = asyncio.Event()
+        self.stop_reason = "stopped"
+        # Connection tasks, and those among them that have read a request and owe an answer.
+        self._connections: set[asyncio.Task[Any]] = set()
+        self._answering: set[asyncio.Task[Any]] = set()
+        self._buffered = 0  # request bytes all connections hold right now
+        # The longest the event loop woke up late, and the most CPU it spent in one such
+        # window (lateness with little CPU is the machine's load, not our work); `ping` says.
+        self.max_loop_lag_s = 0.0
+        self.max_loop_busy_s = 0.0
+        self._helper: concurrent.futures.ProcessPoolExecutor | None = None
 
     # ------------------------------------------------------------ lifecycle
 
@@ -223,14 +255,20 @@ class GovernanceServer:
         _raise_fd_limit()
         path = self.config.socket
         group_id = _group_id(self.config.socket_group)
-        path.parent.mkdir(parents=True, exist_ok=True)
+        if make_dir(path.parent, SOCKET_DIR_MODE) and group_id is not None:
+            os.chown(path.parent, -1, group_id)  # the group reaches the socket inside
+        make_dir(self.config.spool, SPOOL_DIR_MODE)
         if path.exists() or path.is_symlink():
             if await _socket_is_live(path):
                 raise RuntimeError(f"another governance server is already listening on {path}")
             path.unlink()
         self.scheduler.start(self.store.pending_deadlines)
         self._server = await asyncio.start_unix_server(
-            self._serve_connection, path=str(path), limit=self.config.max_line_bytes, backlog=1024
+            # The reader's own buffer stays one chunk; _read_line enforces the line cap.
+            self._serve_connection,
+            path=str(path),
+            limit=_READER_LIMIT,
+            backlog=1024,
         )
         os.chmod(path, 0o660)
         if group_id is not None:
@@ -243,11 +281,13 @@ class GovernanceServer:
         )
         if isinstance(self.store, PostgresStore):
             self._tasks.append(asyncio.create_task(self._follow_other_replicas()))
+        self._tasks.append(asyncio.create_task(self._watch_loop_lag()))
         for loop_body, period in (
             (self._ingest_spool, 2.0),
             (self._watch_policy, 1.0),
             (self._risk_summary, RISK_SUMMARY_PERIOD_S),
             (self._anchor_if_due, min(1.0, self.config.anchor_interval_s)),
+            (self._expire_grants, GRANT_EXPIRY_PERIOD_S),
         ):
             self._tasks.append(asyncio.create_task(self._every(period, loop_body)))
         self._tasks.append(asyncio.create_task(self.stream.run()))
@@ -260,19 +300,39 @@ class GovernanceServer:
             self._resolve(approval_id, state)
 
     async def serve_forever(self) -> None:
+        """Serve until request_stop (SIGTERM, Ctrl-C); close() then stops gracefully."""
         assert self._server is not None
-        async with self._server:
-            await self._server.serve_forever()
+        await self._stopping.wait()
+
+    def request_stop(self, reason: str = "stopped") -> None:
+        self.stop_reason = reason
+        self._stopping.set()
 
     async def close(self) -> None:
-        for task in self._tasks:
-            task.cancel()
-        self.stream.close()
-        self.scheduler.shutdown()
+        """Stop listening, answer every hook that waits, stop the timers, audit the stop and
+        remove the socket: the same on SIGTERM as on Ctrl-C."""
+        self._stopping.set()
         if self._server is not None:
             self._server.close()
-            with contextlib.suppress(Exception):
-                await self._server.wait_closed()
+        for futures in list(self.waiters.values()):
+            for future in futures:
+                future.cancel()  # _wait_for answers its hook: "stays pending, retry"
+        answering = set(self._answering)
+        if answering:
+            await asyncio.wait(answering, timeout=SHUTDOWN_GRACE_S)
+        leftover = [*self._connections, *self._tasks]
+        for task in leftover:
+            task.cancel()
+        await asyncio.gather(*leftover, return_exceptions=True)
+        self.stream.close()
+        self.scheduler.shutdown()
+        if self._helper is not None:
+            self._helper.shutdown(cancel_futures=True)
+        self.store.append_audit(
+            "server_stopped",
+            reason=self.stop_reason,
+            payload={"pid": os.getpid(), "answered_waiting_hooks": len(answering)},
+        )
         with contextlib.suppress(FileNotFoundError):
             self.config.socket.unlink()
         try:
@@ -280,6 +340,15 @@ class GovernanceServer:
         except Exception:  # shutting down must finish even if the store is already unusable
             log.exception("could not publish the shutdown anchor")
         self.store.close()
+
+    async def _watch_loop_lag(self, period: float = 0.05) -> None:
+        """How late a short sleep wakes up is how long something held the event loop."""
+        loop = asyncio.get_running_loop()
+        while True:
+            started, cpu = loop.time(), time.thread_time()
+            await asyncio.sleep(period)
+            self.max_loop_lag_s = max(self.max_loop_lag_s, loop.time() - started - period)
+            self.max_loop_busy_s = max(self.max_loop_busy_s, time.thread_time() - cpu)
 
     async def _every(self, period: float, body: Callable[[], Awaitable[None]]) -> None:
         while True:
@@ -295,19 +364,26 @@ class GovernanceServer:
         self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter
     ) -> None:
         peer = peer_of(writer)
+        task = asyncio.current_task()
+        assert task is not None
+        self._connections.add(task)
+        held = [0]  # bytes of this connection counted in self._buffered
         try:
             try:
-                line = await asyncio.wait_for(reader.readline(), self.config.idle_timeout_s)
+                async with asyncio.timeout(self.config.line_timeout_s):
+                    line = await self._read_line(reader, held)
             except (TimeoutError, asyncio.IncompleteReadError, ConnectionError):
                 return
-            except (asyncio.LimitOverrunError, ValueError):
-                self._malformed(peer, "request line longer than the limit")
-                await self._reply(writer, _error_reply("request too large"))
+            except RequestTooLarge as error:
+                self._malformed(peer, str(error))
+                await self._reply(writer, _error_reply(str(error)))
                 return
             if not line:
                 return
+            self._answering.add(task)
+            large = len(line) > LARGE_REQUEST_BYTES
             try:
-                request = json.loads(line)
+                request = await asyncio.to_thread(json.loads, line) if large else json.loads(line)
             except (UnicodeDecodeError, json.JSONDecodeError) as error:
                 self._malformed(peer, f"not JSON: {error}")
                 await self._reply(writer, _error_reply(f"request is not JSON: {error}"))
@@ -316,7 +392,8 @@ class GovernanceServer:
                 self._malformed(peer, "not an object")
                 await self._reply(writer, _error_reply("request must be a JSON object"))
                 return
-            reply = await self._dispatch(request, peer, reader)
+            del line
+            reply = await self._dispatch(request, peer, reader, large)
             await self._reply(writer, reply)
         except asyncio.CancelledError:
             # Shutting down (Ctrl-C, SIGTERM): a waiting hook is answered and its request stays
@@ -332,9 +409,39 @@ class GovernanceServer:
             with contextlib.suppress(Exception):
                 await self._reply(writer, _error_reply(f"internal error: {type(error).__name__}"))
         finally:
+            self._buffered -= held[0]
+            self._connections.discard(task)
+            self._answering.discard(task)
             writer.close()
             with contextlib.suppress(Exception):
                 await writer.wait_closed()
+
+    async def _read_line(self, reader: asyncio.StreamReader, held: list[int]) -> bytes:
+        """One request line, refused as soon as it passes the cap: a client sending megabytes
+        without a newline costs at most the cap, and all clients together `max_buffered_bytes`.
+        A client silent for `idle_timeout_s` is dropped; a large line may take longer, as long
+        as it keeps coming (on a busy server a 15 MB line takes many event-loop turns)."""
+        cap = self.config.max_line_bytes
+        buffer = bytearray()
+        while True:
+            chunk = await asyncio.wait_for(reader.read(_READ_CHUNK), self.config.idle_timeout_s)
+            if not chunk:
+                return bytes(buffer)  # EOF: a half line is then reported as not JSON
+            newline = chunk.find(b"\n")
+            piece = chunk if newline < 0 else chunk[: newline + 1]
+            if len(buffer) + len(piece) > cap:
+                raise RequestTooLarge(
+                    f"request line longer than the limit of {cap // (1024 * 1024)} MB"
+                )
+            if self._buffered + len(piece) > self.config.max_buffered_bytes:
+                raise RequestTooLarge(
+                    "server busy: too many large requests being read at once; retry"
+                )
+            self._buffered += len(piece)
+            held[0] += len(piece)
+            buffer += piece
+            if newline >= 0:
+                return bytes(buffer)
 
     async def _reply(self, writer: asyncio.StreamWriter, reply: dict[str, Any]) -> None:
         if writer.is_closing():
@@ -349,7 +456,11 @@ class GovernanceServer:
         )
 
     async def _dispatch(
-        self, request: dict[str, Any], peer: Peer, reader: asyncio.StreamReader
+        self,
+        request: dict[str, Any],
+        peer: Peer,
+        reader: asyncio.StreamReader,
+        large: bool = False,
     ) -> dict[str, Any]:
         operation = request.get("op")
         if operation is not None:
@@ -366,7 +477,7 @@ class GovernanceServer:
             return _error_reply(f"invalid event: {error.errors()[0]['msg']}")
         kind = tool_event.hook_event_name
         if kind == "PostToolUse":
-            return self._record_outcome(tool_event, context, peer)
+            return await self._record_outcome(tool_event, context, peer, large)
         wait_s = request.get("wait_s", 0)
         wait_s = (
             min(max(float(wait_s), 0.0), self.config.max_wait_s)
@@ -375,7 +486,7 @@ class GovernanceServer:
         )
         if kind == "PermissionRequest":
             return await self._permission_prompt(tool_event, context, peer, wait_s)
-        return await self.decide(tool_event, context, peer, wait_s, reader)
+        return await self.decide(tool_event, context, peer, wait_s, reader, large)
 
     async def _permission_prompt(
         self, event: ToolEvent, context: CallContext, peer: Peer, wait_s: float
@@ -410,12 +521,18 @@ class GovernanceServer:
         peer: Peer,
         wait_s: float,
         reader: asyncio.StreamReader | None = None,
+        large: bool = False,
     ) -> dict[str, Any]:
         fields = self._audit_fields(event, context, peer)
-        key = action_key(event.session_id, event.tool_name, event.tool_input, event.cwd)
+        parts = (event.session_id, event.tool_name, event.tool_input, event.cwd)
+        key = await self._in_helper(action_key, *parts) if large else action_key(*parts)
         # From here on only redacted copies are used: every sink sees the same redaction.
-        redaction = Redaction.learn([event.tool_input, event.prompt])
+        carried = [event.tool_input, event.prompt]
+        redaction = (
+            await self._in_helper(Redaction.learn, carried) if large else Redaction.learn(carried)
+        )
         if event.hook_event_name == "PreToolUse":
+            self._audit_expired_grants(key)
             granted = self.store.use_grant(key)
             if granted is not None:
                 reason = f"approved in {granted}; this retry used its single-use grant"
@@ -425,13 +542,17 @@ class GovernanceServer:
                     rule="approval.grant",
                     reason=reason,
                     approval_id=granted,
-                    payload={"tool_input": redaction.redacted[0]},
+                    payload=await self._prepared({"tool_input": redaction.redacted[0]}, large),
                     **fields,
                 )
                 return _reply("approved", reason, "approval.grant", granted)
-        event, decision = _redacted_call(
-            redaction, event, self.policy.engine.evaluate(event, context)
+        engine = self.policy.engine
+        verdict = (
+            await asyncio.to_thread(engine.evaluate, event, context)
+            if large
+            else engine.evaluate(event, context)
         )
+        event, decision = _redacted_call(redaction, event, verdict)
         overridden = self._break_glass(event, decision, fields)
         if overridden is not None:
             return overridden
@@ -443,7 +564,7 @@ class GovernanceServer:
             rule=decision.rule,
             risk=str(decision.risk),
             reason=decision.reason,
-            payload=_decision_payload(event, decision),
+            payload=await self._prepared(_decision_payload(event, decision), large),
             **fields,
         )
         if decision.outcome is Outcome.ALLOW:
@@ -467,17 +588,39 @@ class GovernanceServer:
                 decision.rule,
                 risk=str(decision.risk),
             )
-        approval = self._request_approval(event, context, peer, decision, key)
+        approval = await self._request_approval(event, context, peer, decision, key, large)
         if approval is None:
             return _reply("deny", "could not create an approval request", decision.rule)
         return await self._wait_for(approval, wait_s, reader)
 
-    def _request_approval(
-        self, event: ToolEvent, context: CallContext, peer: Peer, decision: Decision, key: str
+    async def _prepared(self, payload: Any, large: bool) -> Any:
+        """A large payload redacted and serialised in the helper process; a small one as it is."""
+        return await self._in_helper(RedactedJson.of, payload) if large else payload
+
+    async def _in_helper(self, work: Callable[..., Any], *args: Any) -> Any:
+        if self._helper is None:  # started at the first large request: most servers never do
+            self._helper = concurrent.futures.ProcessPoolExecutor(
+                max_workers=1,
+                mp_context=multiprocessing.get_context("spawn"),
+                # Ctrl-C reaches the whole process group: the server alone decides to stop.
+                initializer=signal.signal,
+                initargs=(signal.SIGINT, signal.SIG_IGN),
+            )
+        return await asyncio.get_running_loop().run_in_executor(self._helper, work, *args)
+
+    async def _request_approval(
+        self,
+        event: ToolEvent,
+        context: CallContext,
+        peer: Peer,
+        decision: Decision,
+        key: str,
+        large: bool = False,
     ) -> ApprovalRecord | None:
         existing = self.store.pending_for_action(key)
         if existing is not None:
             return existing
+        tool_input = await self._prepared(event.tool_input, large)
         rule = choose_rule(self.policy.engine.policy, decision.risk)
         now = time.time()
         approval_id = new_approval_id()
@@ -498,7 +641,7 @@ class GovernanceServer:
                 "branch": context.git_branch,
                 "session_id": event.session_id,
                 "tool_name": event.tool_name,
-                "tool_input": event.tool_input,
+                "tool_input": tool_input,
                 "cwd": event.cwd,
                 "action_key": key,
                 "rule": decision.rule,
@@ -518,12 +661,15 @@ class GovernanceServer:
             risk=str(decision.risk),
             reason=decision.reason,
             decision="pending",
-            payload={
-                "approval_rule": rule.model_dump(mode="json"),
-                "tool_input": event.tool_input,
-                "requester_uid": approval.requester_uid,
-                "requester_host": approval.requester_host,
-            },
+            payload=await self._prepared(
+                {
+                    "approval_rule": rule.model_dump(mode="json"),
+                    "tool_input": event.tool_input,
+                    "requester_uid": approval.requester_uid,
+                    "requester_host": approval.requester_host,
+                },
+                large,
+            ),
             **self._audit_fields(event, context, peer),
         )
         self._background(self.notifier.request_created(approval))
@@ -550,6 +696,8 @@ class GovernanceServer:
         self, approval: ApprovalRecord, wait_s: float, reader: asyncio.StreamReader | None
     ) -> dict[str, Any]:
         pending = self._pending_reply(approval)
+        if self._stopping.is_set():
+            return self._stopping_reply(approval)
         if wait_s <= 0 or (self._console_only and not approval.snapshot.open_to_console):
             # Nobody can decide it here (its roles are Slack-only and Slack is off): holding the
             # agent for minutes would only delay the answer the reply already gives.
@@ -571,9 +719,37 @@ class GovernanceServer:
         if gone:
             self._client_gone(approval)
             return pending
+        if future.cancelled():
+            return self._stopping_reply(approval)
         if not future.done():
             return pending
         return self._final_reply(approval, future.result())
+
+    def _audit_expired_grants(self, key: str | None = None) -> None:
+        """Expire grants older than the policy's `grant_expiry_minutes` (of one action, or all)
+        so no retry uses them, and audit each expiry once."""
+        ttl_s = self.policy.engine.policy.grant_expiry_minutes * 60
+        for approval_id in self.store.expire_grants(time.time() - ttl_s, key):
+            approval = self.store.approval(approval_id)
+            self.store.append_audit(
+                "grant_expired",
+                approval_id=approval_id,
+                decision="expired",
+                reason=f"the approved action was not retried within {ttl_s / 60:g} min",
+                session_id=approval.session_id if approval else None,
+                tool_name=approval.tool_name if approval else None,
+                user=approval.requester if approval else None,
+            )
+
+    async def _expire_grants(self) -> None:
+        self._audit_expired_grants()
+
+    def _stopping_reply(self, approval: ApprovalRecord) -> dict[str, Any]:
+        reason = (
+            f"the governance server is shutting down; {approval.id} stays pending and survives "
+            "the restart. Retry the same command after it is approved"
+        )
+        return _reply("approval_pending", reason, approval.rule, approval.id, approval.risk)
 
     def _client_gone(self, approval: ApprovalRecord) -> None:
         """The hook hung up (Esc, or its own timeout): the request stays pending and its grant,
@@ -664,18 +840,26 @@ class GovernanceServer:
             if not future.done():
                 future.set_result(state)
 
-    def _record_outcome(self, event: ToolEvent, context: CallContext, peer: Peer) -> dict[str, Any]:
+    async def _record_outcome(
+        self, event: ToolEvent, context: CallContext, peer: Peer, large: bool = False
+    ) -> dict[str, Any]:
         extra = event.model_extra or {}
-        redaction = Redaction.learn([event.tool_input])
+        carried = [event.tool_input]
+        redaction = (
+            await self._in_helper(Redaction.learn, carried) if large else Redaction.learn(carried)
+        )
         # Redacted before clipping, so a cut never leaves half a secret unrecognisable.
         response = json.dumps(redaction(extra.get("tool_response")), default=str)
         self.store.append_audit(
             "tool_outcome",
             decision="recorded",
-            payload={
-                "tool_input": redaction.redacted[0],
-                "tool_response": response[:_MAX_OUTCOME_CHARS],
-            },
+            payload=await self._prepared(
+                {
+                    "tool_input": redaction.redacted[0],
+                    "tool_response": response[:_MAX_OUTCOME_CHARS],
+                },
+                large,
+            ),
             **self._audit_fields(event, context, peer),
         )
         return _reply("recorded", "outcome recorded", None)
@@ -766,7 +950,13 @@ class GovernanceServer:
             ok, message = await self._console_break_glass(request, peer)
             return {"ok": ok, "message": message}
         if operation == "ping":
-            return {"ok": True, "policy": self.policy.source, "pid": os.getpid()}
+            return {
+                "ok": True,
+                "policy": self.policy.source,
+                "pid": os.getpid(),
+                "max_loop_lag_ms": round(self.max_loop_lag_s * 1000),
+                "max_loop_busy_ms": round(self.max_loop_busy_s * 1000),
+            }
         if operation == "pending":
             return {
                 "ok": True,
@@ -784,14 +974,7 @@ class GovernanceServer:
             code = request.get("code")
             verified = False
             if code and operation == "approve":
-                check = self.mfa.verify(peer.user, approval_id, str(code))
-                self.store.append_audit(
-                    "mfa_check",
-                    approval_id=approval_id,
-                    user=peer.user,
-                    decision="ok" if check.ok else "refused",
-                    reason=check.message,
-                )
+                check = self.check_mfa(peer.user, approval_id, str(code))
                 if not check.ok:
                     return {"ok": False, "message": check.message}
                 verified = True
@@ -811,6 +994,37 @@ class GovernanceServer:
             }
         return {"ok": False, "message": f"unknown operation {operation!r}"}
 
+    def check_mfa(self, approver: str, approval_id: str, code: str) -> MfaCheck:
+        """The one code check, console or Slack: no code is checked against a request that does
+        not exist; every check is audited, and so is the lock that ends a run of failures."""
+        if self.store.approval(approval_id) is None:
+            check = self.mfa.refuse_unknown_request(approver, approval_id)
+        else:
+            check = self.mfa.verify(approver, approval_id, code)
+        self.store.append_audit(
+            "mfa_check",
+            approval_id=approval_id,
+            user=approver,
+            decision="ok" if check.ok else "refused",
+            reason=check.message,
+        )
+        self._audit_mfa_lock(approver, approval_id, check)
+        return check
+
+    def _audit_mfa_lock(self, approver: str, approval_id: str | None, check: MfaCheck) -> None:
+        if not check.approver_locked:
+            return
+        self.store.append_audit(
+            "mfa_locked",
+            approval_id=approval_id,
+            user=approver,
+            decision="locked",
+            reason=check.message,
+        )
+        self._background(
+            self.notifier.alert(f"MFA locked for approver {approver}", [check.message])
+        )
+
     # ------------------------------------------------------------ background chores
 
     # ------------------------------------------------------------ break-glass
@@ -828,6 +1042,7 @@ class GovernanceServer:
             decision="ok" if check.ok else "refused",
             reason=f"break-glass: {check.message}",
         )
+        self._audit_mfa_lock(approver, None, check)
         return check
 
     async def _console_break_glass(self, request: dict[str, Any], peer: Peer) -> tuple[bool, str]:

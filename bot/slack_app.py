@@ -170,6 +170,21 @@ class SlackApprovers:
                 groups.append(member)
         return Approver(user_id, "slack", aliases, tuple(groups))
 
+    async def may_oversee(self, user_id: str) -> bool:
+        """Approvers (any approver pool) and the policy's `slack.auditors` may read pending
+        requests, reports and others' audits, and flag false positives; nobody else."""
+        policy = self.server.policy.engine.policy
+        user_map = policy.slack.user_map
+        names = {user_id, *(name for name, mapped in user_map.items() if mapped == user_id)}
+        entries = [*(m for pool in policy.approver_pools.values() for m in pool)]
+        entries += policy.slack.auditors
+        if names & set(entries):
+            return True
+        for entry in entries:
+            if entry.startswith("S") and user_id in await self._group_members(entry):
+                return True
+        return False
+
     async def _email(self, user_id: str) -> str | None:
         cached = self._emails.get(user_id)
         if cached and time.time() - cached[0] < _GROUP_CACHE_S:
@@ -207,7 +222,6 @@ def build_app(server: GovernanceServer, settings: SlackSettings) -> AsyncApp:
     server.prompts.sender = slack_prompts.SlackPromptSender(client, notifier._slack_user_for)
     slack_prompts.register(app, server.prompts, client)
     approvers = SlackApprovers(server, client)
-    mfa = server.mfa
 
     async def vote(
         body: dict[str, Any], approval_id: str, choice: Vote, mfa_verified: bool = False
@@ -297,14 +311,7 @@ def build_app(server: GovernanceServer, settings: SlackSettings) -> AsyncApp:
         if approval_id.startswith(_BREAK_GLASS):
             await on_break_glass_code(ack, user_id, approval_id, code)
             return
-        check = mfa.verify(user_id, approval_id, code)
-        server.store.append_audit(
-            "mfa_check",
-            approval_id=approval_id,
-            user=user_id,
-            decision="ok" if check.ok else "refused",
-            reason=check.message,
-        )
+        check = server.check_mfa(user_id, approval_id, code)
         if not check.ok:
             await ack(response_action="errors", errors={views.MFA_BLOCK: check.message})
             return
@@ -317,10 +324,26 @@ def build_app(server: GovernanceServer, settings: SlackSettings) -> AsyncApp:
                     channel=channel, text=f"Not counted: {result.message}"
                 )
 
+    async def refused(user_id: str, what: str) -> str:
+        """Audit a refused look or flag; the text the user is told, only them."""
+        reason = f"{what}: only approvers and the policy's slack.auditors may do this"
+        server.store.append_audit("slack_refused", user=user_id, decision="refused", reason=reason)
+        return f"Not allowed: {reason}."
+
     @app.action(views.FLAG_ACTION)
     async def on_flag(ack: AsyncAck, body: dict[str, Any]) -> None:
         await ack()
         audit_id = body["actions"][0]["value"]
+        user_id = body["user"]["id"]
+        if not await approvers.may_oversee(user_id):
+            text = await refused(user_id, f"flag audit row {audit_id} as a false positive")
+            channel = (body.get("channel") or {}).get("id") or (body.get("container") or {}).get(
+                "channel_id"
+            )
+            if channel:
+                with contextlib.suppress(SlackApiError):
+                    await client.chat_postEphemeral(channel=channel, user=user_id, text=text)
+            return
         if (
             not audit_id.isdigit()
             or server.store.flag_false_positive(
@@ -335,6 +358,20 @@ def build_app(server: GovernanceServer, settings: SlackSettings) -> AsyncApp:
         await ack()
         words = (command.get("text") or "").split()
         verb = words[0].lower() if words else "help"
+        user_id = command["user_id"]
+        user_map = server.policy.engine.policy.slack.user_map
+        if verb == "audit":
+            mention = _MENTION.search(words[1]) if len(words) > 1 else None
+            who = mention.group(1) if mention else words[1].lstrip("@") if len(words) > 1 else ""
+            mine = who in ("", "me", user_id) or user_map.get(who) == user_id
+            if not mine and not await approvers.may_oversee(user_id):
+                text = await refused(user_id, f"read the audit of {who}")
+                await respond(text=text, response_type="ephemeral")
+                return
+        elif verb in ("report", "pending") and not await approvers.may_oversee(user_id):
+            text = await refused(user_id, f"/governance {verb}")
+            await respond(text=text, response_type="ephemeral")
+            return
         if verb == "report":
             days = _days(words[1:], 7)
             report = build_report(server.store.db, days=days)
@@ -365,10 +402,8 @@ def build_app(server: GovernanceServer, settings: SlackSettings) -> AsyncApp:
                 return
             _, message = await open_break_glass(user_id, minutes, reason, False)
             await respond(text=message, response_type="ephemeral")
-        elif verb == "audit" and len(words) > 1:
-            mention = _MENTION.search(words[1])
-            who = mention.group(1) if mention else words[1].lstrip("@")
-            user_map = server.policy.engine.policy.slack.user_map
+        elif verb == "audit":
+            who = user_id if mine else who
             name = next((n for n, mapped in user_map.items() if mapped == who), who)
             report = build_report(server.store.db, days=_days(words[2:], 7), user=name)
             await respond(

@@ -679,9 +679,9 @@ class Engine:
     def _real_cwd(self, where: _Where) -> str:
         real = self._call_cwds.get(where.cwd)
         if real is None:
-            cwd = where.cwd if where.cwd.startswith("/") else "/" + where.cwd
-            real = self.filesystem.resolve("/", cwd) or resolve_path("", where.cwd, where.home)
-            self._call_cwds[where.cwd] = real
+            # realpath, not the cached listings: the directories above a project (/tmp,
+            # /home) change all the time, and re-reading them costs more than a few lstat.
+            real = self._call_cwds[where.cwd] = resolve_path("", where.cwd, where.home)
         return real
 
     def _resolve(self, shown: str, where: _Where) -> str:

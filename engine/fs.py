@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import itertools
 import os
-import re
-import struct
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
@@ -15,6 +13,8 @@ from functools import lru_cache
 from pathspec import GitIgnoreSpec
 
 from engine.fswatch import DirectoryWatcher
+from engine.gitindex import parse_git_index
+from engine.globs import glob_match, is_glob, segment_regex
 
 # The walk budget: past any bound the walk stops and the call needs approval. Time is
 # counted in CPU seconds, so a busy machine does not turn allows into approvals, with a
@@ -202,7 +202,7 @@ class FileSystem:
         segments = [s for s in word.split("/") if s]
         start = "/" if absolute else base
         fixed = 0
-        while fixed < len(segments) and not _is_glob(segments[fixed]):
+        while fixed < len(segments) and not is_glob(segments[fixed]):
             fixed += 1
         if fixed == len(segments):
             return None
@@ -244,12 +244,12 @@ class FileSystem:
                     for below, linked in self._expand(f"{directory}/{name}", segments, globstar):
                         yield f"{name}/{below}", linked
             return
-        if not _is_glob(head):
+        if not is_glob(head):
             path = os.path.join(directory, head)
             kind = _LINK if os.path.islink(path) else _DIR if os.path.isdir(path) else _FILE
             candidates = [(head, kind)] if os.path.lexists(path) else []
         else:
-            regex = _segment_regex(head.replace("**", "*"))
+            regex = segment_regex(head.replace("**", "*"))
             candidates = [(n, k) for n, k in listing if regex.fullmatch(n)]
         for name, kind in candidates:
             if not rest:
@@ -414,47 +414,6 @@ class FileSystem:
         return result
 
 
-def parse_git_index(data: bytes) -> list[str] | None:
-    """Paths recorded in a git index file (versions 2 to 4), None if it is not one."""
-    if len(data) < 12 or data[:4] != b"DIRC":
-        return None
-    version, count = struct.unpack(">II", data[4:12])
-    if version not in (2, 3, 4):
-        return None
-    names: list[str] = []
-    offset, previous = 12, b""
-    try:
-        for _ in range(count):
-            flags = struct.unpack(">H", data[offset + 60 : offset + 62])[0]
-            header = 62 + (2 if version >= 3 and flags & 0x4000 else 0)
-            start = offset + header
-            if version == 4:
-                strip, start = _varint(data, start)
-                end = data.index(b"\x00", start)
-                name = previous[: len(previous) - strip] + data[start:end]
-                offset = end + 1
-            else:
-                end = data.index(b"\x00", start)
-                name = data[start:end]
-                offset += (header + len(name) + 8) & ~7
-            previous = name
-            names.append(name.decode("utf-8", "surrogateescape"))
-    except (ValueError, struct.error, IndexError):
-        return None
-    return names
-
-
-def _varint(data: bytes, offset: int) -> tuple[int, int]:
-    byte = data[offset]
-    value = byte & 0x7F
-    offset += 1
-    while byte & 0x80:
-        byte = data[offset]
-        value = ((value + 1) << 7) | (byte & 0x7F)
-        offset += 1
-    return value, offset
-
-
 def _mtime(directory: str, relative: str) -> int:
     try:
         return os.stat(os.path.join(directory, relative)).st_mtime_ns
@@ -490,14 +449,14 @@ def _visible(
         return False
     if (spec.tracked_only or spec.untracked_only) and name == ".git":
         return False
-    if kind == _DIR and any(_glob_match(g, name) for g in spec.exclude_dir):
+    if kind == _DIR and any(glob_match(g, name) for g in spec.exclude_dir):
         return False
     for directory, ignore in ignores:
         relative = path[len(directory.rstrip("/")) + 1 :] + ("/" if kind == _DIR else "")
         if ignore.match_file(relative):
             return False
     excluded = (g[1:].rstrip("/") for g in spec.path_globs if g.startswith("!"))
-    return not any(_glob_match(g, name) for g in excluded)
+    return not any(glob_match(g, name) for g in excluded)
 
 
 def _wanted_file(name: str, path: str, spec: WalkSpec, tracked: frozenset[str] | None) -> bool:
@@ -505,16 +464,16 @@ def _wanted_file(name: str, path: str, spec: WalkSpec, tracked: frozenset[str] |
         return False
     if spec.untracked_only and tracked is not None and path in tracked:
         return False
-    if any(_glob_match(g, name) for g in spec.exclude):
+    if any(glob_match(g, name) for g in spec.exclude):
         return False
-    if spec.include and not any(_glob_match(g, name) for g in spec.include):
+    if spec.include and not any(glob_match(g, name) for g in spec.include):
         return False
     positive = [g for g in spec.path_globs if not g.startswith("!")]
-    if positive and not any(_glob_match(g, name) for g in positive):
+    if positive and not any(glob_match(g, name) for g in positive):
         return False
     for negated, pattern, casefold in spec.names:
         subject, glob = (name.lower(), pattern.lower()) if casefold else (name, pattern)
-        if _glob_match(glob, subject, dotted=True) == negated:
+        if glob_match(glob, subject, dotted=True) == negated:
             return False
     return True
 
@@ -523,79 +482,3 @@ def _kind(entry: os.DirEntry[str]) -> str:
     if entry.is_symlink():
         return _LINK
     return _DIR if entry.is_dir(follow_symlinks=False) else _FILE
-
-
-def _is_glob(segment: str) -> bool:
-    return any(c in segment for c in "*?[")
-
-
-_POSIX_CLASSES = {
-    "alpha": "a-zA-Z",
-    "digit": "0-9",
-    "alnum": "a-zA-Z0-9",
-    "upper": "A-Z",
-    "lower": "a-z",
-    "space": r"\s",
-    "xdigit": "0-9a-fA-F",
-    "punct": r"!-/:-@\[-`{-~",
-}
-
-
-@lru_cache(maxsize=4096)
-def _segment_regex(segment: str, dotted: bool = False) -> re.Pattern[str]:
-    """Bash's matching of one name: a leading `.` must be written unless `dotted`."""
-    out: list[str] = []
-    i = 0
-    while i < len(segment):
-        char = segment[i]
-        if char == "*":
-            out.append("[^/]*")
-        elif char == "?":
-            out.append("[^/]")
-        elif char == "[" and (parsed := _bracket(segment, i)) is not None:
-            text, i = parsed
-            out.append(text)
-            continue
-        else:
-            out.append(re.escape(char))
-        i += 1
-    regex = "".join(out)
-    if not dotted and not segment.startswith("."):
-        regex = f"(?!\\.){regex}"
-    try:
-        return re.compile(regex, re.DOTALL)
-    except re.error:
-        # A class bash would reject (`[z-a]`): the word then only names itself.
-        return re.compile(re.escape(segment), re.DOTALL)
-
-
-def _bracket(segment: str, start: int) -> tuple[str, int] | None:
-    """The regex for the bracket expression at `start`, and the index after it; None when
-    the `[` opens nothing (bash then reads it literally)."""
-    j = start + 1
-    negated = j < len(segment) and segment[j] in "!^"
-    j += negated
-    parts: list[str] = []
-    first = True
-    while j < len(segment):
-        char = segment[j]
-        if char == "]" and not first:
-            return f"[{'^' if negated else ''}{''.join(parts)}]", j + 1
-        first = False
-        if segment.startswith("[:", j) and (close := segment.find(":]", j + 2)) != -1:
-            # An unknown class cannot be reasoned about: any character, as the safe reading.
-            parts.append(_POSIX_CLASSES.get(segment[j + 2 : close], "^/"))
-            j = close + 2
-            continue
-        ranged = parts and parts[-1] != "-" and j + 1 < len(segment)
-        if char == "-" and ranged and segment[j + 1] not in "]-":
-            parts.append("-")
-        else:
-            parts.append(re.escape(char))
-        j += 1
-    return None
-
-
-def _glob_match(glob: str, name: str, dotted: bool = True) -> bool:
-    """A tool's own glob on a base name (grep --exclude, find -name): `*` matches dots."""
-    return _segment_regex(glob, dotted).fullmatch(name) is not None

@@ -1,4 +1,5 @@
-"""TOTP step-up for approvers: enrolment, code checks, replay refusal and per-request lockout.
+"""TOTP step-up for approvers: enrolment, code checks, replay refusal and lockouts (per request
+and per approver across requests).
 It only says whether a code is good: it must not record votes, log secrets or encrypt anything."""
 
 from __future__ import annotations
@@ -33,6 +34,8 @@ class MfaCheck:
     message: str
     locked: bool = False
     attempts_left: int | None = None
+    # True on the one failure that locked the approver out of MFA altogether (to audit it).
+    approver_locked: bool = False
 
 
 class MfaRegistry:
@@ -45,6 +48,11 @@ class MfaRegistry:
     """
 
     MAX_FAILURES = 3
+    # Across all requests: this many failures within the window lock the approver out of MFA
+    # for LOCKOUT_S, so guessing codes over many (or made-up) request ids gets nowhere.
+    MAX_APPROVER_FAILURES = 5
+    APPROVER_WINDOW_S = 15 * 60
+    LOCKOUT_S = 15 * 60
 
     def __init__(self, db: Database, clock: Callable[[], float] = time.time) -> None:
         self._db = db
@@ -74,6 +82,9 @@ class MfaRegistry:
         return cursor.rowcount > 0
 
     def verify(self, approver: str, approval_id: str, code: str) -> MfaCheck:
+        locked_until = self._locked_until(approver)
+        if locked_until is not None:
+            return self._approver_locked_out(locked_until)
         if self._failures(approver, approval_id) >= self.MAX_FAILURES:
             return self._locked_out(approval_id)
         secret = self._secret(approver)
@@ -107,6 +118,71 @@ class MfaRegistry:
             )
         return MfaCheck(ok=True, message="code accepted")
 
+    def refuse_unknown_request(self, approver: str, approval_id: str) -> MfaCheck:
+        """No code is checked against a request that does not exist; the try still counts
+        against the approver's limit, since scanning made-up ids is how codes get guessed."""
+        locked_until = self._locked_until(approver)
+        if locked_until is not None:
+            return self._approver_locked_out(locked_until)
+        locked = self._count_approver_failure(approver)
+        message = f"no approval request {approval_id}: no code was checked"
+        if locked:
+            return self._approver_lock_started(message)
+        return MfaCheck(ok=False, message=message)
+
+    def _locked_until(self, approver: str) -> float | None:
+        row = self._db.execute(
+            "SELECT until FROM mfa_lockouts WHERE approver = ? AND until > ?",
+            [approver, self._clock()],
+        ).fetchone()
+        return row[0] if row else None
+
+    def _count_approver_failure(self, approver: str) -> bool:
+        """Log one failure; True when it locks the approver out of MFA."""
+        now = self._clock()
+        self._db.execute(
+            "INSERT INTO mfa_failure_log (approver, at) VALUES (?, ?)", [approver, now]
+        )
+        recent = self._db.execute(
+            "SELECT COUNT(*) FROM mfa_failure_log WHERE approver = ? AND at > ?",
+            [approver, now - self.APPROVER_WINDOW_S],
+        ).fetchone()[0]
+        if recent < self.MAX_APPROVER_FAILURES:
+            return False
+        self._db.execute(
+            "INSERT INTO mfa_lockouts (approver, since, until) VALUES (?, ?, ?) "
+            "ON CONFLICT (approver) DO UPDATE SET since = excluded.since, until = excluded.until",
+            [approver, now, now + self.LOCKOUT_S],
+        )
+        # The lock is the penalty for these failures: they must not start the next one.
+        self._db.execute("DELETE FROM mfa_failure_log WHERE approver = ?", [approver])
+        return True
+
+    def _approver_lock_started(self, reason: str) -> MfaCheck:
+        minutes = self.LOCKOUT_S / 60
+        return MfaCheck(
+            ok=False,
+            message=(
+                f"{reason}; {self.MAX_APPROVER_FAILURES} failed MFA attempts in "
+                f"{self.APPROVER_WINDOW_S / 60:g} min: MFA is locked for you for {minutes:g} min"
+            ),
+            locked=True,
+            attempts_left=0,
+            approver_locked=True,
+        )
+
+    def _approver_locked_out(self, until: float) -> MfaCheck:
+        minutes = max(1, round((until - self._clock()) / 60))
+        return MfaCheck(
+            ok=False,
+            message=(
+                f"too many failed codes: MFA is locked for you for about {minutes} more min "
+                "(no code was checked; ask another approver)"
+            ),
+            locked=True,
+            attempts_left=0,
+        )
+
     def _secret(self, approver: str) -> str | None:
         row = self._db.execute(
             "SELECT secret FROM mfa_secrets WHERE approver = ?", [approver]
@@ -131,6 +207,8 @@ class MfaRegistry:
             "RETURNING failures",
             [approver, approval_id, self._clock()],
         ).fetchone()[0]
+        if self._count_approver_failure(approver):
+            return self._approver_lock_started(reason)
         left = max(self.MAX_FAILURES - failures, 0)
         if left == 0:
             return MfaCheck(

@@ -231,6 +231,9 @@ class SlackSettings(_Strict):
     security_channel: str = "#security-alerts"
     # OS user or email -> Slack user id, for DMs to requesters.
     user_map: dict[str, str] = Field(default_factory=dict)
+    # Who may read pending requests, others' audits and reports, and flag false positives,
+    # besides the approver pools' members: Slack user ids (U…) or user-group ids (S…).
+    auditors: list[str] = Field(default_factory=list)
     # How long a Claude Code permission prompt waits for a click in Slack before it is left
     # to the terminal (install-hook --remote-prompts).
     remote_prompt_seconds: int = Field(default=120, gt=0)
@@ -246,6 +249,8 @@ class Policy(_Strict):
     approver_pools: dict[str, list[str]] = Field(default_factory=dict)
     # Extension: rule id (or a prefix ending in `.`/`[`) -> risk, to retune built-in risks.
     risk_overrides: dict[str, Risk] = Field(default_factory=dict)
+    # Extension: how long an approval's single-use grant waits for the agent's retry.
+    grant_expiry_minutes: float = Field(default=15, gt=0)
     break_glass: BreakGlass = Field(default_factory=BreakGlass)
     slack: SlackSettings = Field(default_factory=SlackSettings)
     description: str | None = None

@@ -7,6 +7,7 @@ import contextlib
 import gzip
 import hashlib
 import json
+import os
 import sqlite3
 import threading
 import time
@@ -151,6 +152,21 @@ CREATE TABLE IF NOT EXISTS mfa_failures (
 # Numbered migrations (version = position + 1), recorded in schema_version and applied at
 # open. The first is the schema as it stood before versioning (IF NOT EXISTS throughout), so
 # a database written by an older release adopts version 1 unchanged. Append, never edit.
+# Grants that expire (`grant_expiry_minutes`); MFA failures per approver and their lockouts.
+_GRANT_EXPIRY_MFA_LOCKOUT = """
+ALTER TABLE grants ADD COLUMN expired_at REAL;
+CREATE TABLE IF NOT EXISTS mfa_failure_log (
+    approver TEXT NOT NULL,
+    at REAL NOT NULL
+);
+CREATE INDEX IF NOT EXISTS mfa_failure_log_approver ON mfa_failure_log(approver, at);
+CREATE TABLE IF NOT EXISTS mfa_lockouts (
+    approver TEXT PRIMARY KEY,
+    since REAL NOT NULL,
+    until REAL NOT NULL
+);
+"""
+
 # How far each audit stream (syslog, HTTP collector) has delivered: the audit table itself is
 # the stream's spool, so a collector that is down loses nothing.
 STREAM_CURSORS = """
@@ -160,7 +176,12 @@ CREATE TABLE IF NOT EXISTS stream_cursors (
 );
 """
 
-MIGRATIONS: tuple[str, ...] = (_SCHEMA, IDENTITY_COLUMNS, STREAM_CURSORS)
+MIGRATIONS: tuple[str, ...] = (
+    _SCHEMA,
+    IDENTITY_COLUMNS,
+    _GRANT_EXPIRY_MFA_LOCKOUT,
+    STREAM_CURSORS,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -204,7 +225,9 @@ def audit_record(kind: str, fields: dict[str, Any]) -> dict[str, Any]:
     record.update(
         ts=float(fields.get("ts") or time.time()),
         kind=kind,
-        payload=json.dumps(redact(payload), sort_keys=True, ensure_ascii=False, default=str)
+        payload=payload.text
+        if isinstance(payload, RedactedJson)
+        else RedactedJson.of(payload).text
         if payload is not None
         else None,
     )
@@ -219,6 +242,18 @@ def sqlite_statements(script: str) -> Iterator[str]:
         if sqlite3.complete_statement(statement):
             yield statement
             statement = ""
+
+
+@dataclass(frozen=True, slots=True)
+class RedactedJson:
+    """A value already redacted and serialised, so a large one can be prepared off the event
+    loop; only `of` makes one, so nothing reaches the store unredacted."""
+
+    text: str
+
+    @classmethod
+    def of(cls, value: Any) -> RedactedJson:
+        return cls(json.dumps(redact(value), sort_keys=True, ensure_ascii=False, default=str))
 
 
 @dataclass(frozen=True, slots=True)
@@ -276,7 +311,7 @@ class Store:
 
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        _create_private(self.path)
         connection = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
         self.db = sqlite_utils.Database(connection)
         self.db.enable_wal()
@@ -517,9 +552,12 @@ class Store:
 
     def create_approval(self, record: dict[str, Any]) -> None:
         snapshot = record["snapshot"]
-        fields = redact({k: v for k, v in record.items() if k != "snapshot"})
+        tool_input = record.get("tool_input")
+        fields = redact({k: v for k, v in record.items() if k not in ("snapshot", "tool_input")})
         row = dict.fromkeys(_APPROVAL_COLUMNS) | fields
-        row["tool_input"] = json.dumps(row["tool_input"], ensure_ascii=False, default=str)
+        row["tool_input"] = (
+            tool_input if isinstance(tool_input, RedactedJson) else RedactedJson.of(tool_input)
+        ).text
         row["snapshot"] = snapshot.model_dump_json()
         row["state"] = str(ApprovalState.PENDING)
         unknown = set(row) - set(_APPROVAL_COLUMNS)
@@ -716,12 +754,27 @@ class Store:
             [approval_id, key, time.time()],
         )
 
+    def expire_grants(self, created_before: float, key: str | None = None) -> list[str]:
+        """Mark unused grants older than `created_before` expired (of one action, or all);
+        the approval ids of the grants this call expired, each reported once."""
+        where = "used_at IS NULL AND expired_at IS NULL AND created_at < ?"
+        params: list[Any] = [created_before]
+        if key is not None:
+            where += " AND action_key = ?"
+            params.append(key)
+        with self._lock:
+            rows = self.db.execute(
+                f"UPDATE grants SET expired_at = ? WHERE {where} RETURNING request_id",
+                [time.time(), *params],
+            ).fetchall()
+        return [row[0] for row in rows]
+
     def use_grant(self, key: str) -> str | None:
-        """Consume the oldest unused grant for this action; its approval id, or None."""
+        """Consume the oldest live grant for this action; its approval id, or None."""
         with self._lock:
             row = self.db.execute(
                 "SELECT request_id FROM grants WHERE action_key = ? AND used_at IS NULL "
-                "ORDER BY created_at LIMIT 1",
+                "AND expired_at IS NULL ORDER BY created_at LIMIT 1",
                 [key],
             ).fetchone()
             if row is None:
@@ -731,3 +784,12 @@ class Store:
                 [time.time(), row[0]],
             )
             return row[0] if cursor.rowcount == 1 else None
+
+
+def _create_private(path: Path) -> None:
+    """Create the database owner-only (0600, in a 0700 folder) before SQLite opens it: SQLite
+    gives its WAL and SHM files the database file's mode, whatever opened it first."""
+    if not path.parent.exists():
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    with contextlib.suppress(FileExistsError):
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))

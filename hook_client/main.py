@@ -8,6 +8,8 @@ import sys
 import time
 
 MAX_STDIN = 16 * 1024 * 1024
+# The server's cap on one request line (bot/config.py): the event plus its envelope.
+MAX_LINE = 17 * 1024 * 1024
 MAX_RESPONSE = 1024 * 1024
 CONNECT_TIMEOUT_S = 3.0
 DEFAULT_WAIT_S = 540.0
@@ -193,9 +195,26 @@ def build_context(event: dict) -> dict:
 # ---------------------------------------------------------------- socket
 
 
+class TooLarge(Exception):
+    """The event is over what the server accepts in one call."""
+
+
+def encode_request(request: dict) -> bytes:
+    """The request line, UTF-8 as it came (escaping every non-ASCII character could triple a
+    large Write); raises TooLarge over the server's cap."""
+    try:
+        text = json.dumps(request, separators=(",", ":"), ensure_ascii=False)
+        payload = (text + "\n").encode("utf-8")
+    except UnicodeEncodeError:  # a lone surrogate from a \ud800 escape in the input
+        payload = (json.dumps(request, separators=(",", ":")) + "\n").encode("utf-8")
+    if len(payload) > MAX_LINE:
+        raise TooLarge
+    return payload
+
+
 def ask_server(path: str, request: dict, wait_s: float) -> dict:
     """Send one request line, return the one response line as a dict, or raise ServerError."""
-    payload = (json.dumps(request, separators=(",", ":")) + "\n").encode("utf-8")
+    payload = encode_request(request)
     sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     try:
         sock.settimeout(CONNECT_TIMEOUT_S)
@@ -272,7 +291,9 @@ def spool(record: dict) -> str:
     temporary = os.path.join(directory, ".tmp-" + name)
     final = os.path.join(directory, name)
     data = json.dumps(record).encode("utf-8")
-    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    # Group-readable: a server running as a service user reads it through the group the
+    # spool folder (mode 3730, setgid) gives every file; others never can.
+    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o640)
     try:
         try:
             _write_all(fd, data)
@@ -351,6 +372,14 @@ def unreachable_reason(path: str, error: str) -> str:
     )
 
 
+def too_large() -> dict:
+    return pre_answer(
+        "deny",
+        "governance: this tool call's input is over 16 MB, the most the governance server "
+        "accepts in one call; the call is denied. Write a large file in smaller parts",
+    )
+
+
 def malformed(what: str) -> dict:
     return pre_answer(
         "deny", f"governance hook: malformed input from Claude Code: {what}; the call is denied"
@@ -403,6 +432,8 @@ def decide(event: dict) -> tuple[dict | None, str | None]:
                 return pre_answer("deny", reason), None
             return {"decision": "block", "reason": reason}, None
         raise ServerError(f"unknown decision {decision!r}")
+    except TooLarge:
+        return (too_large() if name == PRE else None), "governance-hook: event over 16 MB"
     except ServerError as error:
         return on_failure(name, request, path, str(error))
 
@@ -441,6 +472,8 @@ def on_failure(name: str, request: dict, path: str, error: str) -> tuple[dict | 
 
 
 def run(raw: bytes) -> tuple[dict | None, str | None]:
+    if len(raw) > MAX_STDIN:
+        return too_large(), None
     parsed = parse_stdin(raw)
     if isinstance(parsed, str):
         return malformed(parsed), None

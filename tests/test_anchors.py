@@ -266,7 +266,7 @@ def test_sigterm_answers_waiting_hooks_then_anchors_the_head(tmp_path: Path) -> 
     server.kill(signal.SIGTERM)
     out, _err = waiting.communicate(timeout=60)
     decision, reason = decision_of(json.loads(out))
-    assert decision == "deny" and "shutting down" in reason
+    assert decision == "deny" and "server is shutting down" in reason and "stays pending" in reason
     assert server.process is not None and server.process.returncode == 0
     assert "Traceback" not in server.log.read_text()
     assert witness(server)[-1]["reason"] == "shutdown"

@@ -275,6 +275,37 @@ def test_secret_never_in_check_messages(registry: MfaRegistry, clock: Clock) -> 
     assert all(secret not in repr(check) for check in checks)
 
 
+def test_failures_across_requests_lock_the_approver_then_the_lock_lifts(
+    registry: MfaRegistry, clock: Clock
+) -> None:
+    secret = registry.enroll("alice").secret
+    bad = _wrong(secret, clock.now)
+    for n in range(4):
+        assert not registry.verify("alice", f"APR-{n}", bad).approver_locked
+    fifth = registry.verify("alice", "APR-4", bad)
+    assert fifth.approver_locked and "MFA is locked for you for 15 min" in fifth.message
+    right = registry.verify("alice", "APR-5", _code(secret, clock.now))
+    assert not right.ok and right.locked and "no code was checked" in right.message
+    assert registry.verify("bob", "APR-5", "000000").message != right.message  # alice only
+    clock.now += MfaRegistry.LOCKOUT_S + 60
+    assert registry.verify("alice", "APR-5", _code(secret, clock.now)).ok
+
+
+def test_failures_spread_beyond_the_window_do_not_lock(registry: MfaRegistry, clock: Clock) -> None:
+    secret = registry.enroll("alice").secret
+    for n in range(8):
+        check = registry.verify("alice", f"APR-{n}", _wrong(secret, clock.now))
+        assert not check.approver_locked
+        clock.now += MfaRegistry.APPROVER_WINDOW_S / 4 + 1
+
+
+def test_an_unknown_request_checks_no_code_but_counts(registry: MfaRegistry) -> None:
+    registry.enroll("alice")
+    checks = [registry.refuse_unknown_request("alice", f"APR-FAKE{n}") for n in range(5)]
+    assert all(not c.ok and "no code was checked" in c.message for c in checks)
+    assert [c.approver_locked for c in checks] == [False] * 4 + [True]
+
+
 def test_qr_text_never_raises() -> None:
     uri = pyotp.TOTP(pyotp.random_base32()).provisioning_uri(name="alice", issuer_name=ISSUER)
     rendered = qr_text(uri)

@@ -15,7 +15,8 @@ from engine.cases import CasesError, load_cases, run_cases
 from engine.decide import Outcome
 from engine.evaluate import Engine
 from engine.events import CallContext, ToolEvent
-from engine.fs import FileSystem, WalkSpec, parse_git_index
+from engine.fs import FileSystem, WalkSpec
+from engine.gitindex import parse_git_index
 from engine.policy import load_policy
 from tests.conftest import SEED_POLICY
 from tests.project_tree import PROTECTED, build_project_tree

@@ -13,6 +13,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from engine.analysis import minilangs
 from engine.analysis.vector_table import ENV_VECTORS, VECTORS, Vector
 from engine.cases import load_cases, run_cases
 from engine.decide import Outcome
@@ -234,3 +235,40 @@ def test_the_unseen_code_suite_covers_every_vector_class_with_lookalikes() -> No
     for category in {case["category"] for case in cases}:
         assert by_class[category, "evasion"] >= 5, category
         assert by_class[category, "lookalike"] >= 5, category
+
+
+# ---------------------------------------------------------------- the small-language readers
+
+
+@pytest.mark.parametrize(
+    ("reader", "text", "code", "unseen"),
+    [
+        (minilangs.awk_commands, 'BEGIN { system("make test") }', ("make test",), False),
+        (minilangs.awk_commands, '{ print | "sort -u" }', ("sort -u",), False),
+        (minilangs.awk_commands, 'BEGIN { "date" | getline d }', ("date",), False),
+        (minilangs.awk_commands, "{ system($0) }", (), True),
+        (minilangs.awk_commands, "/a|b/ && $1 || $2 { print }", (), False),
+        (minilangs.sed_commands, "1e make test", ("make test",), False),
+        (minilangs.sed_commands, "s/e/E/g;/^e/d", (), False),
+        (minilangs.sed_commands, "s/.*/ls/e", (), True),
+        (minilangs.ex_commands, ":!make test", ("make test",), False),
+        (minilangs.ex_commands, "%s/a/b/g | wq", (), False),
+        (minilangs.ex_commands, 'call system("id")', (), True),
+        (minilangs.less_commands, "+!make test", ("make test",), False),
+        (
+            minilangs.crontab_commands,
+            "# x\nMAILTO=a\n*/5 * * * * make test\n",
+            ("make test",),
+            False,
+        ),
+    ],
+)
+def test_small_language_readers_find_the_commands_they_run(reader, text, code, unseen) -> None:
+    found = reader(text)
+    assert found.code == code
+    assert bool(found.unseen) is unseen
+
+
+def test_git_ext_urls_and_socat_addresses_decode_to_their_commands() -> None:
+    assert minilangs.ext_command("sh -c make% test") == "sh -c 'make test'"
+    assert minilangs.socat_command('"make test",pty,stderr') == '"make test"'

@@ -8,6 +8,7 @@ import re
 import shlex
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 from engine.analysis import minilangs
 from engine.analysis.vector_table import (
@@ -62,18 +63,20 @@ _PROGRAM_ROWS = _by_program(VECTORS)
 PROGRAMS = frozenset(_PROGRAM_ROWS)
 
 
-def command_payloads(call: Call) -> list[Payload]:
-    """Every payload the vectors of this program carry on this argv."""
+@lru_cache(maxsize=4096)
+def command_payloads(call: Call) -> tuple[Payload, ...]:
+    """Every payload the vectors of this program carry on this argv. Cached: the same simple
+    commands (`git status`) come back in ever new command lines."""
     groups = _PROGRAM_ROWS.get(call.name)
     if not groups:
-        return []
+        return ()
     words = frozenset(call.argv[1:])
     found: list[Payload] = []
     for kind, rows in groups:
         given = [row for row in rows if not row.subcommand or row.subcommand in words]
         if given:
             found.extend(_FINDERS[kind](given, call))
-    return found
+    return tuple(found)
 
 
 def _code(construct: str, value: str, dynamic: bool, stdin_from: str | None = None) -> Payload:

@@ -159,12 +159,27 @@ ALTER TABLE approval_requests ADD COLUMN requester_uid BIGINT, ADD COLUMN reques
 ALTER TABLE approval_votes ADD COLUMN names TEXT, ADD COLUMN approver_uid BIGINT;
 """
 
+# Grants that expire (`grant_expiry_minutes`); MFA failures per approver and their lockouts.
+_GRANT_EXPIRY_MFA_LOCKOUT = """
+ALTER TABLE grants ADD COLUMN expired_at DOUBLE PRECISION;
+CREATE TABLE mfa_failure_log (
+    approver TEXT NOT NULL,
+    at DOUBLE PRECISION NOT NULL
+);
+CREATE INDEX mfa_failure_log_approver ON mfa_failure_log (approver, at);
+CREATE TABLE mfa_lockouts (
+    approver TEXT PRIMARY KEY,
+    since DOUBLE PRECISION NOT NULL,
+    until DOUBLE PRECISION NOT NULL
+);
+"""
+
 # Audit streams' delivery cursors (syslog, HTTP collectors).
-_V4 = """
+_V5 = """
 CREATE TABLE stream_cursors (
     sink TEXT PRIMARY KEY,
     seq BIGINT NOT NULL
 );
 """
 
-MIGRATIONS: tuple[str, ...] = (_V1, _V2, _V3, _V4)
+MIGRATIONS: tuple[str, ...] = (_V1, _V2, _V3, _GRANT_EXPIRY_MFA_LOCKOUT, _V5)
