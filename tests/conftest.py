@@ -33,8 +33,10 @@ def pg_server() -> Iterator[PgServer]:
 
 
 @pytest.fixture
-def pg_url(pg_server: PgServer) -> str:
-    """A fresh, empty PostgreSQL database for one test."""
+def pg_url(pg_server: PgServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
+    """A fresh, empty PostgreSQL database for one test. Its witness file would default to the
+    real ~/.local/state/governance, so it goes to the test's tmp dir (servers inherit it)."""
+    monkeypatch.setenv("GOVERNANCE_WITNESS", str(tmp_path / "pg.witness.jsonl"))
     return pg_server.fresh_database()
 
 
