@@ -61,6 +61,7 @@ class Report(BaseModel):
     would_have_blocked: int
     by_tool: list[tuple[str, int, int]]
     by_user: list[tuple[str, int, int]]
+    by_host: list[tuple[str, int, int]]
     per_day: list[tuple[str, int, int]]
     top_block_reasons: list[tuple[str, str, int]]
     latency_p50_s: float | None
@@ -239,20 +240,22 @@ def build_report(
     user_filter = 'AND "user" = :user' if user is not None else ""
     decisions = f"kind = 'decision' AND ts >= :start AND ts < :end {user_filter}"
 
-    # One pass over the period's decisions, grouped by (day, tool, user); every decision figure
-    # is a sum over these groups. Separate aggregates would each scan the period again.
+    # One pass over the period's decisions, grouped by (day, tool, user, host); every decision
+    # figure is a sum over these groups. Separate aggregates would each scan the period again.
+    # A user works from few hosts, so the host multiplies the groups little.
     totals = Counter[str]()
     days_seen: dict[str, list[int]] = {}
     tools: dict[str, list[int]] = {}
     users: dict[str, list[int]] = {}
-    for day_number, tool, who, count, allowed, blocked, approve, would_have in _rows(
+    hosts: dict[str, list[int]] = {}
+    for day_number, tool, who, where, count, allowed, blocked, approve, would_have in _rows(
         db,
-        f'SELECT {_day_number(db)}, tool_name, "user", '
+        f'SELECT {_day_number(db)}, tool_name, "user", host, '
         "COUNT(*), COUNT(*) FILTER (WHERE decision = 'allow'), "
         "COUNT(*) FILTER (WHERE decision = 'deny'), "
         "COUNT(*) FILTER (WHERE decision = 'approve'), "
         "COUNT(*) FILTER (WHERE mode = 'audit' AND would_be IN ('deny', 'approve')) "
-        f"FROM audit WHERE {decisions} GROUP BY 1, 2, 3",
+        f"FROM audit WHERE {decisions} GROUP BY 1, 2, 3, 4",
         params,
     ):
         totals.update(
@@ -260,11 +263,15 @@ def build_report(
         )
         day = (_EPOCH + timedelta(days=int(day_number))).isoformat()
         tool, who = UNKNOWN if tool is None else tool, UNKNOWN if who is None else who
-        for table, key in ((days_seen, day), (tools, tool), (users, who)):
+        where = UNKNOWN if where is None else where
+        for table, key in ((days_seen, day), (tools, tool), (users, who), (hosts, where)):
             pair = table.setdefault(key, [0, 0])
             pair[0] += count
             pair[1] += blocked
     total, blocked = totals["total"], totals["blocked"]
+    if user is None:  # every live host of the team service, a silent one too
+        for (name,) in _rows(db, "SELECT name FROM remote_hosts WHERE revoked_at IS NULL", {}):
+            hosts.setdefault(name, [0, 0])
 
     calendar = day_range(start, end)
     counts = dict.fromkeys(calendar, (0, 0)) | {
@@ -317,6 +324,7 @@ def build_report(
         would_have_blocked=totals["would_have"],
         by_tool=_ranked(tools),
         by_user=_ranked(users),
+        by_host=_ranked(hosts),
         per_day=per_day,
         top_block_reasons=_top_block_reasons(db, decisions, user_filter, params),
         latency_p50_s=nearest_rank(latencies, 0.50),
@@ -367,6 +375,28 @@ def rule_stats(db: Database, days: float, now: float | None = None) -> list[Rule
 
 
 # ---------------------------------------------------------------- renderers
+
+
+BAR_WIDTH = 24
+
+
+def text_bars(rows: list[tuple[str, int, int]], width: int = BAR_WIDTH) -> list[str]:
+    """Stacked bars in text, one line per row: `█` not blocked, `▒` blocked, scaled to the
+    largest; a row with any decision shows at least one cell."""
+    if not rows:
+        return []
+    peak = max(total for _, total, _ in rows) or 1
+    names = [" ".join(name.split()) for name, _, _ in rows]
+    label = min(max(len(name) for name in names), 28)
+    lines = []
+    for name, (_, total, blocked) in zip(names, rows, strict=True):
+        cells = max(round(total / peak * width), 1 if total else 0)
+        blocked_cells = min(cells, max(round(blocked / peak * width), 1 if blocked else 0))
+        bar = "█" * (cells - blocked_cells) + "▒" * blocked_cells
+        lines.append(
+            f"{_clip(name, label):<{label}} {bar:<{width}} {total:,} ({blocked:,} blocked)"
+        )
+    return lines
 
 
 def _when(ts: float) -> str:
@@ -424,7 +454,15 @@ def _iso(ts: float) -> str:
 def report_document(report: Report) -> dict[str, Any]:
     """The published JSON form (docs/report.schema.json): named fields, ISO 8601 UTC times."""
     document = report.model_dump(
-        exclude={"period_start", "period_end", "by_tool", "by_user", "per_day", "top_block_reasons"}
+        exclude={
+            "period_start",
+            "period_end",
+            "by_tool",
+            "by_user",
+            "by_host",
+            "per_day",
+            "top_block_reasons",
+        }
     )
     return {
         "$schema": REPORT_SCHEMA_ID,
@@ -433,6 +471,7 @@ def report_document(report: Report) -> dict[str, Any]:
         **document,
         "by_tool": [{"tool": t, "decisions": n, "blocked": b} for t, n, b in report.by_tool],
         "by_user": [{"user": u, "decisions": n, "blocked": b} for u, n, b in report.by_user],
+        "by_host": [{"host": h, "decisions": n, "blocked": b} for h, n, b in report.by_host],
         "per_day": [{"date": d, "decisions": n, "blocked": b} for d, n, b in report.per_day],
         "top_block_reasons": [
             {"rule": rule, "reason": reason, "count": n}
@@ -462,9 +501,15 @@ def to_markdown(report: Report) -> str:
         "| --- | --- |",
         *(f"| {_md(name)} | {_md(value)} |" for name, value in _figures(report)),
     ]
-    for title, rows in (("By tool", report.by_tool), ("By user", report.by_user)):
+    for title, rows in (
+        ("By tool", report.by_tool),
+        ("By user", report.by_user),
+        ("By host", report.by_host),
+    ):
         lines += ["", f"## {title}", "", "| Name | Decisions | Blocked |", "| --- | ---: | ---: |"]
         lines += [f"| {_md(name)} | {total:,} | {blocked:,} |" for name, total, blocked in rows]
+    if report.by_host:  # an indented code block: no name can close it
+        lines += ["", *("    " + line for line in text_bars(report.by_host))]
     lines += ["", "## Top block reasons", ""]
     if report.top_block_reasons:
         lines += ["| Rule | Example reason | Count |", "| --- | --- | ---: |"]
@@ -503,6 +548,19 @@ def _ranked_section(title: str, lines: list[str]) -> dict[str, Any]:
     return {"type": "section", "text": _mrkdwn(text, SLACK_MAX_SECTION_TEXT)}
 
 
+def _chart_section(title: str, lines: list[str]) -> dict[str, Any]:
+    """A text chart in a code block (Slack draws no charts), cut at a whole line to fit."""
+    shown: list[str] = []
+    for index, line in enumerate(lines):
+        more = f"…and {len(lines) - index} more"
+        if len(title) + 10 + sum(len(x) + 1 for x in (*shown, line, more)) > SLACK_MAX_SECTION_TEXT:
+            shown.append(more)
+            break
+        shown.append(line)
+    body = "\n".join(shown)
+    return {"type": "section", "text": _mrkdwn(f"*{title}*\n```{body}```", SLACK_MAX_SECTION_TEXT)}
+
+
 def to_slack_blocks(report: Report) -> list[dict[str, Any]]:
     """Block Kit for `/governance report`, clipped to Slack's limits."""
     header = "Governance report" + (f": {report.user}" if report.user else "")
@@ -534,6 +592,9 @@ def to_slack_blocks(report: Report) -> list[dict[str, Any]]:
                 ],
             )
         )
+    if report.by_host:
+        safe = [(_slack_escape(name.replace("`", "'")), t, b) for name, t, b in report.by_host]
+        blocks.append(_chart_section("By host", text_bars(safe)))
     for title, rows in (("By tool", report.by_tool), ("By user", report.by_user)):
         if rows:
             blocks.append(
@@ -682,6 +743,9 @@ def to_html(report: Report, title: str = "Claude Code governance report") -> str
         "<h2>Decisions by user</h2>",
         _bar_chart(report.by_user, "Decisions by user"),
         _table(("User", "Decisions", "Blocked"), list(report.by_user)),
+        "<h2>Decisions by host</h2>",
+        _bar_chart(report.by_host, "Decisions by host"),
+        _table(("Host", "Decisions", "Blocked"), list(report.by_host)),
         "<h2>Top block reasons</h2>",
         reasons,
         "</body></html>",
