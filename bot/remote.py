@@ -211,9 +211,11 @@ class RemoteApi:
             except ValueError as error:
                 return _error(400, str(error))
             now = time.time()
-            if contact_due(self._contacted.get(host.name), report, now, CONTACT_EVERY_S):
-                self._contacted[host.name] = Contact(now, report)
-                self.registry.touch(host.name, now, report)
+            last = self._contacted.get(host.name)
+            seen = last.report.updated_by(report) if last is not None else report
+            if contact_due(last, seen, now, CONTACT_EVERY_S):
+                self._contacted[host.name] = Contact(now, seen)
+                self.registry.touch(host.name, now, seen)
             return await handler(request, host)
 
         return guarded

@@ -57,3 +57,12 @@ def test_a_contact_is_written_first_on_a_version_change_or_after_the_period() ->
     assert contact_due(last, HostReport("def", 4, "0.3.0"), now=110.0, every_s=30)
     assert contact_due(last, HostReport("abc", 4, "0.4.0"), now=110.0, every_s=30)
     assert contact_due(last, seen, now=130.0, every_s=30)
+
+
+def test_a_request_without_the_headers_keeps_what_the_host_said_before() -> None:
+    said = HostReport("abc", 4, "0.3.0")
+    assert said.updated_by(HostReport()) == said
+    assert said.updated_by(HostReport(spool_backlog=0)) == HostReport("abc", 0, "0.3.0")
+    # So a host whose long-polls carry no headers does not look like a new version each time.
+    last = Contact(100.0, said)
+    assert not contact_due(last, said.updated_by(HostReport()), now=101.0, every_s=30)

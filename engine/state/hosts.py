@@ -37,6 +37,14 @@ class HostReport:
     spool_backlog: int | None = None
     hook_version: str | None = None
 
+    def updated_by(self, newer: HostReport) -> HostReport:
+        """This report with what `newer` says; what it does not say stays as it was."""
+        return HostReport(
+            newer.policy_version if newer.policy_version is not None else self.policy_version,
+            newer.spool_backlog if newer.spool_backlog is not None else self.spool_backlog,
+            newer.hook_version if newer.hook_version is not None else self.hook_version,
+        )
+
 
 @dataclass(frozen=True, slots=True)
 class Contact:
