@@ -382,9 +382,10 @@ def test_rule_stats_match_independent_count(big_store: Store, generated: Generat
         assert stat.approval_rate == pytest.approx(rate)
 
 
-def test_decision_figures_come_from_the_covering_index(big_store: Store) -> None:
+@pytest.mark.parametrize("key", ["tool_name", "host"])
+def test_decision_figures_come_from_the_covering_index(big_store: Store, key: str) -> None:
     query = (
-        "SELECT tool_name, COUNT(*), COUNT(*) FILTER (WHERE decision = 'deny') FROM audit "
+        f"SELECT {key}, COUNT(*), COUNT(*) FILTER (WHERE decision = 'deny') FROM audit "
         "WHERE kind = 'decision' AND ts >= 0 AND ts < 1 GROUP BY 1"
     )
     with big_store.batch():
