@@ -20,6 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from bot.server import LARGE_REQUEST_BYTES, GovernanceServer, Peer
 from engine.approvals import ApprovalState
 from engine.events import CallContext, ToolEvent
+from engine.redact import redact_text
 from engine.state.hosts import (
     HOST_NAME,
     Contact,
@@ -42,7 +43,7 @@ POLICY_POLL_S = 0.5
 POLICY_VERSION_HEADER = "X-Governance-Policy-Version"
 SPOOL_BACKLOG_HEADER = "X-Governance-Spool-Backlog"
 HOOK_VERSION_HEADER = "X-Governance-Hook-Version"
-_VERSION = re.compile(r"[A-Za-z0-9][A-Za-z0-9._+:-]{0,127}")
+_VERSION = re.compile(r"[\x20-\x7e]{1,128}")  # printable ASCII
 _BACKLOG = re.compile(r"[0-9]{1,18}")
 T = TypeVar("T")
 Handler = Callable[[web.Request, Host], Awaitable[web.StreamResponse]]
@@ -369,13 +370,14 @@ def _ingested(event: EdgeEvent, host: str, now: float) -> IngestedEvent:
 
 
 def host_report(headers: Mapping[str, str]) -> HostReport:
-    """The edge's X-Governance-* headers; a malformed one is a ValueError naming it."""
-    versions = {}
+    """The edge's X-Governance-* headers; a malformed one is a ValueError naming it. A version
+    may come as the policy's ETag (quoted); an empty one says nothing."""
+    versions: dict[str, str | None] = {}
     for name in (POLICY_VERSION_HEADER, HOOK_VERSION_HEADER):
-        value = headers.get(name)
-        if value is not None and not _VERSION.fullmatch(value.strip()):
-            raise ValueError(f"{name}: give a version of letters, digits and . _ + : - (<= 128)")
-        versions[name] = value.strip() if value is not None else None
+        value = headers.get(name, "").strip().strip('"').strip()
+        if value and not _VERSION.fullmatch(value):
+            raise ValueError(f"{name}: give a version in printable ASCII, at most 128 characters")
+        versions[name] = redact_text(value) if value else None
     backlog = headers.get(SPOOL_BACKLOG_HEADER)
     if backlog is not None and not _BACKLOG.fullmatch(backlog.strip()):
         raise ValueError(f"{SPOOL_BACKLOG_HEADER}: give the number of spooled events, e.g. 0")

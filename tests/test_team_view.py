@@ -128,15 +128,21 @@ def test_hosts_list_shows_each_hosts_last_contact_policy_backlog_and_hook(team: 
     assert line.split()[3:7] == [laptop_2["policy_version"][:12], "12", "0.2.9", "-"]
     assert [row.split()[1:] for row in table if row.startswith("ci-1 ")] == [["-"] * 5]
 
-    # A new policy version is written at once, whatever the contact period.
-    new_policy = _edge_headers("f00d" + team.policy_version[4:], "3", "0.3.1")
+    # A new policy version is written at once, whatever the contact period; a version may
+    # come as the policy's ETag (quoted), and a secret in a header never reaches the table.
+    new_policy = _edge_headers(f'"f00d{team.policy_version[4:]}"', "3", "0.3.1 (dev)")
     assert team.edges["laptop-1"].request("GET", "/v1/policy", headers=new_policy)[0] == 200
+    secret = "ghp_" + "a1B2" * 9
+    leaky = {"X-Governance-Hook-Version": f"0.2.9 {secret}"}
+    assert team.edges["laptop-2"].request("GET", "/v1/policy", headers=leaky)[0] == 200
     listed = {host["name"]: host for host in json.loads(team.cli("hosts", "list", "--json").stdout)}
-    assert listed["laptop-1"]["policy_version"].startswith("f00d")
+    assert listed["laptop-1"]["policy_version"] == "f00d" + team.policy_version[4:]
     assert (listed["laptop-1"]["spool_backlog"], listed["laptop-1"]["hook_version"]) == (
         3,
-        "0.3.1",
+        "0.3.1 (dev)",
     )
+    assert listed["laptop-2"]["spool_backlog"] == 12  # a header not sent keeps its value
+    assert secret not in json.dumps(listed) and "[REDACTED]" in listed["laptop-2"]["hook_version"]
 
 
 def test_a_malformed_edge_header_gets_a_clear_400_and_the_service_keeps_serving(
@@ -146,7 +152,7 @@ def test_a_malformed_edge_header_gets_a_clear_400_and_the_service_keeps_serving(
     for header, value in (
         ("X-Governance-Spool-Backlog", "lots"),
         ("X-Governance-Spool-Backlog", "-1"),
-        ("X-Governance-Policy-Version", "v1; DROP TABLE"),
+        ("X-Governance-Policy-Version", "v1-\u00e9"),
         ("X-Governance-Hook-Version", "x" * 500),
     ):
         status, reply, _ = edge.request("GET", "/v1/policy", headers={header: value})
