@@ -21,9 +21,13 @@ from engine.policy import builtin_policy, load_policy
 from engine.redact import redact
 from engine.siem import to_cef, to_ocsf
 from engine.state import open_store
+from engine.state.hosts import HostRegistry
+from engine.state.streams import host_streams
+from engine.store import Store
 from engine.witness import WitnessFile, current_anchor, table_state
 
 SIEM_FORMATS = {"ocsf": to_ocsf, "cef": to_cef}
+MAX_GAPS_SHOWN = 10
 
 _COLUMNS = (
     "seq",
@@ -59,7 +63,12 @@ def parse_since(text: str) -> float:
 
 def _filters(args: argparse.Namespace) -> tuple[str, dict[str, Any]]:
     clauses, params = [], {}
-    for column, value in (("user", args.user), ("tool_name", args.tool), ("decision", args.status)):
+    for column, value in (
+        ("user", args.user),
+        ("host", args.host),
+        ("tool_name", args.tool),
+        ("decision", args.status),
+    ):
         if value:
             clauses.append(f'"{column}" = :{column}')
             params[column] = value
@@ -87,6 +96,7 @@ def cmd_verify(args: argparse.Namespace) -> int:
             f"audit chain BROKEN at row {report.first_bad_seq}: {report.problem} "
             f"({report.checked} rows before it verified)"
         )
+    failed |= not _print_host_streams(store)
     witness = WitnessFile(config.witness_path(args.witness_file, db))
     log = witness.read()
     if log is None:
@@ -107,6 +117,34 @@ def cmd_verify(args: argparse.Namespace) -> int:
     return 1 if failed else 0
 
 
+def _print_host_streams(store: Store) -> bool:
+    """Each remote host's uploaded stream, checked for gaps; False if any stream has one."""
+    registry = HostRegistry(store)
+    streams = host_streams(registry.received_event_ids())
+    backlog = {host.name: host.spool_backlog for host in registry.hosts()}
+    for stream in streams:
+        waiting = backlog.get(stream.host)
+        spooled = f"; {waiting:,} more were spooled on it at its last contact" if waiting else ""
+        if stream.ok:
+            print(f"host {stream.host}: events 1-{stream.highest} all received{spooled}")
+            continue
+        if stream.gaps:
+            shown = ", ".join(gap.describe() for gap in stream.gaps[:MAX_GAPS_SHOWN])
+            more = len(stream.gaps) - MAX_GAPS_SHOWN
+            print(
+                f"host {stream.host}: stream has GAPS: {stream.missing:,} of events "
+                f"1-{stream.highest} missing: {shown}"
+                + (f" and {more:,} more ranges" if more > 0 else "")
+                + spooled
+            )
+        if stream.unnumbered:
+            print(
+                f"host {stream.host}: {len(stream.unnumbered):,} event(s) with ids that are not "
+                f"sequence numbers, so unchecked: {', '.join(stream.unnumbered[:MAX_GAPS_SHOWN])}"
+            )
+    return all(stream.ok for stream in streams)
+
+
 def _when(ts: float) -> str:
     return datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%d %H:%M:%S")
 
@@ -117,7 +155,8 @@ def cmd_search(args: argparse.Namespace) -> int:
     for row in reversed(rows[: args.limit]):
         print(
             f"{row['seq']:>7}  {_when(row['ts'])}  {row['kind']:<18} {row['user'] or '-':<12} "
-            f"{row['tool_name'] or '-':<10} {row['decision'] or '-':<9} {row['rule'] or '-'}"
+            f"{row['host'] or '-':<14} {row['tool_name'] or '-':<10} {row['decision'] or '-':<9} "
+            f"{row['rule'] or '-'}"
             f"{'  ' + row['approval_id'] if row['approval_id'] else ''}"
         )
     print(f"{min(len(rows), args.limit)} of {len(rows)} matching rows")
@@ -186,7 +225,7 @@ def register(commands: argparse._SubParsersAction) -> None:
     audit = commands.add_parser("audit", help="verify, search and export the audit trail")
     audit_commands = audit.add_subparsers(dest="audit_command", required=True)
     verify = audit_commands.add_parser(
-        "verify", help="check the hash chain, name the first bad row"
+        "verify", help="check the hash chain and every host's uploaded stream, name what is bad"
     )
     verify.add_argument("--db", help=DB_HELP)
     verify.add_argument(
@@ -213,6 +252,7 @@ def register(commands: argparse._SubParsersAction) -> None:
         parser = audit_commands.add_parser(name, help=helptext)
         parser.add_argument("--db", help=DB_HELP)
         parser.add_argument("--user", help="only this requester or approver")
+        parser.add_argument("--host", help="only this host's rows (a remote host's name)")
         parser.add_argument("--tool", help="only this tool (Bash, Read, mcp__…)")
         parser.add_argument("--status", help="decision: allow, deny, pending, approved, …")
         parser.add_argument("--since", help="7d, 24h, 30m or an ISO date")

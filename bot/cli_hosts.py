@@ -4,16 +4,31 @@ It prints a new token once and never stores or shows it again; the store keeps i
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import time
 
 from bot import config
 from engine.state import open_store
-from engine.state.hosts import HostError, HostRegistry
+from engine.state.hosts import Host, HostError, HostRegistry
 
 
 def _when(ts: float | None) -> str:
     return time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(ts)) if ts else "-"
+
+
+def _print_hosts(hosts: list[Host]) -> None:
+    """One line per host: what it last told us, as of its last contact."""
+    print(f"{'NAME':<20} {'LAST CONTACT':<19} {'POLICY':<12} {'BACKLOG':>7} {'HOOK':<10} REVOKED")
+    for host in hosts:
+        backlog = "-" if host.spool_backlog is None else f"{host.spool_backlog:,}"
+        print(
+            f"{host.name:<20} {_when(host.last_contact_at):<19} "
+            f"{(host.policy_version or '-')[:12]:<12} {backlog:>7} "
+            f"{host.hook_version or '-':<10} {_when(host.revoked_at)}"
+        )
+    if not hosts:
+        print("(no hosts: add one with `governance hosts add NAME`)")
 
 
 def cmd_hosts(args: argparse.Namespace) -> int:
@@ -35,25 +50,12 @@ def cmd_hosts(args: argparse.Namespace) -> int:
                 )
         elif args.json:
             rows = [
-                {
-                    "name": h.name,
-                    "created_at": h.created_at,
-                    "last_contact_at": h.last_contact_at,
-                    "revoked_at": h.revoked_at,
-                }
-                for h in registry.hosts()
+                {k: v for k, v in dataclasses.asdict(host).items() if k != "token_sha256"}
+                for host in registry.hosts()
             ]
             print(json.dumps(rows, indent=2))
         else:
-            hosts = registry.hosts()
-            print(f"{'NAME':<24} {'CREATED':<20} {'LAST CONTACT':<20} REVOKED")
-            for host in hosts:
-                print(
-                    f"{host.name:<24} {_when(host.created_at):<20} "
-                    f"{_when(host.last_contact_at):<20} {_when(host.revoked_at)}"
-                )
-            if not hosts:
-                print("(no hosts: add one with `governance hosts add NAME`)")
+            _print_hosts(registry.hosts())
     except HostError as error:
         print(f"governance hosts: {error}")
         return 1
@@ -67,7 +69,9 @@ def register(commands: argparse._SubParsersAction) -> None:
     hosts_commands = hosts.add_subparsers(dest="hosts_command", required=True)
     add = hosts_commands.add_parser("add", help="add a host and print its token once")
     add.add_argument("name", help="the host's name of record (letters, digits, . _ -)")
-    listing = hosts_commands.add_parser("list", help="hosts, created, last contact, revoked")
+    listing = hosts_commands.add_parser(
+        "list", help="hosts: last contact, policy version, spool backlog, hook version, revoked"
+    )
     listing.add_argument("--json", action="store_true", help="print the hosts as JSON")
     revoke = hosts_commands.add_parser("revoke", help="revoke a host's token now")
     revoke.add_argument("name", help="the host to revoke; its waiting requests are closed")

@@ -8,9 +8,10 @@ import contextlib
 import hashlib
 import json
 import logging
+import re
 import ssl
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any, Literal, TypeVar
 
 from aiohttp import web
@@ -19,7 +20,18 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from bot.server import LARGE_REQUEST_BYTES, GovernanceServer, Peer
 from engine.approvals import ApprovalState
 from engine.events import CallContext, ToolEvent
-from engine.state.hosts import HOST_NAME, Host, HostRegistry, IngestedEvent, token_hash
+from engine.redact import redact_text
+from engine.state.hosts import (
+    HOST_NAME,
+    Contact,
+    Host,
+    HostRegistry,
+    HostReport,
+    IngestedEvent,
+    contact_due,
+    token_hash,
+)
+from engine.state.streams import EVENT_ID
 
 log = logging.getLogger("governance.remote")
 
@@ -27,6 +39,12 @@ MAX_BODY_BYTES = 17 * 1024 * 1024  # as the socket: a large Write plus the envel
 HOSTS_REFRESH_S = 0.5  # how soon a revocation closes a host's waiting requests
 CONTACT_EVERY_S = 30.0  # `hosts list` shows last contact to this precision
 POLICY_POLL_S = 0.5
+# What an edge says about itself on every request (the edge client's contract).
+POLICY_VERSION_HEADER = "X-Governance-Policy-Version"
+SPOOL_BACKLOG_HEADER = "X-Governance-Spool-Backlog"
+HOOK_VERSION_HEADER = "X-Governance-Hook-Version"
+_VERSION = re.compile(r"[\x20-\x7e]{1,128}")  # printable ASCII
+_BACKLOG = re.compile(r"[0-9]{1,18}")
 T = TypeVar("T")
 Handler = Callable[[web.Request, Host], Awaitable[web.StreamResponse]]
 
@@ -45,11 +63,12 @@ class DecideRequest(BaseModel):
 
 
 class EdgeEvent(BaseModel):
-    """One audit event recorded by an edge; `event_id` is unique on that host."""
+    """One audit event recorded by an edge; `event_id` is its local audit seq in decimal, so
+    `audit verify` can tell a gap in a host's stream."""
 
     model_config = ConfigDict(extra="forbid")
 
-    event_id: str = Field(min_length=1, max_length=200)
+    event_id: str = Field(pattern=f"^{EVENT_ID.pattern}$")
     # What an edge witnesses itself; approval events happen here, never on an edge.
     kind: Literal["decision", "prompt", "tool_outcome", "spooled_event", "malformed_request"]
     ts: float | None = Field(default=None, gt=0)
@@ -108,7 +127,7 @@ class RemoteApi:
         self._revoked: set[str] = set()
         self._stops: dict[str, asyncio.Event] = {}
         self._closing = asyncio.Event()
-        self._contacted: dict[str, float] = {}
+        self._contacted: dict[str, Contact] = {}
         self._policy: tuple[object, str, bytes] | None = None
         self._runner: web.AppRunner | None = None
         self._refresher: asyncio.Task[None] | None = None
@@ -188,10 +207,16 @@ class RemoteApi:
                     payload={"peer": request.remote, "path": request.path},
                 )
                 return _error(401, f"authentication failed: {why}")
+            try:
+                report = host_report(request.headers)
+            except ValueError as error:
+                return _error(400, str(error))
             now = time.time()
-            if now - self._contacted.get(host.name, 0.0) >= CONTACT_EVERY_S:
-                self._contacted[host.name] = now
-                self.registry.touch(host.name, now)
+            last = self._contacted.get(host.name)
+            seen = last.report.updated_by(report) if last is not None else report
+            if contact_due(last, seen, now, CONTACT_EVERY_S):
+                self._contacted[host.name] = Contact(now, seen)
+                self.registry.touch(host.name, now, seen)
             return await handler(request, host)
 
         return guarded
@@ -341,6 +366,25 @@ def _ingested(event: EdgeEvent, host: str, now: float) -> IngestedEvent:
     ts = min(event.ts or now, now)
     return IngestedEvent(
         event.event_id, event.kind, {**fields, "host": host, "ts": ts, "payload": payload}
+    )
+
+
+def host_report(headers: Mapping[str, str]) -> HostReport:
+    """The edge's X-Governance-* headers; a malformed one is a ValueError naming it. A version
+    may come as the policy's ETag (quoted); an empty one says nothing."""
+    versions: dict[str, str | None] = {}
+    for name in (POLICY_VERSION_HEADER, HOOK_VERSION_HEADER):
+        value = headers.get(name, "").strip().strip('"').strip()
+        if value and not _VERSION.fullmatch(value):
+            raise ValueError(f"{name}: give a version in printable ASCII, at most 128 characters")
+        versions[name] = redact_text(value) if value else None
+    backlog = headers.get(SPOOL_BACKLOG_HEADER)
+    if backlog is not None and not _BACKLOG.fullmatch(backlog.strip()):
+        raise ValueError(f"{SPOOL_BACKLOG_HEADER}: give the number of spooled events, e.g. 0")
+    return HostReport(
+        policy_version=versions[POLICY_VERSION_HEADER],
+        spool_backlog=int(backlog) if backlog is not None else None,
+        hook_version=versions[HOOK_VERSION_HEADER],
     )
 
 

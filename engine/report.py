@@ -61,6 +61,7 @@ class Report(BaseModel):
     would_have_blocked: int
     by_tool: list[tuple[str, int, int]]
     by_user: list[tuple[str, int, int]]
+    by_host: list[tuple[str, int, int]]
     per_day: list[tuple[str, int, int]]
     top_block_reasons: list[tuple[str, str, int]]
     latency_p50_s: float | None
@@ -230,6 +231,27 @@ def _top_block_reasons(
     return reasons
 
 
+def _by_host(
+    db: Database, decisions: str, every_host: bool, params: dict[str, Any]
+) -> list[tuple[str, int, int]]:
+    """Decisions and blocks per host, with every live remote host (a silent one at 0) when
+    `every_host`. Its own pass: as a fourth key of the main pass it would multiply the groups
+    by the hosts each user works from (CI runners shared by everyone)."""
+    hosts: dict[str, list[int]] = {
+        UNKNOWN if host is None else host: [int(count), int(blocked)]
+        for host, count, blocked in _rows(
+            db,
+            "SELECT host, COUNT(*), COUNT(*) FILTER (WHERE decision = 'deny') "
+            f"FROM audit WHERE {decisions} GROUP BY 1",
+            params,
+        )
+    }
+    if every_host:
+        for (name,) in _rows(db, "SELECT name FROM remote_hosts WHERE revoked_at IS NULL", {}):
+            hosts.setdefault(name, [0, 0])
+    return _ranked(hosts)
+
+
 def build_report(
     db: Database, days: float = 7, now: float | None = None, user: str | None = None
 ) -> Report:
@@ -317,6 +339,7 @@ def build_report(
         would_have_blocked=totals["would_have"],
         by_tool=_ranked(tools),
         by_user=_ranked(users),
+        by_host=_by_host(db, decisions, user is None, params),
         per_day=per_day,
         top_block_reasons=_top_block_reasons(db, decisions, user_filter, params),
         latency_p50_s=nearest_rank(latencies, 0.50),
@@ -367,6 +390,28 @@ def rule_stats(db: Database, days: float, now: float | None = None) -> list[Rule
 
 
 # ---------------------------------------------------------------- renderers
+
+
+BAR_WIDTH = 24
+
+
+def text_bars(rows: list[tuple[str, int, int]], width: int = BAR_WIDTH) -> list[str]:
+    """Stacked bars in text, one line per row: `█` not blocked, `▒` blocked, scaled to the
+    largest; a row with any decision shows at least one cell."""
+    if not rows:
+        return []
+    peak = max(total for _, total, _ in rows) or 1
+    names = [" ".join(name.split()) for name, _, _ in rows]
+    label = min(max(len(name) for name in names), 28)
+    lines = []
+    for name, (_, total, blocked) in zip(names, rows, strict=True):
+        cells = max(round(total / peak * width), 1 if total else 0)
+        blocked_cells = min(cells, max(round(blocked / peak * width), 1 if blocked else 0))
+        bar = "█" * (cells - blocked_cells) + "▒" * blocked_cells
+        lines.append(
+            f"{_clip(name, label):<{label}} {bar:<{width}} {total:,} ({blocked:,} blocked)"
+        )
+    return lines
 
 
 def _when(ts: float) -> str:
@@ -424,7 +469,15 @@ def _iso(ts: float) -> str:
 def report_document(report: Report) -> dict[str, Any]:
     """The published JSON form (docs/report.schema.json): named fields, ISO 8601 UTC times."""
     document = report.model_dump(
-        exclude={"period_start", "period_end", "by_tool", "by_user", "per_day", "top_block_reasons"}
+        exclude={
+            "period_start",
+            "period_end",
+            "by_tool",
+            "by_user",
+            "by_host",
+            "per_day",
+            "top_block_reasons",
+        }
     )
     return {
         "$schema": REPORT_SCHEMA_ID,
@@ -433,6 +486,7 @@ def report_document(report: Report) -> dict[str, Any]:
         **document,
         "by_tool": [{"tool": t, "decisions": n, "blocked": b} for t, n, b in report.by_tool],
         "by_user": [{"user": u, "decisions": n, "blocked": b} for u, n, b in report.by_user],
+        "by_host": [{"host": h, "decisions": n, "blocked": b} for h, n, b in report.by_host],
         "per_day": [{"date": d, "decisions": n, "blocked": b} for d, n, b in report.per_day],
         "top_block_reasons": [
             {"rule": rule, "reason": reason, "count": n}
@@ -462,9 +516,15 @@ def to_markdown(report: Report) -> str:
         "| --- | --- |",
         *(f"| {_md(name)} | {_md(value)} |" for name, value in _figures(report)),
     ]
-    for title, rows in (("By tool", report.by_tool), ("By user", report.by_user)):
+    for title, rows in (
+        ("By tool", report.by_tool),
+        ("By user", report.by_user),
+        ("By host", report.by_host),
+    ):
         lines += ["", f"## {title}", "", "| Name | Decisions | Blocked |", "| --- | ---: | ---: |"]
         lines += [f"| {_md(name)} | {total:,} | {blocked:,} |" for name, total, blocked in rows]
+    if report.by_host:  # an indented code block: no name can close it
+        lines += ["", *("    " + line for line in text_bars(report.by_host))]
     lines += ["", "## Top block reasons", ""]
     if report.top_block_reasons:
         lines += ["| Rule | Example reason | Count |", "| --- | --- | ---: |"]
@@ -503,6 +563,19 @@ def _ranked_section(title: str, lines: list[str]) -> dict[str, Any]:
     return {"type": "section", "text": _mrkdwn(text, SLACK_MAX_SECTION_TEXT)}
 
 
+def _chart_section(title: str, lines: list[str]) -> dict[str, Any]:
+    """A text chart in a code block (Slack draws no charts), cut at a whole line to fit."""
+    shown: list[str] = []
+    for index, line in enumerate(lines):
+        more = f"…and {len(lines) - index} more"
+        if len(title) + 10 + sum(len(x) + 1 for x in (*shown, line, more)) > SLACK_MAX_SECTION_TEXT:
+            shown.append(more)
+            break
+        shown.append(line)
+    body = "\n".join(shown)
+    return {"type": "section", "text": _mrkdwn(f"*{title}*\n```{body}```", SLACK_MAX_SECTION_TEXT)}
+
+
 def to_slack_blocks(report: Report) -> list[dict[str, Any]]:
     """Block Kit for `/governance report`, clipped to Slack's limits."""
     header = "Governance report" + (f": {report.user}" if report.user else "")
@@ -534,6 +607,9 @@ def to_slack_blocks(report: Report) -> list[dict[str, Any]]:
                 ],
             )
         )
+    if report.by_host:
+        safe = [(_slack_escape(name.replace("`", "'")), t, b) for name, t, b in report.by_host]
+        blocks.append(_chart_section("By host", text_bars(safe)))
     for title, rows in (("By tool", report.by_tool), ("By user", report.by_user)):
         if rows:
             blocks.append(
@@ -682,6 +758,9 @@ def to_html(report: Report, title: str = "Claude Code governance report") -> str
         "<h2>Decisions by user</h2>",
         _bar_chart(report.by_user, "Decisions by user"),
         _table(("User", "Decisions", "Blocked"), list(report.by_user)),
+        "<h2>Decisions by host</h2>",
+        _bar_chart(report.by_host, "Decisions by host"),
+        _table(("Host", "Decisions", "Blocked"), list(report.by_host)),
         "<h2>Top block reasons</h2>",
         reasons,
         "</body></html>",

@@ -195,12 +195,24 @@ CREATE TABLE IF NOT EXISTS stream_cursors (
 );
 """
 
+# The team's view: what each host last reported (policy in force, spool backlog, hook
+# version), and the host in the report's covering index so the by-host figures stay index-only.
+HOST_REPORTS = """
+ALTER TABLE remote_hosts ADD COLUMN policy_version TEXT;
+ALTER TABLE remote_hosts ADD COLUMN spool_backlog INTEGER;
+ALTER TABLE remote_hosts ADD COLUMN hook_version TEXT;
+DROP INDEX IF EXISTS audit_report_kind_ts;
+CREATE INDEX audit_report_kind_ts
+    ON audit(kind, ts, decision, tool_name, user, mode, would_be, host);
+"""
+
 MIGRATIONS: tuple[str, ...] = (
     _SCHEMA,
     IDENTITY_COLUMNS,
     _GRANT_EXPIRY_MFA_LOCKOUT,
     STREAM_CURSORS,
     REMOTE_HOSTS,
+    HOST_REPORTS,
 )
 
 

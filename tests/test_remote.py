@@ -189,7 +189,7 @@ def test_an_edge_token_cannot_approve_anything(service: tuple[Server, Remote]) -
         (
             "POST",
             "/v1/audit/events",
-            {"events": [{"event_id": "e1", "kind": "approval_approved"}]},
+            {"events": [{"event_id": "1", "kind": "approval_approved"}]},
         ),
     ):
         status, reply, _ = remote.request(method, path, body)
@@ -206,7 +206,7 @@ def test_audit_upload_is_stored_once_however_often_it_is_resent(
     secret = "ghp_" + "a1B2" * 9
     events = [
         {
-            "event_id": "laptop-7:1",
+            "event_id": "1",
             "kind": "decision",
             "ts": time.time() - 60,
             "user": "alice",
@@ -215,18 +215,18 @@ def test_audit_upload_is_stored_once_however_often_it_is_resent(
             "rule": "bash_commands.allowed_patterns[0]",
             "payload": {"tool_input": {"command": f"echo {secret}"}},
         },
-        {"event_id": "laptop-7:2", "kind": "tool_outcome", "tool_name": "Bash"},
+        {"event_id": "2", "kind": "tool_outcome", "tool_name": "Bash"},
     ]
     status, reply, _ = remote.request("POST", "/v1/audit/events", {"events": events})
     assert status == 200 and (reply["stored"], reply["duplicates"]) == (2, 0)
-    resent = [*events, {"event_id": "laptop-7:3", "kind": "prompt", "user": "alice"}]
+    resent = [*events, {"event_id": "3", "kind": "prompt", "user": "alice"}]
     status, reply, _ = remote.request("POST", "/v1/audit/events", {"events": resent})
     assert status == 200 and (reply["stored"], reply["duplicates"]) == (1, 2)
     uploaded = [row for row in server.audit() if row["payload"] and '"edge"' in row["payload"]]
     assert [json.loads(row["payload"])["edge"]["event_id"] for row in uploaded] == [
-        "laptop-7:1",
-        "laptop-7:2",
-        "laptop-7:3",
+        "1",
+        "2",
+        "3",
     ]
     assert {row["host"] for row in uploaded} == {HOST}
     assert secret not in json.dumps(uploaded)

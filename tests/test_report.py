@@ -32,6 +32,7 @@ from engine.report import (
     day_range,
     nearest_rank,
     rule_stats,
+    text_bars,
     to_html,
     to_json,
     to_markdown,
@@ -46,6 +47,8 @@ USERS = [f"user-{n}" for n in range(6)]
 TOOLS = ["Bash", "Read", "Edit", "Write", "WebFetch", "mcp__postgres__query"]
 RULES = [f"bash_commands.blocked_patterns[{n}]" for n in range(14)]
 RISKS = ["low", "medium", "high", "critical"]
+# Uneven, so the by-host ordering is no tie; None is a row with no host (a local decision).
+HOSTS = ["laptop-1", "laptop-2", "laptop-2", "ci-runner-1", "laptop-2", None, "laptop-1"]
 FINISH = ("approval_approved", "approval_denied", "approval_expired", "approval_cancelled")
 
 
@@ -85,6 +88,7 @@ def _generate(seed: int = 20250615, decisions: int = 4_200) -> Generated:
             rule=rule,
             risk=risk,
             reason=reason,
+            host=HOSTS[index % len(HOSTS)],
         )
         if decision == "approve":
             approval_id = f"apr-{index}"
@@ -280,6 +284,7 @@ def _expected(rows: list[dict[str, Any]], days: float, now: float, user: str | N
         ),
         "by_tool": tally("tool_name"),
         "by_user": tally("user"),
+        "by_host": tally("host"),
         "per_day_nonzero": {day: tuple(v) for day, v in days_seen.items()},
         "top_block_reasons": [(rule, e["reason"], e["count"]) for rule, e in top],
         "latency_p50_s": percentile(0.50),
@@ -377,9 +382,10 @@ def test_rule_stats_match_independent_count(big_store: Store, generated: Generat
         assert stat.approval_rate == pytest.approx(rate)
 
 
-def test_decision_figures_come_from_the_covering_index(big_store: Store) -> None:
+@pytest.mark.parametrize("key", ["tool_name", "host"])
+def test_decision_figures_come_from_the_covering_index(big_store: Store, key: str) -> None:
     query = (
-        "SELECT tool_name, COUNT(*), COUNT(*) FILTER (WHERE decision = 'deny') FROM audit "
+        f"SELECT {key}, COUNT(*), COUNT(*) FILTER (WHERE decision = 'deny') FROM audit "
         "WHERE kind = 'decision' AND ts >= 0 AND ts < 1 GROUP BY 1"
     )
     with big_store.batch():
@@ -560,6 +566,7 @@ def test_slack_blocks_survive_huge_and_hostile_text(report: Report) -> None:
         update={
             "user": "<!channel> " + "x" * 500,
             "by_user": [(f"<@U{n}> " + "y" * 400, n, 0) for n in range(300)],
+            "by_host": [(f"<!here> ``` h{n}", n, n // 2) for n in range(300)],
             "top_block_reasons": [("r" * 500, "<!here> " + "z" * 5_000, 1)] * 10,
         }
     )
@@ -570,9 +577,38 @@ def test_slack_blocks_survive_huge_and_hostile_text(report: Report) -> None:
     assert "<!channel>" not in mrkdwn and "<!here>" not in mrkdwn and "<@U" not in mrkdwn
 
 
+def test_text_bars_scale_to_the_largest_and_mark_the_blocked_part() -> None:
+    rows = [("laptop-2", 20, 5), ("ci-1", 10, 0), ("idle", 0, 0), ("a\nb", 1, 1)]
+    assert text_bars(rows, width=8) == [
+        "laptop-2 ██████▒▒ 20 (5 blocked)",
+        "ci-1     ████     10 (0 blocked)",
+        "idle              0 (0 blocked)",
+        "a b      ▒        1 (1 blocked)",  # one decision still shows; a newline cannot split
+    ]
+
+
+def test_the_by_host_table_and_chart_are_in_every_format(report: Report) -> None:
+    (first, *_) = report.by_host
+    assert first[0] == "laptop-2"  # the busiest host leads
+    assert {host for host, _, _ in report.by_host} == {
+        "laptop-1",
+        "laptop-2",
+        "ci-runner-1",
+        "(none)",
+    }
+    markdown = to_markdown(report)
+    assert "## By host" in markdown and f"| laptop-2 | {first[1]:,} | {first[2]:,} |" in markdown
+    assert f"    {text_bars(report.by_host)[0]}" in markdown
+    slack = json.dumps(to_slack_blocks(report), ensure_ascii=False)
+    assert "*By host*" in slack and text_bars(report.by_host)[0] in slack
+    page = to_html(report)
+    assert 'aria-label="Decisions by host"' in page
+    assert f'<td>laptop-2</td><td class="n">{first[1]:,}</td>' in page
+
+
 def test_html_is_self_contained(report: Report) -> None:
     page = to_html(report)
-    assert page.count("<svg") == 3  # per day, by tool, by user
+    assert page.count("<svg") == 4  # per day, by tool, by user, by host
     assert f"{report.total_decisions:,}" in page and f"{report.blocked:,}" in page
     for tool, total, _ in report.by_tool:
         assert f'<td>{tool}</td><td class="n">{total:,}</td>' in page

@@ -200,6 +200,20 @@ CREATE TABLE remote_events (
 );
 """
 
+# What each host last reported (policy in force, spool backlog, hook version); the host joins
+# the report's covering index for the by-host pass. The statistics tell the planner how few
+# (day, tool, user) groups the report's main pass makes: without them it guesses one group a
+# row and will not aggregate in parallel.
+_HOST_REPORTS = """
+ALTER TABLE remote_hosts ADD COLUMN policy_version TEXT, ADD COLUMN spool_backlog BIGINT,
+    ADD COLUMN hook_version TEXT;
+DROP INDEX audit_report_kind_ts;
+CREATE INDEX audit_report_kind_ts ON audit (kind, ts)
+    INCLUDE (decision, tool_name, "user", mode, would_be, rule, risk, host);
+CREATE STATISTICS audit_report_groups (ndistinct)
+    ON (floor(ts / 86400)), tool_name, "user" FROM audit;
+"""
+
 MIGRATIONS: tuple[str, ...] = (
     _V1,
     _V2,
@@ -207,4 +221,5 @@ MIGRATIONS: tuple[str, ...] = (
     _GRANT_EXPIRY_MFA_LOCKOUT,
     _V5,
     _REMOTE_HOSTS,
+    _HOST_REPORTS,
 )
