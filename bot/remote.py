@@ -11,15 +11,14 @@ import logging
 import ssl
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 from typing import Any, Literal, TypeVar, get_args
 
 from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from bot.remote_edge import ApprovalAsk, GrantUse, create_judged_approval, spend_grant
 from bot.server import LARGE_REQUEST_BYTES, GovernanceServer, Peer
 from engine.approvals import ApprovalState
-from engine.decide import Risk
 from engine.events import CallContext, ToolEvent
 from engine.state.hosts import HOST_NAME, Host, HostRegistry, IngestedEvent, token_hash
 
@@ -104,44 +103,6 @@ class EdgeEvent(BaseModel):
     reason: str | None = None
     approval_id: str | None = Field(default=None, max_length=40)
     payload: dict[str, Any] | None = None
-
-
-class ApprovalAsk(BaseModel):
-    """POST /v1/approvals: a call an edge judged `approve` with its own engine and files,
-    its input already redacted there. The service creates the request as a local ask would."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    action_key: str = Field(min_length=1, max_length=200)
-    session_id: str = Field(default="", max_length=500)
-    tool_name: str = Field(min_length=1, max_length=500)
-    tool_input: dict[str, Any]
-    cwd: str | None = Field(default=None, max_length=4096)
-    rule: str | None = Field(default=None, max_length=500)
-    reason: str = Field(max_length=5000)
-    risk: Risk
-    # The approval rule the edge's copy of the policy matched; the service's own choice wins.
-    approval_rule: str | None = Field(default=None, max_length=200)
-    policy_version: str | None = Field(default=None, max_length=100)
-    context: CallContext = Field(default_factory=CallContext)
-    os_user: str = Field(
-        pattern=f"^{HOST_NAME.pattern}$", description="the agent's OS user on the edge"
-    )
-
-
-class GrantUse(BaseModel):
-    """POST /v1/grants/use: spend the single-use grant of an approved action, if there is one."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    action_key: str = Field(min_length=1, max_length=200)
-
-
-@dataclass(frozen=True, slots=True)
-class EdgeJudgement:
-    rule: str | None
-    reason: str
-    risk: Risk
 
 
 class AuditBatch(BaseModel):
@@ -324,64 +285,19 @@ class RemoteApi:
         return reply if isinstance(reply, web.Response) else web.json_response(reply)
 
     async def ask(self, request: web.Request, host: Host) -> web.Response:
-        """Create (or find, for the same action) the approval request an edge judged; the edge
-        then long-polls /v1/approvals/{id}/wait. Requester of record: the token's host and the
-        edge's OS user, so neither can approve it."""
         try:
             asked = ApprovalAsk.model_validate(await self._body(request))
         except ValidationError as error:
             return _invalid(error)
-        event = ToolEvent(
-            session_id=asked.session_id,
-            cwd=asked.cwd,
-            hook_event_name="PreToolUse",
-            tool_name=asked.tool_name,
-            tool_input=asked.tool_input,
-        )
-        peer = Peer(0, -1, asked.os_user, host=host.name)
-        judged = EdgeJudgement(asked.rule, asked.reason, asked.risk)
-        key = f"{host.name}:{asked.action_key}"
-        approval = await self.server._request_approval(event, asked.context, peer, judged, key)
-        if approval is None:
-            return _error(500, "could not create an approval request")
-        rule = approval.snapshot
-        return web.json_response(
-            {
-                "approval_id": approval.id,
-                "state": str(approval.state),
-                "approval_rule": rule.name,
-                # Nobody can decide it while the service has no Slack and its roles are Slack's.
-                "waitable": not (self.server._console_only and not rule.open_to_console),
-                "reply": self.server._pending_reply(approval),
-            }
-        )
+        created = await create_judged_approval(self.server, asked, host.name)
+        return web.json_response(created) if created else _error(500, "could not create it")
 
     async def use_grant(self, request: web.Request, host: Host) -> web.Response:
-        """Spend this host's grant for the action, once: the answer names the approval, or null."""
         try:
             asked = GrantUse.model_validate(await self._body(request))
         except ValidationError as error:
             return _invalid(error)
-        key = f"{host.name}:{asked.action_key}"
-        self.server._audit_expired_grants(key)
-        granted = self.server.store.use_grant(key)
-        approval = self.server.store.approval(granted) if granted else None
-        if approval is not None:
-            self.server.store.append_audit(
-                "grant_used",
-                approval_id=approval.id,
-                decision="allow",
-                session_id=approval.session_id,
-                tool_name=approval.tool_name,
-                user=approval.requester,
-                host=host.name,
-            )
-        return web.json_response(
-            {
-                "approval_id": granted,
-                "note": approval.decided_note if approval is not None else None,
-            }
-        )
+        return web.json_response(spend_grant(self.server, asked.action_key, host.name))
 
     async def wait(self, request: web.Request, host: Host) -> web.Response:
         """Long-poll an approval this host asked for; the grant stays for the retried decide."""
