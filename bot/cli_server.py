@@ -92,7 +92,11 @@ async def _serve(
     if edge_settings is not None:
         url, token_file, ca_file, cache = edge_settings
         edge = Edge(url, token_file, ca_file, cache, server_config.protected_state())
-        print(f"governance edge: policy {await edge.start()}", flush=True)
+        try:
+            print(f"governance edge: policy {await edge.start()}", flush=True)
+        except BaseException:
+            await edge.close()
+            raise
     server = GovernanceServer(server_config, policy=edge.policy if edge else None, edge=edge)
     loop = asyncio.get_running_loop()
     for number in (signal.SIGTERM, signal.SIGINT):
