@@ -1239,7 +1239,7 @@ class GovernanceServer:
             risk=str(decision.risk),
             reason=reason,
             approval_id=window.id,
-            payload=_decision_payload(event, decision),
+            payload=self._versioned(_decision_payload(event, decision)),
             **fields,
         )
         return _reply("allow", reason, decision.rule, risk=str(decision.risk))

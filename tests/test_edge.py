@@ -20,6 +20,8 @@ from typing import Any
 import psycopg
 import pytest
 
+from bot.edge.shipper import edge_event
+from bot.remote import EdgeEvent
 from tests.harness import GOVERNANCE, Server, decision_of, free_port, pre_tool_use
 from tests.pg import PgServer
 from tests.slack_api_stub import SlackApiStub
@@ -248,6 +250,24 @@ def test_a_policy_change_on_the_service_reaches_every_edge(team: Team) -> None:
         if row["kind"] == "decision" and "kraken" in (row["payload"] or "")
     ]
     assert len(versions) == 2 and versions[0] != versions[1]
+
+
+def test_every_local_audit_row_has_an_upload_form_keyed_by_its_seq() -> None:
+    decision = {"seq": 7, "ts": 1.5, "kind": "decision", "rule": "r", "payload": '{"a": 1}'}
+    assert edge_event(decision) == {
+        "event_id": "7",
+        "kind": "decision",
+        "ts": 1.5,
+        "rule": "r",
+        "payload": {"a": 1},
+    }
+    # A kind the service does not list still ships, so the host's ids stay consecutive.
+    unknown = edge_event({"seq": 8, "ts": 2.0, "kind": "brand_new", "payload": "[1]"})
+    assert (unknown["kind"], unknown["payload"]) == (
+        "edge_other",
+        {"value": [1], "edge_kind": "brand_new"},
+    )
+    assert EdgeEvent.model_validate(unknown).kind == "edge_other"
 
 
 def test_an_edge_without_a_cached_policy_or_a_service_fails_closed_naming_it(
