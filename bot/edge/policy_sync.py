@@ -20,8 +20,9 @@ from engine.self_protection import ProtectedState
 log = logging.getLogger("governance.edge.policy")
 
 FIRST_FETCH_TIMEOUT_S = 10.0
-# The service holds the long-poll this long when nothing changes (it answers a change at once).
-LONG_POLL_S = 300.0
+# The service holds the long-poll this long when nothing changes (it answers a change at once);
+# each renewal also refreshes the host's last contact and status headers on the service.
+LONG_POLL_S = 60.0
 
 
 class EdgePolicy(PolicyHolder):
