@@ -158,19 +158,12 @@ def test_three_edges_judge_locally_ask_the_service_and_ship_every_event_once(
         assert _hook(edge, "ls -la")[0] == "allow"
         decision, reason = _hook(edge, "sudo rm -rf /")
         assert decision == "deny" and "builtin.rm_root" in reason
-    # An approval from edge 2: one request on the service, one Slack message, one click.
-    edge2 = team.edges["edge-2"]
-    waiting = edge2.hook_process(pre_tool_use("rm notes.txt", session="s-edge-2"), wait_s=120)
+    # An approval from edge 2: one request on the service, one Slack message.
+    edge2, edge3 = team.edges["edge-2"], team.edges["edge-3"]
+    waiting = edge2.hook_process(pre_tool_use("rm notes.txt", session="s-edge-2"), wait_s=180)
     (approval_id,) = team.service.pending_ids(timeout=30)
-    team.slack.click(approval_id, LEAD1)
-    out, err = waiting.communicate(timeout=120)
-    decision, reason = decision_of(json.loads(out))
-    assert decision == "allow" and approval_id in reason, err
-    requested = team.service.wait_for_audit("approval_requested")
-    assert [(row["approval_id"], row["host"]) for row in requested] == [(approval_id, "edge-2")]
-    assert [row["host"] for row in team.service.wait_for_audit("grant_used")] == ["edge-2"]
-    # The service restarts; edge 3 keeps working offline meanwhile.
-    edge3 = team.edges["edge-3"]
+    team.slack.posted(approval_id)
+    # The service restarts while edge 2's hook waits; edge 3 keeps working offline meanwhile.
     team.service.kill(signal.SIGTERM)
     assert _hook(edge3, "git status")[0] == "allow"
     assert _hook(edge3, "sudo rm -rf /")[0] == "deny"
@@ -179,6 +172,18 @@ def test_three_edges_judge_locally_ask_the_service_and_ship_every_event_once(
     assert f"the approval service at {team.url} is unreachable" in reason
     assert "fail closed" in reason
     team.start_service()
+    # The click on the service answers the hook still waiting on edge 2.
+    team.slack.click(approval_id, LEAD1)
+    out, err = waiting.communicate(timeout=180)
+    decision, reason = decision_of(json.loads(out))
+    assert decision == "allow" and approval_id in reason, err
+    requested = team.service.wait_for_audit("approval_requested")
+    assert [(row["approval_id"], row["host"]) for row in requested] == [(approval_id, "edge-2")]
+    assert [row["host"] for row in team.service.wait_for_audit("grant_used")] == ["edge-2"]
+    answered = [row for row in edge2.audit() if row["kind"] == "approval_answered"]
+    assert [(row["approval_id"], row["decision"]) for row in answered] == [
+        (approval_id, "approved")
+    ]
     # Every event of every edge reaches the service's audit exactly once, chain intact.
     team.wait_all_shipped()
     for host, edge in team.edges.items():

@@ -73,7 +73,7 @@ class EdgePolicy(PolicyHolder):
         """Wait for each new version (the service answers the long-poll when it changes)."""
         retrying = AsyncRetrying(
             retry=retry_if_exception_type(UpstreamError),
-            wait=wait_exponential_jitter(initial=0.2, max=15),
+            wait=wait_exponential_jitter(initial=0.2, max=10),
             stop=stop_never,
             reraise=True,
         )

@@ -78,7 +78,7 @@ class AuditShipper:
     async def run(self) -> None:
         retrying = AsyncRetrying(
             retry=retry_if_exception_type(UpstreamError),
-            wait=wait_exponential_jitter(initial=0.2, max=10),
+            wait=wait_exponential_jitter(initial=0.2, max=5),
             stop=stop_never,
             before_sleep=self._note_failure,
             reraise=True,
