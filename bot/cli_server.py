@@ -97,7 +97,7 @@ async def _serve(
         except BaseException:
             await edge.close()
             raise
-    server = GovernanceServer(server_config, policy=edge.policy if edge else None, edge=edge)
+    server = GovernanceServer(server_config, edge=edge)
     loop = asyncio.get_running_loop()
     for number in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(number, server.request_stop, signal.Signals(number).name)

@@ -47,7 +47,8 @@ class DecideRequest(BaseModel):
 
 # What an edge records in its own audit and ships here; approval state changes (requests,
 # votes, outcomes, grants used) happen on the service, never on an edge. `edge_other` carries
-# a kind an edge recorded that this list does not know, so the edge's stream has no gap.
+# a kind an edge recorded that this list does not know (or that means something to the
+# service's own chain, such as `retention_prune`), so the edge's stream has no gap.
 EdgeKind = Literal[
     "decision",
     "prompt",
@@ -70,7 +71,6 @@ EdgeKind = Literal[
     "mfa_enrolled",
     "vote_refused",
     "false_positive",
-    "retention_prune",
     "remote_prompt_refused",
     "approval_forwarded",
     "approval_answered",

@@ -234,16 +234,15 @@ class GovernanceServer:
         self,
         config: ServerConfig,
         notifier: Notifier | None = None,
-        policy: PolicyHolder | None = None,
         edge: Edge | None = None,
     ) -> None:
         self.config = config
         if not is_postgres_url(config.db):
             check_database(Path(config.db))
         self.store = open_store(config.db)
-        self.policy = policy or PolicyHolder(config.policy, config.protected_state())
-        # Edge mode: approvals and the audit of record live in the team service.
+        # Edge mode: the policy, the approvals and the audit of record are the team service's.
         self.edge = edge
+        self.policy = edge.policy if edge else PolicyHolder(config.policy, config.protected_state())
         self.notifier = notifier or ConsoleNotifier()
         self.waiters: dict[str, set[asyncio.Future[ApprovalState]]] = defaultdict(set)
         self.scheduler = DeadlineScheduler(config.db, self._fire_deadline)

@@ -68,6 +68,8 @@ class EdgeApprovals:
         }
         try:
             created = (await self.upstream.call("POST", "/v1/approvals", body)).body
+            if not isinstance(created, dict) or not isinstance(created.get("approval_id"), str):
+                raise UpstreamError(f"unexpected answer to an approval request: {created!r:.200}")
         except UpstreamError as error:
             return self._unreachable(server, decision, fields, error)
         approval_id = created["approval_id"]
@@ -78,11 +80,18 @@ class EdgeApprovals:
             rule=decision.rule,
             risk=str(decision.risk),
             reason=decision.reason,
-            payload={"upstream": self.upstream.url, "approval_rule": created["approval_rule"]},
+            payload={"upstream": self.upstream.url, "approval_rule": created.get("approval_rule")},
             **fields,
         )
-        pending: dict[str, Any] = created["reply"]
-        if wait_s <= 0 or not created["waitable"]:
+        pending: dict[str, Any] = created.get("reply") or _reply(
+            "approval_pending",
+            f"needs approval {approval_id} on the team service; retry the same command after "
+            "it is approved",
+            decision.rule,
+            approval_id,
+            str(decision.risk),
+        )
+        if wait_s <= 0 or not created.get("waitable", True):
             return pending
         state, note = await self._wait(server, approval_id, wait_s, reader)
         if state is None:
@@ -206,6 +215,8 @@ class EdgeApprovals:
             params={"timeout": f"{timeout_s:.1f}"},
             timeout_s=timeout_s + 30,
         )
+        if not isinstance(answer.body, dict) or "state" not in answer.body:
+            raise UpstreamError(f"unexpected answer to a wait: {answer.body!r:.200}")
         return str(answer.body["state"]), answer.body.get("note")
 
     def _unreachable(

@@ -82,7 +82,9 @@ class Upstream:
     def _open(self) -> aiohttp.ClientSession:
         if self._session is None or self._session.closed:
             self._session = aiohttp.ClientSession(
-                connector=aiohttp.TCPConnector(ssl=self._tls, limit=64),
+                # No pool limit: each hook waiting on an approval holds one long-poll, and
+                # uploads and the policy long-poll must never queue behind them.
+                connector=aiohttp.TCPConnector(ssl=self._tls, limit=0),
                 raise_for_status=False,
             )
         return self._session
