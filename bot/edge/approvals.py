@@ -1,5 +1,5 @@
 """An edge's approval path: spend a grant the team service holds, else create the request
-there and wait for its outcome on the long-poll. Offline, it denies at once (fail closed)."""
+there and wait on the long-poll. It never votes; offline it denies at once (fail closed)."""
 
 from __future__ import annotations
 

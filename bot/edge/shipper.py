@@ -1,5 +1,5 @@
 """Ships the edge's local audit to the team service: every row, in seq order, the seq as the
-event id (so a resend is stored once), with backoff while the service is away. Read-only here."""
+event id (a resend is stored once), with backoff. It moves its cursor; it never writes a row."""
 
 from __future__ import annotations
 
