@@ -236,6 +236,30 @@ def test_kill_9_of_the_service_mid_upload_loses_and_duplicates_nothing(team: Tea
     assert verify.returncode == 0, verify.stdout + verify.stderr
 
 
+def test_sigterm_of_an_edge_answers_its_waiting_hook_and_the_request_stays_upstream(
+    team: Team,
+) -> None:
+    edge = team.edges["edge-1"]
+    waiting = edge.hook_process(pre_tool_use("rm draft.txt", session="s-sigterm"), wait_s=300)
+    (forwarded,) = _wait_until(
+        lambda: [
+            row
+            for row in edge.audit()
+            if row["kind"] == "approval_forwarded" and row["session_id"] == "s-sigterm"
+        ],
+        "the request was not forwarded",
+    )
+    assert edge.process is not None
+    edge.process.send_signal(signal.SIGTERM)
+    out, err = waiting.communicate(timeout=60)
+    decision, reason = decision_of(json.loads(out))
+    assert decision == "deny" and "shutting down" in reason
+    assert forwarded["approval_id"] in reason
+    assert edge.process.wait(timeout=30) == 0
+    assert forwarded["approval_id"] in team.service.pending_ids()
+    edge.start()
+
+
 def test_a_policy_change_on_the_service_reaches_every_edge(team: Team) -> None:
     before = {name: len(edge.audit()) for name, edge in team.edges.items()}
     assert _hook(team.edges["edge-1"], "kraken-release --now")[0] == "allow"
