@@ -1,6 +1,8 @@
 """Hook and server benchmarks, each against a baseline measured in the same run.
 
-Run: .venv/bin/python benchmarks/hook_bench.py
+Run: .venv/bin/python benchmarks/hook_bench.py [--edge]
+With --edge, 1 and 2 run against an edge (`governance serve --upstream`) of a team service on
+this machine (SQLite, TLS), so the edge also ships every audit row upstream meanwhile:
 1. the real `governance-hook` process end to end for an allowed `ls`, against a bare
    `python -c "import json, socket"` with the same interpreter (target: within 1.5x);
 2. server decisions/s, every one written to the audit trail, from 16 concurrent clients;
@@ -9,6 +11,7 @@ Run: .venv/bin/python benchmarks/hook_bench.py
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import json
 import signal
@@ -22,7 +25,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from tests.harness import HOOK, Server, pre_tool_use  # noqa: E402
+from tests.harness import HOOK, Server, free_port, pre_tool_use  # noqa: E402
+from tests.tls import self_signed  # noqa: E402
 
 
 def _time(args: list[str], stdin: bytes, env: dict[str, str]) -> float:
@@ -106,7 +110,53 @@ async def _waiters(server: Server, count: int) -> None:
         writer.close()
 
 
+def _edge_of_a_service(tmp: Path) -> tuple[Server, Server]:
+    """(team service, edge): the service on SQLite with --listen, the edge with a host token."""
+    cert, key = self_signed(tmp)
+    port = free_port()
+    (tmp / "service").mkdir()
+    (tmp / "edge").mkdir()
+    listen = ["--listen", f"127.0.0.1:{port}", "--tls-cert", str(cert), "--tls-key", str(key)]
+    service = Server(tmp / "service", serve_args=listen, http_port=port).start()
+    token = service.cli("hosts", "add", "bench-edge").stdout.split()[-1]
+    (tmp / "edge" / "host.token").write_text(token)
+    upstream = [
+        *("--upstream", f"https://127.0.0.1:{port}"),
+        *("--token-file", str(tmp / "edge" / "host.token"), "--ca-file", str(cert)),
+    ]
+    return service, Server(tmp / "edge", serve_args=upstream).start()
+
+
+def _shipped(service: Server) -> int:
+    return sum(1 for row in service.audit() if row["payload"] and '"edge"' in row["payload"])
+
+
+def main_edge() -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        service, edge = _edge_of_a_service(Path(tmp))
+        try:
+            bench_hook(edge)
+            rate = asyncio.run(_throughput(edge.socket, clients=16, seconds=5))
+            print(f"edge decisions/s with audit writes, 16 clients: {rate:,.0f}")
+            local = len(edge.audit())
+            started = time.perf_counter()
+            while _shipped(service) < local and time.perf_counter() - started < 120:
+                time.sleep(0.2)
+            print(
+                f"edge audit rows shipped to the service: {_shipped(service):,} of {local:,} "
+                f"({time.perf_counter() - started:.1f} s after the load stopped)"
+            )
+        finally:
+            edge.kill(signal.SIGTERM)
+            service.kill(signal.SIGTERM)
+
+
 def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--edge", action="store_true", help="measure against an edge")
+    if parser.parse_args().edge:
+        main_edge()
+        return
     with tempfile.TemporaryDirectory() as tmp:
         server = Server(Path(tmp)).start()
         try:

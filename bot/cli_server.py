@@ -12,8 +12,11 @@ import os
 import signal
 import sys
 import time
+from dataclasses import replace
+from pathlib import Path
 
 from bot import client, config
+from bot.edge.runtime import Edge, policy_cache
 from bot.private_files import SERVER_UMASK
 from bot.remote import listen
 from bot.server import GovernanceServer
@@ -49,6 +52,10 @@ def cmd_serve(args: argparse.Namespace) -> int:
         anchor_interval_s=args.anchor_interval,
     )
     settings = SlackSettings.from_env()
+    edge = _edge_settings(args, db)
+    if edge is not None:  # approvals and Slack belong to the team service
+        settings = None
+        server_config = replace(server_config, policy=str(edge[3]))
     if args.listen and not (args.tls_cert and args.tls_key):
         raise SystemExit("governance serve --listen needs --tls-cert and --tls-key (HTTPS only)")
     if args.http and settings is None:
@@ -64,6 +71,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
                     args.port if args.http else None,
                     args.host,
                     (args.listen, args.tls_cert, args.tls_key) if args.listen else None,
+                    edge,
                 )
             )
     except (RuntimeError, OSError, PolicyError) as error:  # a clear line, not a traceback
@@ -78,8 +86,18 @@ async def _serve(
     http_port: int | None,
     host: str,
     remote: tuple[str, str, str] | None = None,
+    edge_settings: tuple[str, str, str | None, Path] | None = None,
 ) -> None:
-    server = GovernanceServer(server_config)
+    edge = None
+    if edge_settings is not None:
+        url, token_file, ca_file, cache = edge_settings
+        edge = Edge(url, token_file, ca_file, cache, server_config.protected_state())
+        try:
+            print(f"governance edge: policy {await edge.start()}", flush=True)
+        except BaseException:
+            await edge.close()
+            raise
+    server = GovernanceServer(server_config, edge=edge)
     loop = asyncio.get_running_loop()
     for number in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(number, server.request_stop, signal.Signals(number).name)
@@ -87,7 +105,9 @@ async def _serve(
     runner = await attach(server, settings, http_port, host) if settings else None
     api = await listen(server, *remote) if remote else None
     approvals = (
-        f"Slack over HTTP on {host}:{http_port}/slack/events"
+        f"the team service at {edge.upstream.url}"
+        if edge
+        else f"Slack over HTTP on {host}:{http_port}/slack/events"
         if http_port
         else "Slack (Socket Mode)"
         if settings
@@ -107,7 +127,32 @@ async def _serve(
         if runner is not None:
             await runner.stop()
         await server.close()
+        if edge is not None:
+            await edge.close()
         print(f"governance server stopped ({server.stop_reason})", flush=True)
+
+
+def _edge_settings(
+    args: argparse.Namespace, db: Path | str
+) -> tuple[str, str, str | None, Path] | None:
+    """(upstream URL, token file, CA file, policy cache) in edge mode, else None."""
+    url = args.upstream or os.environ.get("GOVERNANCE_UPSTREAM")
+    if not url:
+        return None
+    if args.listen:
+        raise SystemExit("governance serve: --upstream (an edge) and --listen (the team service)")
+    if args.policy:
+        raise SystemExit("governance serve --upstream: the policy comes from the team service")
+    if isinstance(db, str):
+        raise SystemExit("governance serve --upstream: an edge keeps its audit in SQLite (--db)")
+    token_file = args.token_file or os.environ.get("GOVERNANCE_TOKEN_FILE")
+    if not token_file:
+        raise SystemExit(
+            "governance serve --upstream needs --token-file (or GOVERNANCE_TOKEN_FILE): the "
+            "token `governance hosts add NAME` printed on the team service"
+        )
+    ca_file = args.ca_file or os.environ.get("GOVERNANCE_CA_FILE")
+    return url, token_file, ca_file, policy_cache(Path(db).parent)
 
 
 def resolve_approval_id(typed: str, pending_ids: list[str]) -> str:
@@ -264,6 +309,21 @@ def register(commands: argparse._SubParsersAction) -> None:
     )
     serve.add_argument("--tls-cert", help="PEM certificate (chain) for --listen")
     serve.add_argument("--tls-key", help="PEM private key for --listen")
+    serve.add_argument(
+        "--upstream",
+        metavar="URL",
+        help="edge mode: judge here, approvals and the audit of record at this team service "
+        "(https://…; or $GOVERNANCE_UPSTREAM)",
+    )
+    serve.add_argument(
+        "--token-file",
+        help="edge mode: file holding this host's token (or $GOVERNANCE_TOKEN_FILE)",
+    )
+    serve.add_argument(
+        "--ca-file",
+        help="edge mode: PEM CA bundle to trust for the team service (or $GOVERNANCE_CA_FILE; "
+        "default: the system's CAs)",
+    )
     serve.set_defaults(handler=cmd_serve, long_running=True)
 
     for name, handler, helptext in (

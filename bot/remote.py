@@ -12,11 +12,12 @@ import re
 import ssl
 import time
 from collections.abc import Awaitable, Callable, Mapping
-from typing import Any, Literal, TypeVar
+from typing import Any, Literal, TypeVar, get_args
 
 from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from bot.remote_edge import ApprovalAsk, GrantUse, create_judged_approval, spend_grant
 from bot.server import LARGE_REQUEST_BYTES, GovernanceServer, Peer
 from engine.approvals import ApprovalState
 from engine.events import CallContext, ToolEvent
@@ -62,6 +63,41 @@ class DecideRequest(BaseModel):
     wait_s: float = Field(default=0.0, ge=0.0)
 
 
+# What an edge records in its own audit and ships here; approval state changes (requests,
+# votes, outcomes, grants used) happen on the service, never on an edge. `edge_other` carries
+# a kind an edge recorded that this list does not know (or that means something to the
+# service's own chain, such as `retention_prune`), so the edge's stream has no gap.
+EdgeKind = Literal[
+    "decision",
+    "prompt",
+    "tool_outcome",
+    "spooled_event",
+    "malformed_request",
+    "server_started",
+    "server_stopped",
+    "override",
+    "policy_reloaded",
+    "policy_reload_failed",
+    "client_gone",
+    "grant_expired",
+    "alert",
+    "break_glass_opened",
+    "break_glass_closed",
+    "break_glass_refused",
+    "mfa_check",
+    "mfa_locked",
+    "mfa_enrolled",
+    "vote_refused",
+    "false_positive",
+    "remote_prompt_refused",
+    "approval_forwarded",
+    "approval_answered",
+    "approval_unreachable",
+    "edge_other",
+]
+EDGE_KINDS: frozenset[str] = frozenset(get_args(EdgeKind))
+
+
 class EdgeEvent(BaseModel):
     """One audit event recorded by an edge; `event_id` is its local audit seq in decimal, so
     `audit verify` can tell a gap in a host's stream."""
@@ -69,8 +105,7 @@ class EdgeEvent(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     event_id: str = Field(pattern=f"^{EVENT_ID.pattern}$")
-    # What an edge witnesses itself; approval events happen here, never on an edge.
-    kind: Literal["decision", "prompt", "tool_outcome", "spooled_event", "malformed_request"]
+    kind: EdgeKind
     ts: float | None = Field(default=None, gt=0)
     session_id: str | None = None
     user: str | None = None
@@ -84,6 +119,7 @@ class EdgeEvent(BaseModel):
     rule: str | None = None
     risk: str | None = None
     reason: str | None = None
+    approval_id: str | None = Field(default=None, max_length=40)
     payload: dict[str, Any] | None = None
 
 
@@ -138,6 +174,8 @@ class RemoteApi:
             [
                 web.get("/v1/health", self.health),
                 web.post("/v1/decide", self._authenticated(self.decide)),
+                web.post("/v1/approvals", self._authenticated(self.ask)),
+                web.post("/v1/grants/use", self._authenticated(self.use_grant)),
                 web.get("/v1/approvals/{approval_id}/wait", self._authenticated(self.wait)),
                 web.post("/v1/audit/events", self._authenticated(self.ingest)),
                 web.get("/v1/policy", self._authenticated(self.policy)),
@@ -269,6 +307,21 @@ class RemoteApi:
             return web.json_response(await decided)
         reply = await self._until_stopped(host, decided)
         return reply if isinstance(reply, web.Response) else web.json_response(reply)
+
+    async def ask(self, request: web.Request, host: Host) -> web.Response:
+        try:
+            asked = ApprovalAsk.model_validate(await self._body(request))
+        except ValidationError as error:
+            return _invalid(error)
+        created = await create_judged_approval(self.server, asked, host.name)
+        return web.json_response(created) if created else _error(500, "could not create it")
+
+    async def use_grant(self, request: web.Request, host: Host) -> web.Response:
+        try:
+            asked = GrantUse.model_validate(await self._body(request))
+        except ValidationError as error:
+            return _invalid(error)
+        return web.json_response(spend_grant(self.server, asked.action_key, host.name))
 
     async def wait(self, request: web.Request, host: Host) -> web.Response:
         """Long-poll an approval this host asked for; the grant stays for the retried decide."""

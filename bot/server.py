@@ -22,7 +22,7 @@ from collections import defaultdict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from pydantic import ValidationError
 
@@ -57,6 +57,9 @@ from engine.state import is_postgres_url, open_store
 from engine.state.postgres import PostgresStore
 from engine.store import ApprovalRecord, RedactedJson
 from engine.witness import Witness, WitnessFile, current_anchor
+
+if TYPE_CHECKING:
+    from bot.edge.runtime import Edge
 
 log = logging.getLogger("governance.server")
 
@@ -179,6 +182,9 @@ class ConsoleNotifier:
 class PolicyHolder:
     """The engine for the current policy file; reloads on change, keeps the old one on error."""
 
+    # An edge's policy (bot/edge/policy_sync.py) has the service's version; a file has none.
+    version: str | None = None
+
     def __init__(self, path: str | None, state: ProtectedState | None = None) -> None:
         self.path = path
         self.state = state
@@ -210,13 +216,33 @@ class PolicyHolder:
         return "reloaded"
 
 
+class Judgement(Protocol):
+    """What an approval request needs of a verdict: the engine's Decision, or an edge's."""
+
+    @property
+    def rule(self) -> str | None: ...
+
+    @property
+    def reason(self) -> str: ...
+
+    @property
+    def risk(self) -> Risk: ...
+
+
 class GovernanceServer:
-    def __init__(self, config: ServerConfig, notifier: Notifier | None = None) -> None:
+    def __init__(
+        self,
+        config: ServerConfig,
+        notifier: Notifier | None = None,
+        edge: Edge | None = None,
+    ) -> None:
         self.config = config
         if not is_postgres_url(config.db):
             check_database(Path(config.db))
         self.store = open_store(config.db)
-        self.policy = PolicyHolder(config.policy, config.protected_state())
+        # Edge mode: the policy, the approvals and the audit of record are the team service's.
+        self.edge = edge
+        self.policy = edge.policy if edge else PolicyHolder(config.policy, config.protected_state())
         self.notifier = notifier or ConsoleNotifier()
         self.waiters: dict[str, set[asyncio.Future[ApprovalState]]] = defaultdict(set)
         self.scheduler = DeadlineScheduler(config.db, self._fire_deadline)
@@ -294,6 +320,8 @@ class GovernanceServer:
         ):
             self._tasks.append(asyncio.create_task(self._every(period, loop_body)))
         self._tasks.append(asyncio.create_task(self.stream.run()))
+        if self.edge is not None:
+            self._tasks.extend(asyncio.create_task(work) for work in self.edge.chores(self))
 
     async def _follow_other_replicas(self) -> None:
         """A request finished by another replica on the same PostgreSQL (a vote, an expiry)
@@ -540,17 +568,7 @@ class GovernanceServer:
             self._audit_expired_grants(key)
             granted = self.store.use_grant(key)
             if granted is not None:
-                reason = f"approved in {granted}; this retry used its single-use grant"
-                self.store.append_audit(
-                    "decision",
-                    decision="allow",
-                    rule="approval.grant",
-                    reason=reason,
-                    approval_id=granted,
-                    payload=await self._prepared({"tool_input": redaction.redacted[0]}, large),
-                    **fields,
-                )
-                return _reply("approved", reason, "approval.grant", granted)
+                return await self.record_grant(granted, redaction.redacted[0], fields, large)
         engine = self.policy.engine
         verdict = (
             await asyncio.to_thread(engine.evaluate, event, context)
@@ -561,17 +579,9 @@ class GovernanceServer:
         overridden = self._break_glass(event, decision, fields)
         if overridden is not None:
             return overridden
-        seq = self.store.append_audit(
-            "decision" if event.hook_event_name == "PreToolUse" else "prompt",
-            decision=str(decision.outcome),
-            would_be=str(decision.would_be),
-            mode=str(decision.mode),
-            rule=decision.rule,
-            risk=str(decision.risk),
-            reason=decision.reason,
-            payload=await self._prepared(_decision_payload(event, decision), large),
-            **fields,
-        )
+        if self.edge is not None and self.edge.asks_upstream(event, decision):
+            return await self.edge.ask(self, event, context, peer, decision, key, wait_s, reader)
+        seq = await self.record_decision(event, decision, fields, large)
         if decision.outcome is Outcome.ALLOW:
             return _reply("allow", decision.reason, decision.rule, risk=str(decision.risk))
         if decision.outcome is Outcome.DENY or event.hook_event_name != "PreToolUse":
@@ -598,6 +608,44 @@ class GovernanceServer:
             return _reply("deny", "could not create an approval request", decision.rule)
         return await self._wait_for(approval, wait_s, reader)
 
+    async def record_grant(
+        self, granted: str, tool_input: Any, fields: dict[str, Any], large: bool = False
+    ) -> dict[str, Any]:
+        """Audit and answer a retry that used the single-use grant of approval `granted`."""
+        reason = f"approved in {granted}; this retry used its single-use grant"
+        self.store.append_audit(
+            "decision",
+            decision="allow",
+            rule="approval.grant",
+            reason=reason,
+            approval_id=granted,
+            payload=await self._prepared(self._versioned({"tool_input": tool_input}), large),
+            **fields,
+        )
+        return _reply("approved", reason, "approval.grant", granted)
+
+    async def record_decision(
+        self, event: ToolEvent, decision: Decision, fields: dict[str, Any], large: bool = False
+    ) -> int:
+        return self.store.append_audit(
+            "decision" if event.hook_event_name == "PreToolUse" else "prompt",
+            decision=str(decision.outcome),
+            would_be=str(decision.would_be),
+            mode=str(decision.mode),
+            rule=decision.rule,
+            risk=str(decision.risk),
+            reason=decision.reason,
+            payload=await self._prepared(
+                self._versioned(_decision_payload(event, decision)), large
+            ),
+            **fields,
+        )
+
+    def _versioned(self, payload: dict[str, Any]) -> dict[str, Any]:
+        """An edge's decisions say which version of the service's policy judged them."""
+        version = self.policy.version
+        return payload if version is None else {**payload, "policy_version": version}
+
     async def _prepared(self, payload: Any, large: bool) -> Any:
         """A large payload redacted and serialised in the helper process; a small one as it is."""
         return await self._in_helper(RedactedJson.of, payload) if large else payload
@@ -618,7 +666,7 @@ class GovernanceServer:
         event: ToolEvent,
         context: CallContext,
         peer: Peer,
-        decision: Decision,
+        decision: Judgement,
         key: str,
         large: bool = False,
     ) -> ApprovalRecord | None:
@@ -1190,7 +1238,7 @@ class GovernanceServer:
             risk=str(decision.risk),
             reason=reason,
             approval_id=window.id,
-            payload=_decision_payload(event, decision),
+            payload=self._versioned(_decision_payload(event, decision)),
             **fields,
         )
         return _reply("allow", reason, decision.rule, risk=str(decision.risk))

@@ -292,6 +292,11 @@ def test_bad_input_gets_a_clear_4xx_and_the_service_keeps_serving(
     assert status == 422 and reply["error"].startswith("os_user:")
     status, reply, _ = remote.request("POST", "/v1/audit/events", {"events": []})
     assert status == 422 and reply["error"].startswith("events:")
+    judged = {"action_key": "k", "tool_name": "Bash", "tool_input": {}, "reason": "r"}
+    status, reply, _ = remote.request("POST", "/v1/approvals", {**judged, "os_user": "alice"})
+    assert status == 422 and reply["error"].startswith("risk:")
+    status, reply, _ = remote.request("POST", "/v1/grants/use", {"action_key": ""})
+    assert status == 422 and reply["error"].startswith("action_key:")
     status, reply, _ = remote.request("GET", "/v1/approvals/APR-NOPE/wait?timeout=x")
     assert status == 400
     status, reply, _ = remote.request("GET", "/v1/approvals/APR-NOPE/wait")
