@@ -22,7 +22,7 @@ from collections import defaultdict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 from pydantic import ValidationError
 
@@ -54,11 +54,13 @@ from engine.redact import Redaction
 from engine.report import risk_level
 from engine.self_protection import ProtectedState
 from engine.state import is_postgres_url, open_store
+from engine.state.audit_writer import AuditWriter
 from engine.state.postgres import PostgresStore
 from engine.store import ApprovalRecord, RedactedJson
 from engine.witness import Witness, WitnessFile, current_anchor
 
 log = logging.getLogger("governance.server")
+T = TypeVar("T")
 
 _HOOK_EVENTS = {"PreToolUse", "PostToolUse", "UserPromptSubmit"}
 _MAX_OUTCOME_CHARS = 2000
@@ -216,6 +218,7 @@ class GovernanceServer:
         if not is_postgres_url(config.db):
             check_database(Path(config.db))
         self.store = open_store(config.db)
+        self.audit = AuditWriter(self.store)  # the hot path's appends, a commit per loop turn
         self.policy = PolicyHolder(config.policy, config.protected_state())
         self.notifier = notifier or ConsoleNotifier()
         self.waiters: dict[str, set[asyncio.Future[ApprovalState]]] = defaultdict(set)
@@ -266,6 +269,7 @@ class GovernanceServer:
                 raise RuntimeError(f"another governance server is already listening on {path}")
             path.unlink()
         self.scheduler.start(self.store.pending_deadlines)
+        self.audit.start()
         self._server = await asyncio.start_unix_server(
             # The reader's own buffer stays one chunk; _read_line enforces the line cap.
             self._serve_connection,
@@ -327,6 +331,7 @@ class GovernanceServer:
         for task in leftover:
             task.cancel()
         await asyncio.gather(*leftover, return_exceptions=True)
+        await self.audit.close()  # every queued row committed before the stop is recorded
         self.stream.close()
         self.scheduler.shutdown()
         if self._helper is not None:
@@ -536,12 +541,14 @@ class GovernanceServer:
         redaction = (
             await self._in_helper(Redaction.learn, carried) if large else Redaction.learn(carried)
         )
-        if event.hook_event_name == "PreToolUse":
+        if event.hook_event_name == "PreToolUse" and await self._query(
+            self.store.has_live_grant, key
+        ):
             self._audit_expired_grants(key)
             granted = self.store.use_grant(key)
             if granted is not None:
                 reason = f"approved in {granted}; this retry used its single-use grant"
-                self.store.append_audit(
+                await self.audit.append(
                     "decision",
                     decision="allow",
                     rule="approval.grant",
@@ -561,7 +568,7 @@ class GovernanceServer:
         overridden = self._break_glass(event, decision, fields)
         if overridden is not None:
             return overridden
-        seq = self.store.append_audit(
+        seq = await self.audit.append(
             "decision" if event.hook_event_name == "PreToolUse" else "prompt",
             decision=str(decision.outcome),
             would_be=str(decision.would_be),
@@ -597,6 +604,13 @@ class GovernanceServer:
         if approval is None:
             return _reply("deny", "could not create an approval request", decision.rule)
         return await self._wait_for(approval, wait_s, reader)
+
+    async def _query(self, query: Callable[..., T], *args: Any) -> T:
+        """A store read on the hot path: in a worker thread when it waits on the network
+        (PostgreSQL), so the loop serves other requests meanwhile; inline on SQLite."""
+        if self.store.queries_wait_on_network:
+            return await asyncio.to_thread(query, *args)
+        return query(*args)
 
     async def _prepared(self, payload: Any, large: bool) -> Any:
         """A large payload redacted and serialised in the helper process; a small one as it is."""
@@ -855,7 +869,7 @@ class GovernanceServer:
         )
         # Redacted before clipping, so a cut never leaves half a secret unrecognisable.
         response = json.dumps(redaction(extra.get("tool_response")), default=str)
-        self.store.append_audit(
+        await self.audit.append(
             "tool_outcome",
             decision="recorded",
             payload=await self._prepared(

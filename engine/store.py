@@ -329,6 +329,9 @@ class Store:
     for both SQLite and PostgreSQL; `PostgresStore` replaces only the connection, the write
     transaction, the sanctioned delete of `prune` and the streaming of audit rows."""
 
+    # A query is a call into a local file: callers on an event loop run it inline.
+    queries_wait_on_network = False
+
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
         _create_private(self.path)
@@ -400,14 +403,26 @@ class Store:
 
     def append_audit(self, kind: str, **fields: Any) -> int:
         """Append one redacted, hash-chained row; returns its seq."""
-        record = audit_record(kind, fields)
+        (seq,) = self.append_audit_records([audit_record(kind, fields)])
+        return seq
+
+    def append_audit_records(self, records: list[dict[str, Any]]) -> list[int]:
+        """Chain rows made by `audit_record`, in order, and append them in one transaction
+        (one commit, all or none); their seqs."""
         with self._write():
-            last_seq, last_hash = self._tail()
-            record.update(seq=last_seq + 1, prev_hash=last_hash)
-            record["hash"] = row_hash(record)
+            seq, previous = self._tail()
+            rows = []
+            for record in records:
+                seq += 1
+                record.update(seq=seq, prev_hash=previous)
+                previous = record["hash"] = row_hash(record)
+                rows.append([record[name] for name in _AUDIT_COLUMNS])
             # The hot path of every decision: a prepared statement, not per-row introspection.
-            self.db.execute(_AUDIT_INSERT, [record[name] for name in _AUDIT_COLUMNS])
-        return record["seq"]
+            self._insert_many(_AUDIT_INSERT, rows)
+        return [record["seq"] for record in records]
+
+    def _insert_many(self, sql: str, rows: list[list[Any]]) -> None:
+        self.db.conn.executemany(sql, rows)
 
     def audit_rows(
         self, where: str = "", params: dict[str, Any] | None = None, order: str = "seq"
@@ -772,6 +787,18 @@ class Store:
             "INSERT INTO grants (request_id, action_key, created_at) VALUES (?, ?, ?) "
             "ON CONFLICT DO NOTHING",
             [approval_id, key, time.time()],
+        )
+
+    def has_live_grant(self, key: str) -> bool:
+        """Whether this action holds a grant neither used nor expired: one indexed read, so
+        the decisions of actions never approved (nearly all) skip the writes below."""
+        return (
+            self.db.execute(
+                "SELECT 1 FROM grants WHERE action_key = ? AND used_at IS NULL "
+                "AND expired_at IS NULL LIMIT 1",
+                [key],
+            ).fetchone()
+            is not None
         )
 
     def expire_grants(self, created_before: float, key: str | None = None) -> list[str]:
