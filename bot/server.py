@@ -541,8 +541,18 @@ class GovernanceServer:
         redaction = (
             await self._in_helper(Redaction.learn, carried) if large else Redaction.learn(carried)
         )
-        if event.hook_event_name == "PreToolUse" and await self._query(
-            self.store.has_live_grant, key
+        engine = self.policy.engine
+        verdict = (
+            await asyncio.to_thread(engine.evaluate, event, context)
+            if large
+            else engine.evaluate(event, context)
+        )
+        # A grant matters only to a call the policy would not allow by itself: the calls it
+        # allows (nearly all) are spared the lookup, a round trip on PostgreSQL.
+        if (
+            verdict.outcome is not Outcome.ALLOW
+            and event.hook_event_name == "PreToolUse"
+            and await self._query(self.store.has_live_grant, key)
         ):
             self._audit_expired_grants(key)
             granted = self.store.use_grant(key)
@@ -558,12 +568,6 @@ class GovernanceServer:
                     **fields,
                 )
                 return _reply("approved", reason, "approval.grant", granted)
-        engine = self.policy.engine
-        verdict = (
-            await asyncio.to_thread(engine.evaluate, event, context)
-            if large
-            else engine.evaluate(event, context)
-        )
         event, decision = _redacted_call(redaction, event, verdict)
         overridden = self._break_glass(event, decision, fields)
         if overridden is not None:
