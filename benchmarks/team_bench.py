@@ -133,9 +133,24 @@ class Load:
         others = max(0.0, self.machine - self.servers - self.database - self.clients)
         return (
             f"CPU (cores busy) servers {self.servers:.2f}, database {self.database:.2f}, "
-            f"clients {self.clients:.2f}, rest of the machine {others:.2f}; "
-            f"{self.servers / self.rate * 1e6:,.0f} server CPU-µs per decision"
+            f"clients {self.clients:.2f}, rest of the machine {others:.2f}; per decision "
+            f"{self._per_decision(self.servers)} server, {self._per_decision(self.database)} "
+            f"database, {self._per_decision(self.clients)} client CPU-µs"
         )
+
+    def capacity(self) -> str:
+        """What the run's CPU cost per decision allows when nothing else shares the cores."""
+        ours = self.servers + self.database + self.clients
+        cores = os.cpu_count() or 1
+        service = self.servers + self.database
+        return (
+            f"{self.rate / ours * cores:,.0f} decisions/s if its {cores} cores ran only this "
+            f"benchmark; {self.rate / service * cores:,.0f}/s with the clients on other machines "
+            "(both estimates from the CPU-s per decision above)"
+        )
+
+    def _per_decision(self, cores: float) -> str:
+        return f"{cores / self.rate * 1e6:,.0f}"
 
 
 def _throughput(
@@ -281,6 +296,7 @@ def _run(
             "(target >= 2,000)"
         )
         print(f"{label}: {load.split()}")
+        print(f"{label}: capacity {load.capacity()}")
         timings = sorted(asyncio.run(_latency(urls[0], token, tls, args.runs)))
         p50 = statistics.median(timings) * 1e3
         p99 = timings[int(len(timings) * 0.99) - 1] * 1e3
