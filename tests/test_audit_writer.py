@@ -1,11 +1,14 @@
 """Group commit of the audit trail on both backends: concurrent appends share transactions yet
-each caller's row is committed, chained and in arrival order; a refused row fails alone."""
+each caller's row is committed, chained and in arrival order; odd text and a dropped database
+connection lose no row."""
 
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import Iterator
 
+import psycopg
 import pytest
 
 from engine.state import open_store
@@ -45,24 +48,56 @@ def test_concurrent_appends_are_committed_chained_and_in_arrival_order(
     assert store.verify().ok
 
 
-def test_a_row_the_database_refuses_fails_alone(store: Store) -> None:
-    async def scenario() -> list[int | BaseException]:
+def test_text_no_database_can_store_is_recorded_not_lost(store: Store) -> None:
+    async def scenario() -> list[int]:
         writer = AuditWriter(store)
         writer.start()
-        # A lone surrogate (what JSON's "\ud800" decodes to) has no UTF-8 form to store.
-        reasons = ["fine", "bad \ud800", "fine too"]
-        results = await asyncio.gather(
-            *(writer.append("decision", reason=reason) for reason in reasons),
-            return_exceptions=True,
+        # NUL (PostgreSQL refuses it) and a lone surrogate (JSON's "\\ud800"; no UTF-8 form).
+        seqs = await asyncio.gather(
+            writer.append("decision", reason="fine"),
+            writer.append(
+                "decision",
+                session_id="s\x00",
+                reason="odd \ud800",
+                payload={"tool_input": {"command": "ls \ud800"}},
+            ),
         )
         await writer.close()
-        return results
+        return seqs
 
-    first, refused, last = asyncio.run(scenario())
-    assert isinstance(refused, Exception)
-    assert isinstance(first, int) and isinstance(last, int)
-    assert [row["reason"] for row in store.audit_rows()] == ["fine", "fine too"]
+    assert asyncio.run(scenario()) == [1, 2]
+    fine, odd = store.audit_rows()
+    assert fine["reason"] == "fine"
+    assert (odd["session_id"], odd["reason"]) == ("s\ufffd", "odd \ufffd")
+    assert json.loads(odd["payload"]) == {"tool_input": {"command": "ls \ufffd"}}
     assert store.verify().ok
+
+
+def test_a_batch_cut_off_by_a_dropped_connection_is_retried_row_by_row(pg_url: str) -> None:
+    store = open_store(pg_url)
+
+    async def scenario() -> list[int]:
+        writer = AuditWriter(store)
+        writer.start()
+        await writer.append("server_started")
+        # The database drops the store's connections (a restart, a failover, an admin).
+        with psycopg.connect(pg_url, autocommit=True) as admin:
+            admin.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            )
+        seqs = await asyncio.gather(
+            *(writer.append("decision", session_id=f"after-{n}") for n in range(20))
+        )
+        await writer.close()
+        return seqs
+
+    try:
+        assert asyncio.run(scenario()) == list(range(2, 22))
+        assert store.audit_count() == 21
+        assert store.verify().ok
+    finally:
+        store.close()
 
 
 def test_close_commits_every_queued_row(store: Store) -> None:

@@ -10,7 +10,13 @@ from typing import Any
 from engine.approvals import ApprovalState, Approver, Vote, VoteRecord
 from engine.breakglass import Window
 from engine.redact import redact
-from engine.state.records import ApprovalRecord, Deadline, RedactedJson, approval_from_row
+from engine.state.records import (
+    ApprovalRecord,
+    Deadline,
+    RedactedJson,
+    approval_from_row,
+    storable,
+)
 
 _APPROVAL_COLUMNS = (
     "id", "state", "created_at", "expires_at", "decided_at", "decided_note", "requester",
@@ -29,7 +35,10 @@ class ApprovalStore:
         snapshot = record["snapshot"]
         tool_input = record.get("tool_input")
         fields = redact({k: v for k, v in record.items() if k not in ("snapshot", "tool_input")})
-        row = dict.fromkeys(_APPROVAL_COLUMNS) | fields
+        row = dict.fromkeys(_APPROVAL_COLUMNS) | {
+            name: storable(value) if isinstance(value, str) else value
+            for name, value in fields.items()
+        }
         row["tool_input"] = (
             tool_input if isinstance(tool_input, RedactedJson) else RedactedJson.of(tool_input)
         ).text

@@ -4,6 +4,7 @@ the audit row to chain. Plain data and its preparation; it runs no SQL."""
 from __future__ import annotations
 
 import json
+import re
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -13,6 +14,7 @@ from engine.audit import CHAINED_FIELDS
 from engine.redact import redact
 
 _TEXT_FIELDS = frozenset(CHAINED_FIELDS) - {"seq", "ts"}
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,11 +35,11 @@ def audit_record(kind: str, fields: dict[str, Any]) -> dict[str, Any]:
     record: dict[str, Any] = {name: None for name in CHAINED_FIELDS}
     record.update(redact({k: v for k, v in fields.items() if k in _TEXT_FIELDS}))
     for name in _TEXT_FIELDS:
-        if record[name] is not None and not isinstance(record[name], str):
-            record[name] = str(record[name])
+        if record[name] is not None:
+            record[name] = storable(str(record[name]))
     record.update(
         ts=float(fields.get("ts") or time.time()),
-        kind=kind,
+        kind=storable(kind),
         payload=payload.text
         if isinstance(payload, RedactedJson)
         else RedactedJson.of(payload).text
@@ -56,7 +58,14 @@ class RedactedJson:
 
     @classmethod
     def of(cls, value: Any) -> RedactedJson:
-        return cls(json.dumps(redact(value), sort_keys=True, ensure_ascii=False, default=str))
+        text = json.dumps(redact(value), sort_keys=True, ensure_ascii=False, default=str)
+        return cls(storable(text))
+
+
+def storable(text: str) -> str:
+    """`text` as both databases store it: each NUL (PostgreSQL refuses it) and lone
+    surrogate (JSON's "\\ud800"; no UTF-8 form) becomes U+FFFD: recorded, not lost."""
+    return _UNSTORABLE.sub("\ufffd", text)
 
 
 @dataclass(frozen=True, slots=True)
