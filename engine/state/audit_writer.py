@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
+from engine.state import StoreUnavailable
 from engine.store import Store, audit_record
 
 # Rows per transaction at most: a burst is committed in slices, each answered as it lands.
@@ -61,10 +62,12 @@ class AuditWriter:
         try:
             seqs = await self._append([record for record, _ in batch])
         except Exception as error:
-            if len(batch) == 1:
-                _settle(batch[0][1], error=error)
+            # No database to write to: every row would wait as long again, so all fail now.
+            if len(batch) == 1 or isinstance(error, StoreUnavailable):
+                for _, future in batch:
+                    _settle(future, error=error)
                 return
-            # One row the database refuses must not fail its neighbours: each alone, then.
+            # A dropped connection or a row the database refuses: each alone, in order.
             for one in batch:
                 await self._commit([one])
             return

@@ -17,7 +17,7 @@ from typing import Any
 
 import psycopg
 from psycopg.rows import dict_row
-from psycopg_pool import ConnectionPool
+from psycopg_pool import ConnectionPool, PoolTimeout
 
 from engine.approvals import ApprovalState
 from engine.state import StoreUnavailable, describe
@@ -207,6 +207,12 @@ class PostgresStore(Store):
         with self.db.transaction():
             self.db.execute("SELECT pg_advisory_xact_lock(?)", [AUDIT_LOCK])
             yield
+
+    def append_audit_records(self, records: list[dict[str, Any]]) -> list[int]:
+        try:
+            return super().append_audit_records(records)
+        except PoolTimeout as error:  # said apart, so no caller retries row by row meanwhile
+            raise StoreUnavailable(f"{describe(self.url)}: {error}") from None
 
     def _insert_many(self, sql: str, rows: list[list[Any]]) -> None:
         self.db.executemany(sql, rows)
