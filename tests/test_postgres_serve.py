@@ -123,8 +123,8 @@ def _slack_replica(root: Path, pg_url: str, stub: SlackApiStub) -> Server:
     """A replica with Slack over HTTP (as behind a load balancer), on the shared database."""
     root.mkdir()
     port = free_port()
-    # Each level after 6 s, expiry 6 s later: a click or a takeover comes well before.
-    escalation = [{"after_minutes": 0.1, "notify": [ONCALL]}]
+    # The escalation after 9 s, expiry 6 s later: a click or a takeover comes well before.
+    escalation = [{"after_minutes": 0.15, "notify": [ONCALL]}]
     policy = write_policy(root / "policies.json", timeout_minutes=0.1, escalation=escalation)
     return Server(
         root,
@@ -166,6 +166,7 @@ def test_two_replicas_with_slack_a_click_on_either_and_a_dead_leaders_escalation
             out, _ = waiting.communicate(timeout=60)
             decision, reason = decision_of(json.loads(out))
             assert decision == "allow" and clicked_id in reason, reason
+            at_other.wait_updates(clicked_id, 1)  # B updates the message after the vote
             assert "✅ Approved" in at_other.blocks(clicked_id)[0]["text"]["text"]
 
             # Another request; the leader dies (kill -9) before its escalation falls due.
