@@ -15,6 +15,7 @@ import argparse
 import asyncio
 import contextlib
 import multiprocessing
+import os
 import signal
 import ssl
 import statistics
@@ -22,6 +23,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import aiohttp
@@ -67,8 +69,9 @@ async def _clients(
     count: int,
     start_at: float,
     seconds: float,
-) -> int:
-    """`count` keep-alive clients, warmed until `start_at` (wall clock), then counted."""
+) -> tuple[int, float]:
+    """`count` keep-alive clients, warmed until `start_at` (wall clock), then counted: the
+    decisions they got and the CPU seconds this process spent meanwhile."""
     tls = ssl.create_default_context(cafile=cafile)
     headers = {"Authorization": f"Bearer {token}"}
     connector = aiohttp.TCPConnector(limit=count)
@@ -79,19 +82,87 @@ async def _clients(
             *(_client(session, urls[i % len(urls)], i, warm, tls) for i in indexes)
         )
         deadline = time.perf_counter() + seconds
+        cpu = time.process_time()
         counts = await asyncio.gather(
             *(_client(session, urls[i % len(urls)], i, deadline, tls) for i in indexes)
         )
-        return sum(counts)
+        return sum(counts), time.process_time() - cpu
 
 
-def _client_process(job: tuple) -> int:
+def _client_process(job: tuple) -> tuple[int, float]:
     return asyncio.run(_clients(*job))
 
 
+def _cpu_seconds(pids: list[int]) -> float:
+    """user + system CPU seconds of these processes (all their threads) so far."""
+    total = 0
+    for pid in pids:
+        with contextlib.suppress(FileNotFoundError, ProcessLookupError):
+            fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+            total += int(fields[11]) + int(fields[12])  # utime, stime
+    return total / os.sysconf("SC_CLK_TCK")
+
+
+def _machine_busy_seconds() -> float:
+    """CPU seconds every core of this machine has spent busy so far (/proc/stat)."""
+    ticks = [int(value) for value in Path("/proc/stat").read_text().split("\n")[0].split()[1:]]
+    idle = ticks[3] + ticks[4]  # idle, iowait
+    return (sum(ticks[:8]) - idle) / os.sysconf("SC_CLK_TCK")
+
+
+def _children(parent: int) -> list[int]:
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        with contextlib.suppress(FileNotFoundError, ProcessLookupError):
+            if int(stat.read_text().rpartition(")")[2].split()[1]) == parent:
+                found.append(int(stat.parent.name))
+    return found
+
+
+@dataclass(frozen=True)
+class Load:
+    """Decisions/s, and where the CPU went during the counted seconds (CPU-s per second)."""
+
+    rate: float
+    servers: float
+    database: float
+    clients: float
+    machine: float
+
+    def split(self) -> str:
+        others = max(0.0, self.machine - self.servers - self.database - self.clients)
+        return (
+            f"CPU (cores busy) servers {self.servers:.2f}, database {self.database:.2f}, "
+            f"clients {self.clients:.2f}, rest of the machine {others:.2f}; per decision "
+            f"{self._per_decision(self.servers)} server, {self._per_decision(self.database)} "
+            f"database, {self._per_decision(self.clients)} client CPU-µs"
+        )
+
+    def capacity(self) -> str:
+        """What the run's CPU cost per decision allows when nothing else shares the cores."""
+        ours = self.servers + self.database + self.clients
+        cores = os.cpu_count() or 1
+        service = self.servers + self.database
+        return (
+            f"{self.rate / ours * cores:,.0f} decisions/s if its {cores} cores ran only this "
+            f"benchmark; {self.rate / service * cores:,.0f}/s with the clients on other machines "
+            "(both estimates from the CPU-s per decision above)"
+        )
+
+    def _per_decision(self, cores: float) -> str:
+        return f"{cores / self.rate * 1e6:,.0f}"
+
+
 def _throughput(
-    urls: list[str], token: str, cafile: str, clients: int, processes: int, seconds: float
-) -> float:
+    urls: list[str],
+    token: str,
+    cafile: str,
+    clients: int,
+    processes: int,
+    seconds: float,
+    server_pids: list[int],
+    database_pid: int | None,
+) -> Load:
     """Decisions/s from `clients` HTTPS clients spread over `processes` client processes, so
     the load generator's own TLS and JSON work is not the bottleneck measured."""
     start_at = time.time() + 3.0  # every process connected and warm by then
@@ -102,7 +173,21 @@ def _throughput(
         if share[p]
     ]
     with multiprocessing.Pool(len(jobs)) as pool:
-        return sum(pool.map(_client_process, jobs)) / seconds
+        counting = pool.map_async(_client_process, jobs)
+        time.sleep(max(0.0, start_at - time.time()))
+        database = [database_pid, *_children(database_pid)] if database_pid else []
+        before = (_cpu_seconds(server_pids), _cpu_seconds(database), _machine_busy_seconds())
+        time.sleep(seconds)
+        after = (_cpu_seconds(server_pids), _cpu_seconds(database), _machine_busy_seconds())
+        results = counting.get()
+    servers, database_cpu, machine = (b - a for a, b in zip(before, after, strict=True))
+    return Load(
+        sum(count for count, _ in results) / seconds,
+        servers / seconds,
+        database_cpu / seconds,
+        sum(cpu for _, cpu in results) / seconds,
+        machine / seconds,
+    )
 
 
 async def _latency(url: str, token: str, tls: ssl.SSLContext, runs: int) -> list[float]:
@@ -192,15 +277,26 @@ def _service(
 
 
 def _run(
-    label: str, root: Path, database: str | None, replicas: int, args: argparse.Namespace
+    label: str,
+    root: Path,
+    database: str | None,
+    replicas: int,
+    args: argparse.Namespace,
+    database_pid: int | None = None,
 ) -> None:
     with _service(root, database, replicas) as (urls, token, cafile, servers):
         tls = ssl.create_default_context(cafile=cafile)
-        rate = _throughput(urls, token, cafile, args.clients, args.processes, args.seconds)
-        print(
-            f"{label}: {rate:,.0f} remote decisions/s with audit writes, {args.clients} HTTPS "
-            f"clients in {args.processes} processes, {replicas} server(s) (target >= 2,000)"
+        pids = [server.process.pid for server in servers if server.process]
+        load = _throughput(
+            urls, token, cafile, args.clients, args.processes, args.seconds, pids, database_pid
         )
+        print(
+            f"{label}: {load.rate:,.0f} remote decisions/s with audit writes, {args.clients} "
+            f"HTTPS clients in {args.processes} processes, {replicas} server(s) "
+            "(target >= 2,000)"
+        )
+        print(f"{label}: {load.split()}")
+        print(f"{label}: capacity {load.capacity()}")
         timings = sorted(asyncio.run(_latency(urls[0], token, tls, args.runs)))
         p50 = statistics.median(timings) * 1e3
         p99 = timings[int(len(timings) * 0.99) - 1] * 1e3
@@ -235,7 +331,8 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         pg = PgServer()
         try:
-            _run("PostgreSQL", Path(tmp) / "pg", pg.fresh_database(), args.replicas, args)
+            database = pg.fresh_database()
+            _run("PostgreSQL", Path(tmp) / "pg", database, args.replicas, args, pg.postmaster_pid())
         finally:
             pg.stop()
         _run("SQLite", Path(tmp) / "sqlite", None, 1, args)

@@ -22,7 +22,7 @@ from collections import defaultdict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from pydantic import ValidationError
 
@@ -54,6 +54,7 @@ from engine.redact import Redaction
 from engine.report import risk_level
 from engine.self_protection import ProtectedState
 from engine.state import is_postgres_url, open_store
+from engine.state.audit_writer import AuditWriter
 from engine.state.postgres import PostgresStore
 from engine.store import ApprovalRecord, RedactedJson
 from engine.witness import Witness, WitnessFile, current_anchor
@@ -62,6 +63,7 @@ if TYPE_CHECKING:
     from bot.edge.runtime import Edge
 
 log = logging.getLogger("governance.server")
+T = TypeVar("T")
 
 _HOOK_EVENTS = {"PreToolUse", "PostToolUse", "UserPromptSubmit"}
 _MAX_OUTCOME_CHARS = 2000
@@ -240,6 +242,7 @@ class GovernanceServer:
         if not is_postgres_url(config.db):
             check_database(Path(config.db))
         self.store = open_store(config.db)
+        self.audit = AuditWriter(self.store)  # the hot path's appends, a commit per loop turn
         # Edge mode: the policy, the approvals and the audit of record are the team service's.
         self.edge = edge
         self.policy = edge.policy if edge else PolicyHolder(config.policy, config.protected_state())
@@ -292,6 +295,7 @@ class GovernanceServer:
                 raise RuntimeError(f"another governance server is already listening on {path}")
             path.unlink()
         self.scheduler.start(self.store.pending_deadlines)
+        self.audit.start()
         self._server = await asyncio.start_unix_server(
             # The reader's own buffer stays one chunk; _read_line enforces the line cap.
             self._serve_connection,
@@ -355,6 +359,7 @@ class GovernanceServer:
         for task in leftover:
             task.cancel()
         await asyncio.gather(*leftover, return_exceptions=True)
+        await self.audit.close()  # every queued row committed before the stop is recorded
         self.stream.close()
         self.scheduler.shutdown()
         if self._helper is not None:
@@ -564,17 +569,23 @@ class GovernanceServer:
         redaction = (
             await self._in_helper(Redaction.learn, carried) if large else Redaction.learn(carried)
         )
-        if event.hook_event_name == "PreToolUse":
-            self._audit_expired_grants(key)
-            granted = self.store.use_grant(key)
-            if granted is not None:
-                return await self.record_grant(granted, redaction.redacted[0], fields, large)
         engine = self.policy.engine
         verdict = (
             await asyncio.to_thread(engine.evaluate, event, context)
             if large
             else engine.evaluate(event, context)
         )
+        # A grant matters only to a call the policy would not allow by itself: the calls it
+        # allows (nearly all) are spared the lookup, a round trip on PostgreSQL.
+        if (
+            verdict.outcome is not Outcome.ALLOW
+            and event.hook_event_name == "PreToolUse"
+            and await self._query(self.store.has_live_grant, key)
+        ):
+            self._audit_expired_grants(key)
+            granted = self.store.use_grant(key)
+            if granted is not None:
+                return await self.record_grant(granted, redaction.redacted[0], fields, large)
         event, decision = _redacted_call(redaction, event, verdict)
         overridden = self._break_glass(event, decision, fields)
         if overridden is not None:
@@ -613,7 +624,7 @@ class GovernanceServer:
     ) -> dict[str, Any]:
         """Audit and answer a retry that used the single-use grant of approval `granted`."""
         reason = f"approved in {granted}; this retry used its single-use grant"
-        self.store.append_audit(
+        await self.audit.append(
             "decision",
             decision="allow",
             rule="approval.grant",
@@ -627,7 +638,7 @@ class GovernanceServer:
     async def record_decision(
         self, event: ToolEvent, decision: Decision, fields: dict[str, Any], large: bool = False
     ) -> int:
-        return self.store.append_audit(
+        return await self.audit.append(
             "decision" if event.hook_event_name == "PreToolUse" else "prompt",
             decision=str(decision.outcome),
             would_be=str(decision.would_be),
@@ -645,6 +656,13 @@ class GovernanceServer:
         """An edge's decisions say which version of the service's policy judged them."""
         version = self.policy.version
         return payload if version is None else {**payload, "policy_version": version}
+
+    async def _query(self, query: Callable[..., T], *args: Any) -> T:
+        """A store read on the hot path: in a worker thread when it waits on the network
+        (PostgreSQL), so the loop serves other requests meanwhile; inline on SQLite."""
+        if self.store.queries_wait_on_network:
+            return await asyncio.to_thread(query, *args)
+        return query(*args)
 
     async def _prepared(self, payload: Any, large: bool) -> Any:
         """A large payload redacted and serialised in the helper process; a small one as it is."""
@@ -903,7 +921,7 @@ class GovernanceServer:
         )
         # Redacted before clipping, so a cut never leaves half a secret unrecognisable.
         response = json.dumps(redaction(extra.get("tool_response")), default=str)
-        self.store.append_audit(
+        await self.audit.append(
             "tool_outcome",
             decision="recorded",
             payload=await self._prepared(

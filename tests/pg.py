@@ -103,6 +103,10 @@ class PgServer:
             connection.execute(f"CREATE DATABASE {name} TEMPLATE template0{fast}")
         return self.url(name)
 
+    def postmaster_pid(self) -> int:
+        """The server's main process (its backends are its children)."""
+        return int((self._data / "postmaster.pid").read_text().split()[0])
+
     def stop(self) -> None:
         subprocess.run(
             [str(self._bin / "pg_ctl"), "stop", "-D", str(self._data), "-m", "immediate"],

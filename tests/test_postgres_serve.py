@@ -1,21 +1,34 @@
 """End to end on PostgreSQL: `governance serve --db postgresql://…` with the real hook process:
 allow, deny, approvals (granted while waiting, granted after giving up then retried), expiry
-by the scheduler's PostgreSQL job store, SIGKILL mid-approval, the audit CLI on the URL, a
-standby replica taking the scheduler over from a killed leader, and a vote on one replica
-answering the hook that waits on another (LISTEN/NOTIFY)."""
+by the scheduler's PostgreSQL job store, SIGKILL mid-approval, the audit CLI on the URL; two
+replicas with Slack over HTTP (a click on one answers the hook waiting on the other, a killed
+leader's escalation fires once from the other), and a console vote on one replica answering
+the hook that waits on another (LISTEN/NOTIFY)."""
 
 from __future__ import annotations
 
 import json
 import signal
-import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
+import psycopg
 import pytest
 
 from tests.conftest import SEED_POLICY
-from tests.harness import Server, decision_of, pre_tool_use
+from tests.harness import Server, decision_of, free_port, pre_tool_use
+from tests.slack_api_stub import SlackApiStub
+from tests.test_slack import (
+    BOT_TOKEN,
+    LEAD1,
+    ONCALL,
+    SIGNING_SECRET,
+    Slack,
+    text_of,
+    wait_until,
+    write_policy,
+)
 
 
 def _policy(tmp_path: Path, **medium_rule: object) -> Path:
@@ -106,32 +119,83 @@ def test_sigkill_mid_approval_loses_nothing(tmp_path: Path, pg_url: str) -> None
         running.kill(signal.SIGTERM)
 
 
-def test_a_standby_replica_takes_over_the_scheduler_when_the_leader_is_killed(
+def _slack_replica(root: Path, pg_url: str, stub: SlackApiStub) -> Server:
+    """A replica with Slack over HTTP (as behind a load balancer), on the shared database."""
+    root.mkdir()
+    port = free_port()
+    # The escalation after 9 s, expiry 6 s later: a click or a takeover comes well before.
+    escalation = [{"after_minutes": 0.15, "notify": [ONCALL]}]
+    policy = write_policy(root / "policies.json", timeout_minutes=0.1, escalation=escalation)
+    return Server(
+        root,
+        policy=policy,
+        database=pg_url,
+        serve_env={
+            "SLACK_BOT_TOKEN": BOT_TOKEN,
+            "SLACK_SIGNING_SECRET": SIGNING_SECRET,
+            "GOVERNANCE_SLACK_API_URL": stub.base_url,
+        },
+        serve_args=["--http", "--port", str(port), "--host", "127.0.0.1"],
+        http_port=port,
+    )
+
+
+def _deadline_states(pg_url: str, approval_id: str, kind: str) -> list[str]:
+    with psycopg.connect(pg_url) as connection:
+        rows = connection.execute(
+            "SELECT state FROM deadlines WHERE approval_id = %s AND kind = %s",
+            [approval_id, kind],
+        ).fetchall()
+    return [state for (state,) in rows]
+
+
+def test_two_replicas_with_slack_a_click_on_either_and_a_dead_leaders_escalation(
     tmp_path: Path, pg_url: str
 ) -> None:
-    policy = _policy(tmp_path, timeout_minutes=0.1)
-    leader = Server(tmp_path / "a", policy=policy, database=pg_url)
-    standby = Server(tmp_path / "b", policy=policy, database=pg_url)
-    for replica in (leader, standby):
-        replica.root.mkdir()
-    leader.start()
-    standby.start()  # the lock is taken: this one stands by instead of refusing to start
-    try:
-        assert decision_of(leader.hook(pre_tool_use("rm notes.txt"), wait_s=0.5))[0] == "deny"
-        (approval_id,) = leader.pending_ids()
-        leader.kill(signal.SIGKILL)  # its expiry is due in 6 s; only the standby can fire it
-        deadline = time.time() + 60
-        while time.time() < deadline:
-            expired = [row for row in standby.audit() if row["kind"] == "approval_expired"]
-            if expired:
-                break
-            time.sleep(0.2)
-        assert [row["approval_id"] for row in expired] == [approval_id]
-        assert f"{approval_id}: expired" in standby.log.read_text()  # the standby fired it
-        assert standby.call({"op": "pending"}).get("pending") == []
-    finally:
-        standby.kill(signal.SIGTERM)
-        leader.kill(signal.SIGTERM)
+    """The team set-up: Slack may deliver a click to any replica, and the scheduler survives
+    its leader's death: a due escalation fires once, from the replica left."""
+    with SlackApiStub() as stub:
+        leader = _slack_replica(tmp_path / "a", pg_url, stub).start()  # first: it leads
+        other = _slack_replica(tmp_path / "b", pg_url, stub).start()  # stands by
+        try:
+            # A hook waits on replica A; the approver's click reaches replica B.
+            waiting = leader.hook_process(pre_tool_use("rm notes.txt"), wait_s=60)
+            (clicked_id,) = leader.pending_ids()
+            at_other = Slack(other, stub)
+            at_other.click(clicked_id, LEAD1)  # B's Bolt endpoint, signed as Slack signs
+            out, _ = waiting.communicate(timeout=60)
+            decision, reason = decision_of(json.loads(out))
+            assert decision == "allow" and clicked_id in reason, reason
+            at_other.wait_updates(clicked_id, 1)  # B updates the message after the vote
+            assert "✅ Approved" in at_other.blocks(clicked_id)[0]["text"]["text"]
+
+            # Another request; the leader dies (kill -9) before its escalation falls due.
+            event = pre_tool_use("rm other.txt", session="sess-2")
+            decision, reason = decision_of(leader.hook(event, wait_s=0.5))
+            assert decision == "deny" and "needs approval" in reason, reason
+            (escalated_id,) = leader.pending_ids()
+            leader.kill(signal.SIGKILL)
+            assert _deadline_states(pg_url, escalated_id, "escalate") == ["pending"], (
+                "set-up: the escalation fired before the kill"
+            )
+
+            def escalation_dms() -> list[Any]:
+                return [dm for dm in at_other.dms_to(ONCALL) if escalated_id in text_of(dm.args)]
+
+            wait_until(escalation_dms, 60, "the dead leader's escalation never fired")
+            # The expiry comes after the escalation: once it fired, the escalation is settled.
+            other.wait_for_audit("approval_expired", timeout=60)
+            assert len(escalation_dms()) == 1
+            assert _deadline_states(pg_url, escalated_id, "escalate") == ["fired"]
+            escalations = at_other.audit("approval_escalated", escalated_id)
+            assert len(escalations) == 1
+            expired = at_other.audit("approval_expired")
+            assert [row["approval_id"] for row in expired] == [escalated_id]
+            assert stub.problems == []
+        finally:
+            other.kill(signal.SIGTERM)
+            leader.kill(signal.SIGTERM)
+        assert "Traceback" not in other.log.read_text()
 
 
 def test_a_vote_on_one_replica_answers_the_hook_waiting_on_another(

@@ -4,9 +4,11 @@ PostgreSQL. It chooses and opens a backend; it holds no SQL and no state of its 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit, urlunsplit
 
-from engine.store import Store
+if TYPE_CHECKING:  # engine.store builds on modules of this package: imported when called
+    from engine.store import Store
 
 POSTGRES_SCHEMES = ("postgresql://", "postgres://")
 
@@ -36,4 +38,6 @@ def open_store(db: str | Path) -> Store:
         from engine.state.postgres import PostgresStore  # psycopg loads only when asked for
 
         return PostgresStore(str(db))
+    from engine.store import Store
+
     return Store(db)

@@ -17,7 +17,7 @@ from typing import Any
 
 import psycopg
 from psycopg.rows import dict_row
-from psycopg_pool import ConnectionPool
+from psycopg_pool import ConnectionPool, PoolTimeout
 
 from engine.approvals import ApprovalState
 from engine.state import StoreUnavailable, describe
@@ -130,6 +130,11 @@ class PgDatabase:
             rows = cursor.fetchall() if cursor.description else []
             return Result(rows, cursor.rowcount)
 
+    def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
+        """One statement for many rows, pipelined: one round trip, not one per row."""
+        with self.connection() as connection:
+            connection.cursor().executemany(to_psycopg(sql), rows)
+
     def query(self, sql: str, parameters: Parameters = None) -> Iterator[dict[str, Any]]:
         """Rows as dicts, like sqlite-utils' `Database.query`."""
         with self.connection() as connection:
@@ -152,6 +157,9 @@ class PgDatabase:
 
 class PostgresStore(Store):
     """The store on one PostgreSQL database; several processes may share it."""
+
+    # Each query waits on a round trip: callers on an event loop run it in a worker thread.
+    queries_wait_on_network = True
 
     def __init__(self, url: str) -> None:
         self.url = url
@@ -199,6 +207,15 @@ class PostgresStore(Store):
         with self.db.transaction():
             self.db.execute("SELECT pg_advisory_xact_lock(?)", [AUDIT_LOCK])
             yield
+
+    def append_audit_records(self, records: list[dict[str, Any]]) -> list[int]:
+        try:
+            return super().append_audit_records(records)
+        except PoolTimeout as error:  # said apart, so no caller retries row by row meanwhile
+            raise StoreUnavailable(f"{describe(self.url)}: {error}") from None
+
+    def _insert_many(self, sql: str, rows: list[list[Any]]) -> None:
+        self.db.executemany(sql, rows)
 
     def _delete_audit_through(self, seq: int) -> None:
         # The trigger lets a DELETE through only in a transaction that says it is a prune.
