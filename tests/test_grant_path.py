@@ -13,10 +13,14 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
+from slack_sdk.web.async_client import AsyncWebClient
+
 from bot.config import ServerConfig
 from bot.server import ConsoleNotifier, GovernanceServer
+from bot.slack_app import SlackNotifier
 from engine.approvals import ApprovalState, Approver, Vote, VoteResult
 from tests.conftest import SEED_POLICY
+from tests.slack_api_stub import SlackApiStub
 
 LEAD = Approver("lead", "console")
 OPS = Approver("ops-oncall", "console")
@@ -140,7 +144,14 @@ def test_two_calls_waiting_on_one_request_share_one_grant(tmp_path: Path) -> Non
         replies = sorted([(await one)["decision"], (await two)["decision"]])
         assert replies == ["approval_pending", "approved"]
         loser = next(r for r in (one.result(), two.result()) if r["decision"] != "approved")
-        assert "single-use grant was already used" in loser["reason"]
+        assert loser == {
+            "decision": "approval_pending",
+            "reason": f"{approval_id} was approved but its single-use grant was already used "
+            "by another call; retry to ask again",
+            "rule": "file_operations.delete_requires_approval",
+            "approval_id": approval_id,
+            "risk": None,
+        }
         assert approval_id not in server.waiters
 
     _run(tmp_path, body)
@@ -366,5 +377,83 @@ def test_a_hung_up_call_is_audited_with_its_request(tmp_path: Path) -> None:
             "user": "agent-alice",
             "reason": "the waiting hook closed its connection; the request stays pending",
         }
+
+    _run(tmp_path, body)
+
+
+def test_a_vote_another_replica_stored_first_is_refused_and_decides_nothing(
+    tmp_path: Path,
+) -> None:
+    async def body(server: GovernanceServer, socket: Path) -> None:
+        asking = asyncio.create_task(_ask(socket, "rm notes.txt", wait_s=30))
+        approval_id = await _pending_id(server)
+        await _waiting(server, approval_id)
+        # Two replicas share the database; the other one stores this approver's vote after
+        # this one read the votes and before it writes its own. A trigger in the shared
+        # database lands that write at exactly that moment.
+        server.store.db.execute(
+            "CREATE TRIGGER other_replica BEFORE INSERT ON approval_votes "
+            "WHEN NEW.via = 'console' BEGIN INSERT INTO approval_votes (request_id, approver, vote, via, at) "
+            "VALUES (NEW.request_id, NEW.approver, 'deny', 'slack', NEW.at); END"
+        )
+        result = await server.vote(approval_id, LEAD, Vote.APPROVE, "ok")
+        assert result == VoteResult(
+            False,
+            ApprovalState.PENDING,
+            "you already voted on this request",
+            1,
+            1,
+            duplicate=True,
+        )
+        refused = _rows(server, "vote_refused")
+        assert [(r["user"], r["decision"], r["reason"]) for r in refused] == [
+            ("lead", "approve", "you already voted on this request")
+        ]
+        assert _rows(server, "vote") == []
+        assert server.store.approval(approval_id).state is ApprovalState.PENDING
+        assert [f.done() for f in server.waiters[approval_id]] == [False]
+        server.store.db.execute("DROP TRIGGER other_replica")
+        await server.vote(approval_id, OPS, Vote.APPROVE)
+        assert (await asking)["decision"] == "approved"
+
+    _run(tmp_path, body)
+
+
+def test_a_console_that_cannot_be_written_loses_no_vote(tmp_path: Path) -> None:
+    console = io.StringIO()
+
+    async def body(server: GovernanceServer, socket: Path) -> None:
+        asking = asyncio.create_task(_ask(socket, "rm notes.txt", wait_s=30))
+        approval_id = await _pending_id(server)
+        await _waiting(server, approval_id)
+        console.close()  # the server's stdout went away (a closed pipe, a detached terminal)
+        result = await server.vote(approval_id, LEAD, Vote.APPROVE)
+        assert (result.accepted, result.state) == (True, ApprovalState.APPROVED)
+        assert (await asking)["decision"] == "approved"
+        assert [r["kind"] for r in _rows(server, "approval_approved")] == ["approval_approved"]
+
+    _run(tmp_path, body, console=console)
+
+
+def test_the_slack_message_shows_the_outcome_once_decided(tmp_path: Path) -> None:
+    async def body(server: GovernanceServer, socket: Path) -> None:
+        with SlackApiStub() as stub:
+            client = AsyncWebClient(token="xoxb-test", base_url=stub.base_url)
+            server.notifier = SlackNotifier(server, client)
+            first = await _ask(socket, "rm notes.txt")
+            approval_id = first["approval_id"]
+            while server.store.slack_message(approval_id) is None:
+                await asyncio.sleep(0.01)
+            channel, ts = server.store.slack_message(approval_id)
+
+            def kinds() -> list[str]:
+                return [block["type"] for block in stub.message(channel, ts)["blocks"]]
+
+            assert "actions" in kinds()  # the approve/deny buttons
+            await server.vote(approval_id, OPS, Vote.APPROVE, "fine")
+            # The decided message drops the buttons and says who decided.
+            assert "actions" not in kinds()
+            assert "ops-oncall" in json.dumps(stub.message(channel, ts)["blocks"])
+            assert stub.problems == []
 
     _run(tmp_path, body)
