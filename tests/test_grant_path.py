@@ -393,7 +393,8 @@ def test_a_vote_another_replica_stored_first_is_refused_and_decides_nothing(
         # database lands that write at exactly that moment.
         server.store.db.execute(
             "CREATE TRIGGER other_replica BEFORE INSERT ON approval_votes "
-            "WHEN NEW.via = 'console' BEGIN INSERT INTO approval_votes (request_id, approver, vote, via, at) "
+            "WHEN NEW.via = 'console' BEGIN "
+            "INSERT INTO approval_votes (request_id, approver, vote, via, at) "
             "VALUES (NEW.request_id, NEW.approver, 'deny', 'slack', NEW.at); END"
         )
         result = await server.vote(approval_id, LEAD, Vote.APPROVE, "ok")
