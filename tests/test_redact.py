@@ -2,7 +2,7 @@ import copy
 
 import pytest
 
-from engine.redact import REDACTED, redact, redact_text
+from engine.redact import REDACTED, Redaction, redact, redact_text
 
 R = REDACTED
 
@@ -686,3 +686,97 @@ def test_nesting_under_a_secret_key_is_hidden_from_depth_100() -> None:
     while isinstance(pointer, list):
         pointer, depth = pointer[0], depth + 1
     assert (depth, pointer) == (100, R)
+
+
+def test_nested_mappings_under_a_secret_key_are_hidden_from_depth_100() -> None:
+    value: dict = {"k": "v"}
+    for _ in range(150):
+        value = {"k": value}
+    out, depth = redact({"password": value})["password"], 1
+    while isinstance(out, dict):
+        out, depth = out["k"], depth + 1
+    assert (depth, out) == (100, R)
+
+
+def test_a_value_under_a_secret_key_is_hidden_even_when_it_reads_like_code() -> None:
+    # In text, `password=$DB_PASSWORD` names where the secret lives; as a mapping's value under
+    # a secret key it is the secret itself, whatever it looks like.
+    value = {"password": "$DB_PASSWORD", "token": "null", "api_key": "get_key()", "secret": "str"}
+    assert redact(value) == dict.fromkeys(value, R)
+
+
+def test_a_private_key_keeps_its_armour_and_line_breaks() -> None:
+    text = "-----BEGIN RSA PRIVATE KEY-----\nMIIEpAIBAAKCAQEA7bq\n-----END RSA PRIVATE KEY-----"
+    assert redact_text(text) == (
+        f"-----BEGIN RSA PRIVATE KEY-----\n{R}\n-----END RSA PRIVATE KEY-----"
+    )
+    one_line = "-----BEGIN RSA PRIVATE KEY-----MIIEpAIBAAKCAQEA7bq-----END RSA PRIVATE KEY-----"
+    assert redact_text(one_line) == (
+        f"-----BEGIN RSA PRIVATE KEY-----{R}-----END RSA PRIVATE KEY-----"
+    )
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("deploytool --db-password Ws3Hk8 --verbose", f"deploytool --db-password {R} --verbose"),
+        ("deploytool --dbPassword Ws3Hk8", f"deploytool --dbPassword {R}"),
+        # Named like a secret but takes no value, or its value only names something.
+        ("deploytool --no-password prod", "deploytool --no-password prod"),
+        ("deploytool --password-stdin prod", "deploytool --password-stdin prod"),
+        ("deploytool --auth-user bob", "deploytool --auth-user bob"),
+        ("deploytool --verbose prod", "deploytool --verbose prod"),
+    ],
+)
+def test_secret_options_of_programs_outside_the_table_hide_their_value(
+    text: str, expected: str
+) -> None:
+    assert redact_text(text) == expected
+
+
+# --- one call's secrets, wherever else they show up ------------------------------------------
+
+_KEY_BODY = "MIIEpAIBAAKCAQEA7bq"
+
+
+def test_a_call_learns_the_secrets_of_every_kind_of_field() -> None:
+    call = {
+        "command": "deploy --db-password=Xk3vQ9X",
+        "note": 'retry with password="Uq8wZt1',  # a quote never closed
+        "key": f"-----BEGIN RSA PRIVATE KEY-----\n{_KEY_BODY}\n-----END RSA PRIVATE KEY-----",
+        "credentials": {"password": "Hq8vW2", "auth_url": "https://u:Pw9zzq@h.io"},
+        "pins": {"secret": ["Mx7qq1", 4]},
+        "tokens": ["Tk9aa1", "Tk9bb2"],
+    }
+    redaction = Redaction.learn(call)
+    assert redaction.redacted == {
+        "command": f"deploy --db-password={R}",
+        "note": f"retry with password={R}",
+        "key": f"-----BEGIN RSA PRIVATE KEY-----\n{R}\n-----END RSA PRIVATE KEY-----",
+        "credentials": {"password": R, "auth_url": f"https://u:{R}@h.io"},
+        "pins": {"secret": [R, 4]},
+        "tokens": R,
+    }
+    # A rule's reason quoting any of them, bare, without the shape that gave it away.
+    secrets = ["Xk3vQ9X", "Uq8wZt1", _KEY_BODY, "Hq8vW2", "Pw9zzq", "Mx7qq1", "Tk9aa1", "Tk9bb2"]
+    assert redaction("saw " + ", ".join(secrets)) == "saw " + ", ".join([R] * len(secrets))
+
+
+def test_a_calls_secrets_are_hidden_in_every_container_of_another_value() -> None:
+    redaction = Redaction.learn({"command": "mysql -p'Sq9 two' prod"})
+    value = {"findings": [("quoted Sq9 two", 3)], "detail": {"text": "Sq9 two"}}
+    assert redaction(value) == {"findings": [(f"quoted {R}", 3)], "detail": {"text": R}}
+    # Down to the depth redaction walks (100 levels), and cut there like `redact` cuts.
+    deep: object = "quoted Sq9 two"
+    for _ in range(50):
+        deep = {"k": [deep]}
+    out, depth = redaction(deep), 0
+    while not isinstance(out, str):
+        out, depth = (out["k"] if isinstance(out, dict) else out[0]), depth + 1
+    assert (depth, out) == (100, f"quoted {R}")
+    for _ in range(2_500):
+        deep = {"k": [deep]}
+    out, depth = redaction(deep), 0
+    while not isinstance(out, str):
+        out, depth = (out["k"] if isinstance(out, dict) else out[0]), depth + 1
+    assert (depth, out) == (100, R)
