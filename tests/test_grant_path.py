@@ -16,9 +16,10 @@ from typing import Any
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.config import ServerConfig
-from bot.server import ConsoleNotifier, GovernanceServer
+from bot.server import ConsoleNotifier, GovernanceServer, Peer
 from bot.slack_app import SlackNotifier
 from engine.approvals import ApprovalState, Approver, Vote, VoteResult
+from engine.events import CallContext, ToolEvent
 from tests.conftest import SEED_POLICY
 from tests.slack_api_stub import SlackApiStub
 
@@ -456,5 +457,22 @@ def test_the_slack_message_shows_the_outcome_once_decided(tmp_path: Path) -> Non
             assert "actions" not in kinds()
             assert "ops-oncall" in json.dumps(stub.message(channel, ts)["blocks"])
             assert stub.problems == []
+
+    _run(tmp_path, body)
+
+
+def test_a_remote_hosts_call_waits_for_the_approval_without_a_socket(tmp_path: Path) -> None:
+    # The HTTPS API for remote hosts (bot/remote.py) asks the same way with no connection for
+    # the server to watch; its own request lifetime bounds the wait.
+    async def body(server: GovernanceServer, socket: Path) -> None:
+        peer = Peer(0, -1, "agent-alice", host="build-1")
+        event = ToolEvent.model_validate(_event("rm notes.txt"))
+        asking = asyncio.create_task(server.decide(event, CallContext(), peer, 30, None))
+        approval_id = await _pending_id(server)
+        await _waiting(server, approval_id)
+        await server.vote(approval_id, LEAD, Vote.APPROVE)
+        reply = await asking
+        assert (reply["decision"], reply["approval_id"]) == ("approved", approval_id)
+        assert approval_id not in server.waiters
 
     _run(tmp_path, body)
