@@ -9,10 +9,12 @@ from __future__ import annotations
 import asyncio
 import io
 import json
+import logging
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
+import pytest
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.config import ServerConfig
@@ -355,7 +357,9 @@ def test_a_denial_reply_names_the_rule_and_risk(tmp_path: Path) -> None:
     _run(tmp_path, body)
 
 
-def test_a_hung_up_call_is_audited_with_its_request(tmp_path: Path) -> None:
+def test_a_hung_up_call_is_audited_with_its_request(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
     async def body(server: GovernanceServer, socket: Path) -> None:
         _, writer = await asyncio.open_unix_connection(str(socket))
         request = {"v": 1, "event": _event("rm notes.txt"), "wait_s": 30}
@@ -378,8 +382,11 @@ def test_a_hung_up_call_is_audited_with_its_request(tmp_path: Path) -> None:
             "user": "agent-alice",
             "reason": "the waiting hook closed its connection; the request stays pending",
         }
+        # The operator reading the server's log sees it too.
+        assert f"hook waiting on {approval_id} hung up; the request stays pending" in caplog.text
 
-    _run(tmp_path, body)
+    with caplog.at_level(logging.WARNING, logger="governance.server"):
+        _run(tmp_path, body)
 
 
 def test_a_vote_another_replica_stored_first_is_refused_and_decides_nothing(
