@@ -2,6 +2,7 @@ import copy
 
 import pytest
 
+from engine.decide import Outcome
 from engine.redact import REDACTED, Redaction, redact, redact_text
 
 R = REDACTED
@@ -667,6 +668,11 @@ def test_values_under_secret_keys_are_hidden_all_the_way_down(value, expected) -
         ('x \\"password\\": \\"hunter2', f'x \\"password\\": {R}'),
         ("note: \"it's, token: abc", f"note: \"it's, token: {R}"),
         ('"password": "', '"password": "'),
+        # Values that only name a secret's absence or a directory stay readable.
+        ("password: null", "password: null"),
+        ("token=None", "token=None"),
+        ("run --pwd=/srv/app", "run --pwd=/srv/app"),
+        ("PWD=~/src/app", "PWD=~/src/app"),
     ],
 )
 def test_assignment_values_are_cut_exactly_at_their_quotes(text: str, expected: str) -> None:
@@ -747,6 +753,7 @@ def test_a_call_learns_the_secrets_of_every_kind_of_field() -> None:
         "credentials": {"password": "Hq8vW2", "auth_url": "https://u:Pw9zzq@h.io"},
         "pins": {"secret": ["Mx7qq1", 4]},
         "tokens": ["Tk9aa1", "Tk9bb2"],
+        "argv": ["deploy", "--db-password=Lq2wEr7"],
     }
     redaction = Redaction.learn(call)
     assert redaction.redacted == {
@@ -756,9 +763,11 @@ def test_a_call_learns_the_secrets_of_every_kind_of_field() -> None:
         "credentials": {"password": R, "auth_url": f"https://u:{R}@h.io"},
         "pins": {"secret": [R, 4]},
         "tokens": R,
+        "argv": ["deploy", f"--db-password={R}"],
     }
     # A rule's reason quoting any of them, bare, without the shape that gave it away.
     secrets = ["Xk3vQ9X", "Uq8wZt1", _KEY_BODY, "Hq8vW2", "Pw9zzq", "Mx7qq1", "Tk9aa1", "Tk9bb2"]
+    secrets.append("Lq2wEr7")
     assert redaction("saw " + ", ".join(secrets)) == "saw " + ", ".join([R] * len(secrets))
 
 
@@ -780,3 +789,36 @@ def test_a_calls_secrets_are_hidden_in_every_container_of_another_value() -> Non
     while not isinstance(out, str):
         out, depth = (out["k"] if isinstance(out, dict) else out[0]), depth + 1
     assert (depth, out) == (100, R)
+
+
+def test_a_call_learns_each_spelling_of_a_secret_longest_first() -> None:
+    # The display re-quotes a value with a space; the quoted spelling is hidden whole.
+    assert Redaction.learn({"password": "Sq9 two"})("ran mysql -p'Sq9 two'") == f"ran mysql -p{R}"
+    # Inside JSON text: quotes and backslashes escaped, other letters as they are.
+    learnt = Redaction.learn({"password": 'pä"ss\\w0rd'})
+    assert learnt('{"note": "pä\\"ss\\\\w0rd", "rule": null}') == f'{{"note": "{R}", "rule": null}}'
+    # Three characters are hidden wherever they show up; two would blank every "ab" in a reason.
+    assert Redaction.learn({"password": "x9z"})("saw x9z") == f"saw {R}"
+    short = Redaction.learn({"password": "ab"})
+    assert (short.secrets, short("a tab")) == ((), "a tab")
+
+
+def test_what_a_call_learns_is_cut_at_depth_100_like_redact() -> None:
+    leaf: object = "quoted Sq9 two"
+    for _ in range(99):
+        leaf = [leaf]
+    redaction = Redaction.learn({"command": "mysql -p'Sq9 two' prod", "deep": leaf})
+    out, depth = redaction.redacted["deep"], 1
+    while isinstance(out, list):
+        out, depth = out[0], depth + 1
+    assert (depth, out) == (100, f"quoted {R}")
+
+
+def test_an_empty_or_already_hidden_value_under_a_secret_key_is_shown_as_it_is() -> None:
+    # The auditor can tell an empty password from a hidden one.
+    assert redact({"password": "", "token": R}) == {"password": "", "token": R}
+
+
+def test_an_unchanged_string_keeps_its_own_type() -> None:
+    assert redact_text("allow") == "allow"  # the plain string is now in the cache
+    assert redact({"outcome": Outcome.ALLOW})["outcome"] is Outcome.ALLOW
