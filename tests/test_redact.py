@@ -822,3 +822,29 @@ def test_an_empty_or_already_hidden_value_under_a_secret_key_is_shown_as_it_is()
 def test_an_unchanged_string_keeps_its_own_type() -> None:
     assert redact_text("allow") == "allow"  # the plain string is now in the cache
     assert redact({"outcome": Outcome.ALLOW})["outcome"] is Outcome.ALLOW
+
+
+class _Unreadable(dict):
+    """A mapping that cannot be read: stands for anything breaking inside redaction."""
+
+    def items(self):
+        raise RuntimeError("unreadable")
+
+
+class _Unsearchable(str):
+    """A string that breaks when searched for this call's secret."""
+
+    def __contains__(self, part: object) -> bool:
+        if part == "Pw9zzq":
+            raise RuntimeError("unsearchable")
+        return super().__contains__(part)
+
+
+def test_a_redaction_that_breaks_fails_closed_in_the_values_own_shape() -> None:
+    # Nothing of a call whose redaction broke is shown, yet callers still find their fields.
+    hidden = {"redacted": R}
+    broken = Redaction.learn({"input": _Unreadable(), "note": "x"})
+    assert broken == Redaction((), {"input": hidden, "note": hidden})
+    assert Redaction.learn([_Unreadable()]) == Redaction((), [hidden])
+    late = Redaction.learn({"password": "Pw9zzq", "note": _Unsearchable("x")})
+    assert late == Redaction(("Pw9zzq",), {"password": hidden, "note": hidden})
