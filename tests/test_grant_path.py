@@ -254,6 +254,8 @@ def test_every_step_of_an_approval_is_in_the_audit_trail(tmp_path: Path) -> None
             "note": "go ahead",
             "approver_uid": None,
         }
+        stored = server.store.db.execute("SELECT approver, vote, note FROM approval_votes")
+        assert stored.fetchall() == [("lead", "approve", "go ahead")]
         (approved,) = _rows(server, "approval_approved")
         assert {k: approved[k] for k in (*common, "user", "decision", "reason")} == dict(
             common, user="agent-alice", decision="approved", reason="approved by lead: go ahead"
@@ -383,7 +385,8 @@ def test_a_hung_up_call_is_audited_with_its_request(
             "reason": "the waiting hook closed its connection; the request stays pending",
         }
         # The operator reading the server's log sees it too.
-        assert f"hook waiting on {approval_id} hung up; the request stays pending" in caplog.text
+        logged = [r.getMessage() for r in caplog.records if r.name == "governance.server"]
+        assert f"hook waiting on {approval_id} hung up; the request stays pending" in logged
 
     with caplog.at_level(logging.WARNING, logger="governance.server"):
         _run(tmp_path, body)
