@@ -486,3 +486,21 @@ def test_a_remote_hosts_call_waits_for_the_approval_without_a_socket(tmp_path: P
         assert approval_id not in server.waiters
 
     _run(tmp_path, body)
+
+
+def test_a_request_only_slack_users_can_decide_is_answered_at_once_without_slack(
+    tmp_path: Path,
+) -> None:
+    policy = json.loads(SEED_POLICY.read_text())
+    policy["approver_pools"] = {"team-lead": ["U0LEAD1"]}
+    policy_path = tmp_path / "policy.json"
+    policy_path.write_text(json.dumps(policy))
+
+    async def body(server: GovernanceServer, socket: Path) -> None:
+        # Nobody here can decide it, so the agent is not held for the ten minutes it asked.
+        reply = await _ask(socket, "rm notes.txt", wait_s=600)
+        assert reply["decision"] == "approval_pending"
+        assert "in Slack, which this server does not run" in reply["reason"]
+        assert server.waiters == {}
+
+    _run(tmp_path, body, policy_path)
