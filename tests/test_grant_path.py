@@ -78,7 +78,7 @@ def _run(
         await server.start()
         serving = asyncio.create_task(server.serve_forever())
         try:
-            await asyncio.wait_for(body(server, config.socket), 60)
+            await asyncio.wait_for(body(server, config.socket), 20)
         finally:
             serving.cancel()
             await server.close()
