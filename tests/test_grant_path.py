@@ -504,3 +504,33 @@ def test_a_request_only_slack_users_can_decide_is_answered_at_once_without_slack
         assert server.waiters == {}
 
     _run(tmp_path, body, policy_path)
+
+
+def test_a_call_waiting_when_the_server_stops_is_told_its_request_survives(
+    tmp_path: Path,
+) -> None:
+    async def main() -> dict[str, Any]:
+        config = ServerConfig(
+            socket=tmp_path / "gov.sock",
+            db=tmp_path / "gov.db",
+            spool=tmp_path / "spool",
+            policy=None,
+        )
+        server = GovernanceServer(config, ConsoleNotifier(io.StringIO()))
+        await server.start()
+        asking = asyncio.create_task(_ask(config.socket, "rm notes.txt", wait_s=30))
+        approval_id = await asyncio.wait_for(_pending_id(server), 20)
+        await asyncio.wait_for(_waiting(server, approval_id), 20)
+        await server.close()  # what SIGTERM and Ctrl-C do
+        return await asyncio.wait_for(asking, 20)
+
+    reply = asyncio.run(main())
+    approval_id = reply["approval_id"]
+    assert reply == {
+        "decision": "approval_pending",
+        "reason": f"the governance server is shutting down; {approval_id} stays pending and "
+        "survives the restart. Retry the same command after it is approved",
+        "rule": "file_operations.delete_requires_approval",
+        "approval_id": approval_id,
+        "risk": "medium",
+    }
