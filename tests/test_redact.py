@@ -820,8 +820,21 @@ def test_an_empty_or_already_hidden_value_under_a_secret_key_is_shown_as_it_is()
 
 
 def test_an_unchanged_string_keeps_its_own_type() -> None:
-    assert redact_text("allow") == "allow"  # the plain string is now in the cache
     assert redact({"outcome": Outcome.ALLOW})["outcome"] is Outcome.ALLOW
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("tool --opt=password=Hk8x2q", f"tool --opt=password={R}"),
+        ("x mode=api_key=Hk8x2q y", f"x mode=api_key={R} y"),
+        ("x mode=a=b y", "x mode=a=b y"),
+    ],
+)
+def test_a_value_that_is_itself_an_assignment_is_judged_by_its_own_name(
+    text: str, expected: str
+) -> None:
+    assert redact_text(text) == expected
 
 
 class _Unreadable(dict):
