@@ -673,6 +673,9 @@ def test_values_under_secret_keys_are_hidden_all_the_way_down(value, expected) -
         ("token=None", "token=None"),
         ("run --pwd=/srv/app", "run --pwd=/srv/app"),
         ("PWD=~/src/app", "PWD=~/src/app"),
+        # A bracket in a secret is part of it; trailing blanks after a value stay where they were.
+        ("x password=8x[2q y", f"x password={R} y"),
+        ("x\napi_key: Rt5Nb1   \nnext", f"x\napi_key: {R}   \nnext"),
     ],
 )
 def test_assignment_values_are_cut_exactly_at_their_quotes(text: str, expected: str) -> None:
