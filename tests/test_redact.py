@@ -529,6 +529,7 @@ def test_odd_values_come_back_unchanged_or_hidden() -> None:
     assert redact({("t",): "v"}) == {("t",): "v"}
     assert redact({"k": set()}) == {"k": set()}
     assert redact_text(None) is None  # type: ignore[arg-type]
+    assert redact_text(b"password=x") == b"password=x"  # type: ignore[arg-type]
 
 
 # One case per entry of the pattern table in engine/redact.py, each in prose where no
@@ -864,3 +865,13 @@ def test_a_redaction_that_breaks_fails_closed_in_the_values_own_shape() -> None:
     assert Redaction.learn([_Unreadable()]) == Redaction((), [hidden])
     late = Redaction.learn({"password": "Pw9zzq", "note": _Unsearchable("x")})
     assert late == Redaction(("Pw9zzq",), {"password": hidden, "note": hidden})
+
+
+def test_a_call_learns_secrets_from_netrc_entries_and_long_fields() -> None:
+    redaction = Redaction.learn(
+        {
+            "netrc": "machine h.io login u password Nt7zzq",
+            "long": "x" * 1100 + " --db-password=Lq9wEr7",  # past the short-text cache
+        }
+    )
+    assert redaction("saw Nt7zzq and Lq9wEr7") == f"saw {R} and {R}"
