@@ -534,3 +534,25 @@ def test_a_call_waiting_when_the_server_stops_is_told_its_request_survives(
         "approval_id": approval_id,
         "risk": "medium",
     }
+
+
+def test_a_call_arriving_once_a_stop_was_asked_is_told_its_request_survives(
+    tmp_path: Path,
+) -> None:
+    async def body(server: GovernanceServer, socket: Path) -> None:
+        server.request_stop("SIGTERM")  # the signal came; close() has not run yet
+        peer = Peer(0, -1, "agent-alice", host="build-1")  # a remote host's call, still served
+        event = ToolEvent.model_validate(_event("rm notes.txt"))
+        reply = await server.decide(event, CallContext(), peer, 30, None)
+        approval_id = reply["approval_id"]
+        assert reply == {
+            "decision": "approval_pending",
+            "reason": f"the governance server is shutting down; {approval_id} stays pending and "
+            "survives the restart. Retry the same command after it is approved",
+            "rule": "file_operations.delete_requires_approval",
+            "approval_id": approval_id,
+            "risk": "medium",
+        }
+        assert [a.id for a in server.store.pending_approvals()] == [approval_id]
+
+    _run(tmp_path, body)
