@@ -167,9 +167,12 @@ _QUOTED_VALUE = (
     r"|'[^'\n]*+'"
     r"|\\\"(?:[^\"\\\n]|\\[^\"\n])*+\\\""  # JSON escaped inside a shell string
 )
-_WORD_VALUE = rf"(?P<v>{_QUOTED_VALUE}|(?![=(\[{{])[^\s\"'`;&|,<>)}}\]]+)"
+# A quote never closed on its line (a truncated input, a string continued on the next line):
+# the value runs to the end of the line or the next quote, so the secret in it is still hidden.
+_UNCLOSED = r"\\?[\"'][^\r\n\"'`]+"
+_WORD_VALUE = rf"(?P<v>{_QUOTED_VALUE}|{_UNCLOSED}|(?![=(\[{{])[^\s\"'`;&|,<>)}}\]]+)"
 # After `name:` at the start of a line (YAML, HTTP headers) the value runs to the end of line.
-_LINE_VALUE = rf"(?P<v>{_QUOTED_VALUE}|[^\s\"'`,}}\]{{\[|>&*][^\r\n\"'`,}}\]]*)"
+_LINE_VALUE = rf"(?P<v>{_QUOTED_VALUE}|{_UNCLOSED}|[^\s\"'`,}}\]{{\[|>&*][^\r\n\"'`,}}\]]*)"
 # "Authorization: Bearer xyz" keeps the scheme; possessive, so the scheme is never the secret.
 _SCHEME = (
     r"(?P<scheme>(?i:bearer|basic|token|digest|negotiate|ntlm|bot|apikey|api-key|key|sso-key"

@@ -8,12 +8,21 @@ from pathlib import Path
 
 import pytest
 
+from engine import redact
 from engine.evaluate import Engine
 from engine.policy import load_policy
 from tests.pg import PgServer
 
 FIXTURES = Path(__file__).parent / "fixtures"
 SEED_POLICY = FIXTURES / "seed-policies.json"
+
+
+@pytest.fixture(autouse=True)
+def _redaction_computed_afresh() -> None:
+    """Each test redacts from scratch. Results cached by an earlier test (or by the clean run
+    mutmut forks each mutant from) would answer for the code this test means to exercise."""
+    redact._redact_short.cache_clear()
+    redact._key_facts_cached.cache_clear()
 
 
 @pytest.fixture(scope="session")

@@ -120,6 +120,24 @@ def test_the_requesters_uid_cannot_approve_whatever_name_it_uses() -> None:
     assert accepted.state is ApprovalState.APPROVED
 
 
+def test_two_console_users_with_their_own_uids_are_two_votes() -> None:
+    rule = choose_rule(SEED, Risk.MEDIUM).model_copy(update={"required_approvers": 2})
+    votes = (VoteRecord("carol", Vote.APPROVE, "console", names=("carol",), uid=1003),)
+    result = cast_vote(
+        state=ApprovalState.PENDING,
+        rule=rule,
+        requester=ALICE,
+        votes=votes,
+        approver=CONSOLE_BOB,
+        vote=Vote.APPROVE,
+    )
+    assert (result.accepted, result.state, result.message) == (
+        True,
+        ApprovalState.APPROVED,
+        "approved (2 of 2)",
+    )
+
+
 def test_the_requesters_slack_identity_cannot_approve() -> None:
     rule = choose_rule(_policy_with_slack_pool(), Risk.MEDIUM)
     alice_on_slack = Approver("U_ALICE", "slack", aliases=("alice",))

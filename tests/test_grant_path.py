@@ -9,14 +9,21 @@ from __future__ import annotations
 import asyncio
 import io
 import json
+import logging
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
+import pytest
+from slack_sdk.web.async_client import AsyncWebClient
+
 from bot.config import ServerConfig
-from bot.server import ConsoleNotifier, GovernanceServer
+from bot.server import ConsoleNotifier, GovernanceServer, Peer
+from bot.slack_app import SlackNotifier
 from engine.approvals import ApprovalState, Approver, Vote, VoteResult
+from engine.events import CallContext, ToolEvent
 from tests.conftest import SEED_POLICY
+from tests.slack_api_stub import SlackApiStub
 
 LEAD = Approver("lead", "console")
 OPS = Approver("ops-oncall", "console")
@@ -71,7 +78,7 @@ def _run(
         await server.start()
         serving = asyncio.create_task(server.serve_forever())
         try:
-            await asyncio.wait_for(body(server, config.socket), 60)
+            await asyncio.wait_for(body(server, config.socket), 20)
         finally:
             serving.cancel()
             await server.close()
@@ -140,7 +147,14 @@ def test_two_calls_waiting_on_one_request_share_one_grant(tmp_path: Path) -> Non
         replies = sorted([(await one)["decision"], (await two)["decision"]])
         assert replies == ["approval_pending", "approved"]
         loser = next(r for r in (one.result(), two.result()) if r["decision"] != "approved")
-        assert "single-use grant was already used" in loser["reason"]
+        assert loser == {
+            "decision": "approval_pending",
+            "reason": f"{approval_id} was approved but its single-use grant was already used "
+            "by another call; retry to ask again",
+            "rule": "file_operations.delete_requires_approval",
+            "approval_id": approval_id,
+            "risk": None,
+        }
         assert approval_id not in server.waiters
 
     _run(tmp_path, body)
@@ -240,6 +254,8 @@ def test_every_step_of_an_approval_is_in_the_audit_trail(tmp_path: Path) -> None
             "note": "go ahead",
             "approver_uid": None,
         }
+        stored = server.store.db.execute("SELECT approver, vote, note FROM approval_votes")
+        assert stored.fetchall() == [("lead", "approve", "go ahead")]
         (approved,) = _rows(server, "approval_approved")
         assert {k: approved[k] for k in (*common, "user", "decision", "reason")} == dict(
             common, user="agent-alice", decision="approved", reason="approved by lead: go ahead"
@@ -343,7 +359,9 @@ def test_a_denial_reply_names_the_rule_and_risk(tmp_path: Path) -> None:
     _run(tmp_path, body)
 
 
-def test_a_hung_up_call_is_audited_with_its_request(tmp_path: Path) -> None:
+def test_a_hung_up_call_is_audited_with_its_request(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
     async def body(server: GovernanceServer, socket: Path) -> None:
         _, writer = await asyncio.open_unix_connection(str(socket))
         request = {"v": 1, "event": _event("rm notes.txt"), "wait_s": 30}
@@ -366,5 +384,175 @@ def test_a_hung_up_call_is_audited_with_its_request(tmp_path: Path) -> None:
             "user": "agent-alice",
             "reason": "the waiting hook closed its connection; the request stays pending",
         }
+        # The operator reading the server's log sees it too.
+        logged = [r.getMessage() for r in caplog.records if r.name == "governance.server"]
+        assert f"hook waiting on {approval_id} hung up; the request stays pending" in logged
+
+    with caplog.at_level(logging.WARNING, logger="governance.server"):
+        _run(tmp_path, body)
+
+
+def test_a_vote_another_replica_stored_first_is_refused_and_decides_nothing(
+    tmp_path: Path,
+) -> None:
+    async def body(server: GovernanceServer, socket: Path) -> None:
+        asking = asyncio.create_task(_ask(socket, "rm notes.txt", wait_s=30))
+        approval_id = await _pending_id(server)
+        await _waiting(server, approval_id)
+        # Two replicas share the database; the other one stores this approver's vote after
+        # this one read the votes and before it writes its own. A trigger in the shared
+        # database lands that write at exactly that moment.
+        server.store.db.execute(
+            "CREATE TRIGGER other_replica BEFORE INSERT ON approval_votes "
+            "WHEN NEW.via = 'console' BEGIN "
+            "INSERT INTO approval_votes (request_id, approver, vote, via, at) "
+            "VALUES (NEW.request_id, NEW.approver, 'deny', 'slack', NEW.at); END"
+        )
+        result = await server.vote(approval_id, LEAD, Vote.APPROVE, "ok")
+        assert result == VoteResult(
+            False,
+            ApprovalState.PENDING,
+            "you already voted on this request",
+            1,
+            1,
+            duplicate=True,
+        )
+        refused = _rows(server, "vote_refused")
+        assert [(r["user"], r["decision"], r["reason"]) for r in refused] == [
+            ("lead", "approve", "you already voted on this request")
+        ]
+        assert _rows(server, "vote") == []
+        assert server.store.approval(approval_id).state is ApprovalState.PENDING
+        assert [f.done() for f in server.waiters[approval_id]] == [False]
+        server.store.db.execute("DROP TRIGGER other_replica")
+        await server.vote(approval_id, OPS, Vote.APPROVE)
+        assert (await asking)["decision"] == "approved"
+
+    _run(tmp_path, body)
+
+
+def test_a_console_that_cannot_be_written_loses_no_vote(tmp_path: Path) -> None:
+    console = io.StringIO()
+
+    async def body(server: GovernanceServer, socket: Path) -> None:
+        asking = asyncio.create_task(_ask(socket, "rm notes.txt", wait_s=30))
+        approval_id = await _pending_id(server)
+        await _waiting(server, approval_id)
+        console.close()  # the server's stdout went away (a closed pipe, a detached terminal)
+        result = await server.vote(approval_id, LEAD, Vote.APPROVE)
+        assert (result.accepted, result.state) == (True, ApprovalState.APPROVED)
+        assert (await asking)["decision"] == "approved"
+        assert [r["kind"] for r in _rows(server, "approval_approved")] == ["approval_approved"]
+
+    _run(tmp_path, body, console=console)
+
+
+def test_the_slack_message_shows_the_outcome_once_decided(tmp_path: Path) -> None:
+    async def body(server: GovernanceServer, socket: Path) -> None:
+        with SlackApiStub() as stub:
+            client = AsyncWebClient(token="xoxb-test", base_url=stub.base_url)
+            server.notifier = SlackNotifier(server, client)
+            first = await _ask(socket, "rm notes.txt")
+            approval_id = first["approval_id"]
+            while server.store.slack_message(approval_id) is None:
+                await asyncio.sleep(0.01)
+            channel, ts = server.store.slack_message(approval_id)
+
+            def kinds() -> list[str]:
+                return [block["type"] for block in stub.message(channel, ts)["blocks"]]
+
+            assert "actions" in kinds()  # the approve/deny buttons
+            await server.vote(approval_id, OPS, Vote.APPROVE, "fine")
+            # The decided message drops the buttons and says who decided.
+            assert "actions" not in kinds()
+            assert "ops-oncall" in json.dumps(stub.message(channel, ts)["blocks"])
+            assert stub.problems == []
+
+    _run(tmp_path, body)
+
+
+def test_a_remote_hosts_call_waits_for_the_approval_without_a_socket(tmp_path: Path) -> None:
+    # The HTTPS API for remote hosts (bot/remote.py) asks the same way with no connection for
+    # the server to watch; its own request lifetime bounds the wait.
+    async def body(server: GovernanceServer, socket: Path) -> None:
+        peer = Peer(0, -1, "agent-alice", host="build-1")
+        event = ToolEvent.model_validate(_event("rm notes.txt"))
+        asking = asyncio.create_task(server.decide(event, CallContext(), peer, 30, None))
+        approval_id = await _pending_id(server)
+        await _waiting(server, approval_id)
+        await server.vote(approval_id, LEAD, Vote.APPROVE)
+        reply = await asking
+        assert (reply["decision"], reply["approval_id"]) == ("approved", approval_id)
+        assert approval_id not in server.waiters
+
+    _run(tmp_path, body)
+
+
+def test_a_request_only_slack_users_can_decide_is_answered_at_once_without_slack(
+    tmp_path: Path,
+) -> None:
+    policy = json.loads(SEED_POLICY.read_text())
+    policy["approver_pools"] = {"team-lead": ["U0LEAD1"]}
+    policy_path = tmp_path / "policy.json"
+    policy_path.write_text(json.dumps(policy))
+
+    async def body(server: GovernanceServer, socket: Path) -> None:
+        # Nobody here can decide it, so the agent is not held for the ten minutes it asked.
+        reply = await _ask(socket, "rm notes.txt", wait_s=600)
+        assert reply["decision"] == "approval_pending"
+        assert "in Slack, which this server does not run" in reply["reason"]
+        assert server.waiters == {}
+
+    _run(tmp_path, body, policy_path)
+
+
+def test_a_call_waiting_when_the_server_stops_is_told_its_request_survives(
+    tmp_path: Path,
+) -> None:
+    async def main() -> dict[str, Any]:
+        config = ServerConfig(
+            socket=tmp_path / "gov.sock",
+            db=tmp_path / "gov.db",
+            spool=tmp_path / "spool",
+            policy=None,
+        )
+        server = GovernanceServer(config, ConsoleNotifier(io.StringIO()))
+        await server.start()
+        asking = asyncio.create_task(_ask(config.socket, "rm notes.txt", wait_s=30))
+        approval_id = await asyncio.wait_for(_pending_id(server), 20)
+        await asyncio.wait_for(_waiting(server, approval_id), 20)
+        await server.close()  # what SIGTERM and Ctrl-C do
+        return await asyncio.wait_for(asking, 20)
+
+    reply = asyncio.run(main())
+    approval_id = reply["approval_id"]
+    assert reply == {
+        "decision": "approval_pending",
+        "reason": f"the governance server is shutting down; {approval_id} stays pending and "
+        "survives the restart. Retry the same command after it is approved",
+        "rule": "file_operations.delete_requires_approval",
+        "approval_id": approval_id,
+        "risk": "medium",
+    }
+
+
+def test_a_call_arriving_once_a_stop_was_asked_is_told_its_request_survives(
+    tmp_path: Path,
+) -> None:
+    async def body(server: GovernanceServer, socket: Path) -> None:
+        server.request_stop("SIGTERM")  # the signal came; close() has not run yet
+        peer = Peer(0, -1, "agent-alice", host="build-1")  # a remote host's call, still served
+        event = ToolEvent.model_validate(_event("rm notes.txt"))
+        reply = await server.decide(event, CallContext(), peer, 30, None)
+        approval_id = reply["approval_id"]
+        assert reply == {
+            "decision": "approval_pending",
+            "reason": f"the governance server is shutting down; {approval_id} stays pending and "
+            "survives the restart. Retry the same command after it is approved",
+            "rule": "file_operations.delete_requires_approval",
+            "approval_id": approval_id,
+            "risk": "medium",
+        }
+        assert [a.id for a in server.store.pending_approvals()] == [approval_id]
 
     _run(tmp_path, body)

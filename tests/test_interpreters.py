@@ -417,9 +417,16 @@ def test_unterminated_string_is_opaque() -> None:
         assert any("unterminated" in r for r in analyze_code(language, "system('ls").opaque)
 
 
-def test_nested_eval_stops() -> None:
-    code = "exec('exec(\"exec(\\'exec(\\\\\"exec(1)\\\\\")\\')\")')"
-    assert isinstance(analyze_code("python", code), CodeEffects)
+def test_nested_eval_is_followed_then_stops_as_opaque() -> None:
+    code = 'import os; os.system("rm -rf /")'
+    for _ in range(2):
+        code = f"exec({code!r})"
+    assert analyze_code("python", code) == CodeEffects(("rm -rf /",), ())
+    for _ in range(10):
+        code = f"exec({code!r})"
+    effects = analyze_code("python", code)
+    assert effects.shell_commands == ()
+    assert effects.opaque == ("python -c: exec() code is nested too deeply to follow",)
 
 
 # Input no interpreter accepts: the analyzer must say it cannot read it, so it is never allowed.

@@ -290,9 +290,10 @@ def test_bare_star_is_conservative():
 
 def test_glob_against_rooted_patterns():
     patterns = PathPatterns([".claude/governance/**"])
-    assert patterns.could_match_glob(".claude/governance/*", ROOT, ROOT) is not None
-    assert patterns.could_match_glob(".claude/*/policy.json", ROOT, ROOT) is not None
-    assert patterns.could_match_glob("/srv/*/.claude/governance/x", "/tmp", ROOT) is not None
+    protected = ".claude/governance/**"
+    assert patterns.could_match_glob(".claude/governance/*", ROOT, ROOT) == protected
+    assert patterns.could_match_glob(".claude/*/policy.json", ROOT, ROOT) == protected
+    assert patterns.could_match_glob("/srv/*/.claude/governance/x", "/tmp", ROOT) == protected
     assert patterns.could_match_glob("docs/*", ROOT, ROOT) is None
     assert patterns.could_match_glob(".claude/governance/*", "/srv/app/docs", ROOT) is None
 
