@@ -96,8 +96,10 @@ def _is_secret_key(name: object) -> bool:
 _NUMBER = re.compile(r"[+-]?\d+(?:\.\d+)?")
 # A shell or template reference names where the secret lives; it is not the secret.
 _REFERENCE = re.compile(r"\$[{(A-Za-z_]")
-# Source code assigns calls and subscripts ("token = get_token()", "key = env['X']").
-_CODE = re.compile(r"[A-Za-z_][\w.]*[(\[]")
+# Source code assigns calls and subscripts ("token = get_token()", "key = env['X']"): its
+# bracket closes, or opens an argument (a name, a quote, a bracket) or ends the value. One
+# left open before a digit or a symbol ("Hk[8x2q") is a password's character, not code.
+_CODE = re.compile(r"[A-Za-z_][\w.]*[(\[](?:[^)\]]*[)\]]|[A-Za-z_\"'(\[]|$)")
 # Type annotations in source code ("password: str", "token: Optional[str]").
 _TYPE_WORD = re.compile(
     r"(?:str|int|float|bool|bytes|string|number|boolean|any|none|optional|list|dict|secretstr"

@@ -715,6 +715,23 @@ def test_a_value_under_a_secret_key_is_hidden_even_when_it_reads_like_code() -> 
     assert redact(value) == dict.fromkeys(value, R)
 
 
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # Code keeps its calls and subscripts readable...
+        ("token = get_token()", "token = get_token()"),
+        ('key = env["X"]', 'key = env["X"]'),
+        ("secret = fetch(a, b)", "secret = fetch(a, b)"),
+        ("api_key = load_key(", "api_key = load_key("),
+        # ...but a bracket left open before a digit or a symbol is part of a password.
+        ("password=Hk[8x2q", f"password={R}"),
+        ("password=Ab(#1x", f"password={R}"),
+    ],
+)
+def test_a_password_with_a_bracket_is_not_taken_for_code(text: str, expected: str) -> None:
+    assert redact_text(text) == expected
+
+
 def test_a_private_key_keeps_its_armour_and_line_breaks() -> None:
     text = "-----BEGIN RSA PRIVATE KEY-----\nMIIEpAIBAAKCAQEA7bq\n-----END RSA PRIVATE KEY-----"
     assert redact_text(text) == (
