@@ -9,9 +9,9 @@ from dataclasses import dataclass, replace
 from enum import StrEnum
 from urllib.parse import urlsplit
 
+from engine.analysis.code import code_argument, interpreter_language
 from engine.clis import canonicalize
 from engine.fs import WalkSpec
-from engine.interpreters import code_argument, interpreter_language
 from engine.shell import (
     SHELLS,
     SSH_VALUE_OPTIONS,

@@ -12,9 +12,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from itertools import islice
 
+from engine.analysis.code import interpreter_language
 from engine.commands import Access
 from engine.decide import Finding, Outcome, Risk
-from engine.interpreters import interpreter_language
 from engine.paths import resolve_path
 from engine.shell import SimpleCommand, Word
 

@@ -14,9 +14,9 @@ from functools import lru_cache
 import tree_sitter_bash
 from tree_sitter import Language, Node, Parser
 
+from engine.analysis.code import analyze_code, code_argument, interpreter_language
 from engine.analysis.unseen import UnseenCode
 from engine.git import git_subcommand
-from engine.interpreters import analyze_code, code_argument, interpreter_language
 
 _PARSER = Parser(Language(tree_sitter_bash.language()))
 MAX_DEPTH = 12  # levels of code inside code: `bash -c "eval '…'"`

@@ -2,9 +2,9 @@ import shlex
 
 import pytest
 
+from engine.analysis.code import CodeEffects, analyze_code, code_argument, interpreter_language
 from engine.evaluate import Engine
 from engine.events import ToolEvent
-from engine.interpreters import CodeEffects, analyze_code, code_argument, interpreter_language
 from engine.policy import load_policy
 from tests.conftest import SEED_POLICY
 
