@@ -15,6 +15,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from engine.analysis.mcp import classify
+from engine.analysis.modes import world_writable
 from engine.analysis.sql_sources import embedded_sql, split_escapes, written_file
 from engine.commands import Access, CommandEffects, FileAccess, SqlSource, effects
 from engine.decide import Decision, Finding, Outcome, Risk, decide
@@ -436,7 +437,7 @@ class Engine:
                 )
 
     def _world_writable(self, words: tuple[Word, ...], mode: str | None) -> Iterable[Finding]:
-        if mode is None or not _world_writable(mode):
+        if mode is None or not world_writable(mode):
             return
         display = " ".join(w.value for w in words)
         yield self._finding(
@@ -1038,21 +1039,6 @@ def _display_path(path: str, root: str, shown: str) -> str:
     if base == ".":
         return f"./{relative}"
     return f"{base}/{relative}"
-
-
-def _world_writable(mode: str) -> bool:
-    if re.fullmatch(r"[0-7]{3,4}", mode):
-        return int(mode[-1]) & 2 == 2
-    for clause in mode.split(","):
-        match = re.fullmatch(r"([ugoa]*)([-+=])([rwxXst]*)", clause)
-        if (
-            match
-            and match.group(2) in "+="
-            and "w" in match.group(3)
-            and ("a" in match.group(1) or "o" in match.group(1))
-        ):
-            return True
-    return False
 
 
 def _branch_matches(branch: str, patterns: list[str]) -> str | None:

@@ -9,6 +9,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import PurePosixPath
 
+from engine.analysis.modes import STAT_CONSTANTS, mode_number
+
 
 @dataclass(frozen=True, slots=True)
 class CodeEffects:
@@ -22,6 +24,13 @@ _LABELS = {
     "perl": "perl -e",
     "ruby": "ruby -e",
     "php": "php -r",
+}
+
+_INT_OPS: dict[type[ast.operator], Callable[[int, int], int]] = {
+    ast.BitOr: lambda a, b: a | b,
+    ast.BitAnd: lambda a, b: a & b,
+    ast.BitXor: lambda a, b: a ^ b,
+    ast.Add: lambda a, b: a + b,
 }
 
 # eval("eval('...')") is rare in honest code; past this depth we stop and say so.
@@ -633,6 +642,9 @@ class _PythonAnalyzer:
                 items.append(item)
             return _Val("list", items=tuple(items))
         if isinstance(node, ast.Name):
+            imported = self.imports.get(node.id, "")
+            if imported.startswith("stat.") and imported[5:] in STAT_CONSTANTS:
+                return _Val("int", num=STAT_CONSTANTS[imported[5:]])
             return self._eval_name(node.id, depth)
         if isinstance(node, ast.Call):
             return self._eval_call(node, depth)
@@ -643,8 +655,11 @@ class _PythonAnalyzer:
                 return _str_val("~", home=True)
             return None
         if isinstance(node, ast.Attribute):
-            if self._qual(node, depth + 1) == "sys.executable":
+            qual = self._qual(node, depth + 1)
+            if qual == "sys.executable":
                 return _str_val("python3")
+            if qual and qual.startswith("stat.") and qual[5:] in STAT_CONSTANTS:
+                return _Val("int", num=STAT_CONSTANTS[qual[5:]])
             if node.attr == "parent":
                 base = self._eval(node.value, depth + 1)
                 if base is not None and base.kind == "path":
@@ -699,8 +714,8 @@ class _PythonAnalyzer:
         if isinstance(node.op, ast.Div) and "path" in (left.kind, right.kind) and texts:
             home = right.home if right.text.startswith("/") else left.home
             return _path_val(posixpath.join(left.text, right.text), home)
-        if isinstance(node.op, ast.BitOr) and left.kind == right.kind == "int":
-            return _Val("int", num=left.num | right.num)
+        if left.kind == right.kind == "int" and type(node.op) in _INT_OPS:
+            return _Val("int", num=_INT_OPS[type(node.op)](left.num, right.num))
         return None
 
     def _eval_call(self, node: ast.Call, depth: int) -> _Val | None:
@@ -1772,6 +1787,19 @@ _DECODERS = {
 _SHELL_KINDS = frozenset({"shell", "shell1", "spawn", "fork", "pcntl", "eval", "eval_last"})
 
 
+def _mode_parts(tokens: list[_Tok]) -> list[str]:
+    """`S_IRWXU | fs.constants.S_IWOTH` as ["S_IRWXU", "|", "fs.constants.S_IWOTH"]."""
+    parts: list[str] = [""]
+    for tok in tokens:
+        if tok.kind == "op" and tok.text in {"|", "+"}:
+            parts += [tok.text, ""]
+        elif tok.kind in {"num", "id", "op", "sym"}:
+            parts[-1] += tok.text
+        else:
+            return []
+    return parts
+
+
 class _TokenAnalyzer:
     def __init__(self, lang: str, code: str, depth: int, budget: _Budget) -> None:
         self.lang = lang
@@ -2267,15 +2295,9 @@ class _TokenAnalyzer:
             return
         mode_tokens = self._strip(args[op.second])
         mode: str | None = None
-        if len(mode_tokens) == 1 and mode_tokens[0].kind == "num":
-            text = mode_tokens[0].text.replace("_", "").lower()
-            try:
-                if re.fullmatch(r"0[0-7]+", text):
-                    mode = f"{int(text, 8):o}"
-                else:
-                    mode = f"{int(text, 0):o}"
-            except ValueError:
-                mode = None
+        number = mode_number(_mode_parts(mode_tokens))
+        if number is not None:
+            mode = f"{number:o}"
         else:
             literal = self._lit(mode_tokens)
             mode = shlex.quote(literal) if literal else None
