@@ -16,6 +16,7 @@ from urllib.parse import urlsplit
 
 from engine.analysis.mcp import classify
 from engine.analysis.modes import world_writable
+from engine.analysis.routes import with_routes
 from engine.analysis.scripts import with_scripts
 from engine.analysis.sql_sources import embedded_sql, split_escapes, written_file
 from engine.commands import Access, CommandEffects, FileAccess, SqlSource, effects
@@ -173,7 +174,7 @@ class Engine:
                     )
                 )
             else:
-                analysis = with_scripts(analyze(command))
+                analysis = with_routes(with_scripts(analyze(command)))
                 commands = tuple(c.display() for c in analysis.commands)
                 findings.extend(self._bash(analysis, where, hosts))
                 findings.extend(self._runtime(tool_input))
