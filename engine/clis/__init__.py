@@ -162,6 +162,11 @@ def _subcommand_path(table: CliTable, rest: list[str]) -> tuple[list[str], list[
     return path, rest[index:]
 
 
+def runner_target(argv: tuple[str, ...]) -> tuple[str, ...] | None:
+    """The tool a package runner starts (`npx -y rimraf dist` -> `rimraf dist`), or None."""
+    return _run_by_runner(argv) if argv else None
+
+
 def _run_by_runner(argv: tuple[str, ...]) -> tuple[str, ...] | None:
     """`npx -y npm@10 publish` runs `npm publish`; None when argv is not a runner's."""
     _, runners = _index()

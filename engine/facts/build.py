@@ -10,6 +10,8 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from engine.analysis.mcp import classify
+from engine.analysis.routes import with_routes
+from engine.analysis.scripts import with_scripts
 from engine.analysis.sql_sources import embedded_sql, split_escapes, written_file
 from engine.commands import Access, CommandEffects, FileAccess, SqlSource, effects
 from engine.events import CallContext, ToolEvent
@@ -92,7 +94,7 @@ class FactFinder:
         command = tool_input.get("command")
         if not isinstance(command, str):
             return Facts("Bash", _BASH_CHECKS, malformed="Bash call without a command string")
-        analysis = analyze(command)
+        analysis = with_routes(with_scripts(analyze(command)))
         line = self.line(analysis, where)
         return Facts(
             "Bash",

@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
+from engine.analysis.modes import world_writable
 from engine.decide import Finding, Outcome, Risk
 from engine.facts.model import CommandLine, Where
 from engine.paths import resolve_path
@@ -147,7 +148,7 @@ def _rm(words: tuple[Word, ...], where: Where) -> Iterable[Finding]:
 
 
 def _world_writable_finding(words: tuple[Word, ...], mode: str | None) -> Iterable[Finding]:
-    if mode is None or not _world_writable(mode):
+    if mode is None or not world_writable(mode):
         return
     display = " ".join(w.value for w in words)
     yield finding(
@@ -157,18 +158,3 @@ def _world_writable_finding(words: tuple[Word, ...], mode: str | None) -> Iterab
         display,
         Risk.HIGH,
     )
-
-
-def _world_writable(mode: str) -> bool:
-    if re.fullmatch(r"[0-7]{3,4}", mode):
-        return int(mode[-1]) & 2 == 2
-    for clause in mode.split(","):
-        match = re.fullmatch(r"([ugoa]*)([-+=])([rwxXst]*)", clause)
-        if (
-            match
-            and match.group(2) in "+="
-            and "w" in match.group(3)
-            and ("a" in match.group(1) or "o" in match.group(1))
-        ):
-            return True
-    return False

@@ -3,12 +3,12 @@ eval code. A part of _TokenAnalyzer, not used alone; it reads no code itself."""
 
 from __future__ import annotations
 
-import re
 import shlex
 
 from engine.analysis.code.internals import _MAX_NESTING, _argv_line
 from engine.analysis.code.literals import _Tok
 from engine.analysis.code.ops import _Op
+from engine.analysis.modes import mode_number
 
 
 class _CommonCalls:
@@ -86,15 +86,9 @@ class _CommonCalls:
             return
         mode_tokens = self._strip(args[op.second])
         mode: str | None = None
-        if len(mode_tokens) == 1 and mode_tokens[0].kind == "num":
-            text = mode_tokens[0].text.replace("_", "").lower()
-            try:
-                if re.fullmatch(r"0[0-7]+", text):
-                    mode = f"{int(text, 8):o}"
-                else:
-                    mode = f"{int(text, 0):o}"
-            except ValueError:
-                mode = None
+        number = mode_number(_mode_parts(mode_tokens))
+        if number is not None:
+            mode = f"{number:o}"
         else:
             literal = self._lit(mode_tokens)
             mode = shlex.quote(literal) if literal else None
@@ -136,3 +130,16 @@ class _CommonCalls:
             return
         # Evaluated code is in the same language: the same analyzer reads it, one level deeper.
         self.out.extend(type(self)(self.lang, code, self.depth + 1, self.budget).run())
+
+
+def _mode_parts(tokens: list[_Tok]) -> list[str]:
+    """`S_IRWXU | fs.constants.S_IWOTH` as ["S_IRWXU", "|", "fs.constants.S_IWOTH"]."""
+    parts: list[str] = [""]
+    for tok in tokens:
+        if tok.kind == "op" and tok.text in {"|", "+"}:
+            parts += [tok.text, ""]
+        elif tok.kind in {"num", "id", "op", "sym"}:
+            parts[-1] += tok.text
+        else:
+            return []
+    return parts

@@ -6,6 +6,7 @@ from __future__ import annotations
 import ast
 import posixpath
 import shlex
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import PurePosixPath
 
@@ -18,6 +19,7 @@ from engine.analysis.code.python_tables import (
     _PY_NAMED_NODES,
     _PY_PATH_TYPES,
 )
+from engine.analysis.modes import STAT_CONSTANTS
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,6 +33,14 @@ class _Val:
     # The text starts with `~` that the program expands to the home directory, so the shell
     # equivalent must leave that `~` unquoted.
     home: bool = False
+
+
+_INT_OPS: dict[type[ast.operator], Callable[[int, int], int]] = {
+    ast.BitOr: lambda a, b: a | b,
+    ast.BitAnd: lambda a, b: a & b,
+    ast.BitXor: lambda a, b: a ^ b,
+    ast.Add: lambda a, b: a + b,
+}
 
 
 def _str_val(text: str, home: bool = False) -> _Val | None:
@@ -199,6 +209,9 @@ class _PythonValues:
                 items.append(item)
             return _Val("list", items=tuple(items))
         if isinstance(node, ast.Name):
+            imported = self.imports.get(node.id, "")
+            if imported.startswith("stat.") and imported[5:] in STAT_CONSTANTS:
+                return _Val("int", num=STAT_CONSTANTS[imported[5:]])
             return self._eval_name(node.id, depth)
         if isinstance(node, ast.Call):
             return self._eval_call(node, depth)
@@ -209,8 +222,11 @@ class _PythonValues:
                 return _str_val("~", home=True)
             return None
         if isinstance(node, ast.Attribute):
-            if self._qual(node, depth + 1) == "sys.executable":
+            qual = self._qual(node, depth + 1)
+            if qual == "sys.executable":
                 return _str_val("python3")
+            if qual and qual.startswith("stat.") and qual[5:] in STAT_CONSTANTS:
+                return _Val("int", num=STAT_CONSTANTS[qual[5:]])
             if node.attr == "parent":
                 base = self._eval(node.value, depth + 1)
                 if base is not None and base.kind == "path":
@@ -265,8 +281,8 @@ class _PythonValues:
         if isinstance(node.op, ast.Div) and "path" in (left.kind, right.kind) and texts:
             home = right.home if right.text.startswith("/") else left.home
             return _path_val(posixpath.join(left.text, right.text), home)
-        if isinstance(node.op, ast.BitOr) and left.kind == right.kind == "int":
-            return _Val("int", num=left.num | right.num)
+        if left.kind == right.kind == "int" and type(node.op) in _INT_OPS:
+            return _Val("int", num=_INT_OPS[type(node.op)](left.num, right.num))
         return None
 
     def _eval_call(self, node: ast.Call, depth: int) -> _Val | None:
