@@ -10,9 +10,7 @@ from enum import StrEnum
 from urllib.parse import urlsplit
 
 from engine.analysis.code import code_argument, interpreter_language
-from engine.clis import canonicalize
-from engine.fs import WalkSpec
-from engine.shell import (
+from engine.analysis.shell import (
     SHELLS,
     SSH_VALUE_OPTIONS,
     SimpleCommand,
@@ -20,6 +18,8 @@ from engine.shell import (
     command_name,
     shell_code_argument,
 )
+from engine.clis import canonicalize
+from engine.fs import WalkSpec
 from engine.walks import FOUND_FILE, find_walk, tree_accesses, zip_operands
 
 

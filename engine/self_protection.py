@@ -13,10 +13,10 @@ from dataclasses import dataclass
 from itertools import islice
 
 from engine.analysis.code import interpreter_language
+from engine.analysis.shell import SimpleCommand, Word
 from engine.commands import Access
 from engine.decide import Finding, Outcome, Risk
 from engine.paths import resolve_path
-from engine.shell import SimpleCommand, Word
 
 RULE_PREFIX = "builtin.self_protection."
 STATE_RULE = RULE_PREFIX + "state"

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from engine.analysis.shell import Word, brace_expand
 from engine.fs import WalkSpec
-from engine.shell import Word, brace_expand
 
 # `:/` stands for the top of the git work tree, resolved where the disk is looked at.
 GIT_TOP = ":/"

@@ -10,9 +10,9 @@ import re
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
+from engine.analysis.shell import ShellAnalysis, SimpleCommand, Word, command_name
 from engine.clis import runner_target
 from engine.git import ALL_BRANCHES, GitConfig, analyze_push, git_subcommand, inline_config
-from engine.shell import ShellAnalysis, SimpleCommand, Word, command_name
 
 # Programs that delete their operands recursively, as `rm -rf` does.
 _RECURSIVE_DELETERS = frozenset({"rimraf", "del", "del-cli", "trash", "trash-put", "premove"})

@@ -9,9 +9,16 @@ import shlex
 from dataclasses import dataclass, replace
 
 from engine.analysis.code import code_argument, interpreter_language
+from engine.analysis.shell import (
+    SHELLS,
+    ShellAnalysis,
+    SimpleCommand,
+    Word,
+    analyze,
+    shell_code_argument,
+)
 from engine.analysis.sql_sources import written_file
 from engine.commands import Access, effects
-from engine.shell import SHELLS, ShellAnalysis, SimpleCommand, Word, analyze, shell_code_argument
 
 _MAX_DEPTH = 4
 _INLINE = {

@@ -12,6 +12,7 @@ from urllib.parse import urlsplit
 from engine.analysis.mcp import classify
 from engine.analysis.routes import with_routes
 from engine.analysis.scripts import with_scripts
+from engine.analysis.shell import ShellAnalysis, SimpleCommand, Word, analyze
 from engine.analysis.sql_sources import embedded_sql, split_escapes, written_file
 from engine.commands import Access, CommandEffects, FileAccess, SqlSource, effects
 from engine.events import CallContext, ToolEvent
@@ -31,7 +32,6 @@ from engine.fs import FileSystem
 from engine.git import analyze_push
 from engine.paths import resolve_path
 from engine.policy import Policy
-from engine.shell import ShellAnalysis, SimpleCommand, Word, analyze
 from engine.sql import analyze_sql
 from engine.walks import grep_tool_walk
 

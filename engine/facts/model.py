@@ -8,10 +8,10 @@ from dataclasses import dataclass
 from pathlib import PurePosixPath
 from typing import Any
 
+from engine.analysis.shell import SimpleCommand
 from engine.commands import Access, CommandEffects, FileAccess
 from engine.fs import Walk
 from engine.git import GitPush
-from engine.shell import SimpleCommand
 from engine.sql import SqlAnalysis
 
 

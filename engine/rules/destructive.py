@@ -7,11 +7,11 @@ import re
 from collections.abc import Iterable
 
 from engine.analysis.modes import world_writable
+from engine.analysis.shell import SimpleCommand, Word
 from engine.decide import Finding, Outcome, Risk
 from engine.facts.model import CommandLine, Where
 from engine.paths import resolve_path
 from engine.rules.book import finding
-from engine.shell import SimpleCommand, Word
 
 _BLOCK_DEVICE = re.compile(
     r"^/dev/(sd[a-z]|nvme\d|vd[a-z]|xvd[a-z]|hd[a-z]|mmcblk\d|disk\d|md\d|dm-)"
