@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from itertools import islice
 
 from engine.analysis.code import interpreter_language
+from engine.analysis.commands import Access
 from engine.analysis.shell import SimpleCommand, Word
-from engine.commands import Access
 from engine.decide import Finding, Outcome, Risk
 from engine.paths import resolve_path
 

@@ -9,6 +9,7 @@ import shlex
 from dataclasses import dataclass, replace
 
 from engine.analysis.code import code_argument, interpreter_language
+from engine.analysis.commands import Access, effects
 from engine.analysis.shell import (
     SHELLS,
     ShellAnalysis,
@@ -18,7 +19,6 @@ from engine.analysis.shell import (
     shell_code_argument,
 )
 from engine.analysis.sql_sources import written_file
-from engine.commands import Access, effects
 
 _MAX_DEPTH = 4
 _INLINE = {

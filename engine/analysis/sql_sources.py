@@ -6,8 +6,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, replace
 
+from engine.analysis.commands import SqlSource
 from engine.analysis.shell import SimpleCommand, Word
-from engine.commands import SqlSource
 
 # Interpreter -> the options whose value is code run inline.
 _CODE_OPTIONS = {

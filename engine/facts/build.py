@@ -9,12 +9,13 @@ from functools import lru_cache
 from typing import Any
 from urllib.parse import urlsplit
 
+from engine.analysis.commands import Access, CommandEffects, FileAccess, SqlSource, effects
 from engine.analysis.mcp import classify
 from engine.analysis.routes import with_routes
 from engine.analysis.scripts import with_scripts
 from engine.analysis.shell import ShellAnalysis, SimpleCommand, Word, analyze
+from engine.analysis.sql import analyze_sql
 from engine.analysis.sql_sources import embedded_sql, split_escapes, written_file
-from engine.commands import Access, CommandEffects, FileAccess, SqlSource, effects
 from engine.events import CallContext, ToolEvent
 from engine.facts.files import FileFinder, fed_by_find
 from engine.facts.model import (
@@ -32,7 +33,6 @@ from engine.fs import FileSystem
 from engine.git import analyze_push
 from engine.paths import resolve_path
 from engine.policy import Policy
-from engine.sql import analyze_sql
 from engine.walks import grep_tool_walk
 
 _MAX_SQL_FILE_BYTES = 1_000_000

@@ -6,8 +6,8 @@ from __future__ import annotations
 import os
 from dataclasses import replace
 
+from engine.analysis.commands import Access, FileAccess
 from engine.analysis.shell import SimpleCommand
-from engine.commands import Access, FileAccess
 from engine.facts.model import FileFact, SeenFile, Where
 from engine.fs import FileSystem, Walk
 from engine.paths import resolve_path

@@ -8,11 +8,11 @@ from dataclasses import dataclass
 from pathlib import PurePosixPath
 from typing import Any
 
+from engine.analysis.commands import Access, CommandEffects, FileAccess
 from engine.analysis.shell import SimpleCommand
-from engine.commands import Access, CommandEffects, FileAccess
+from engine.analysis.sql import SqlAnalysis
 from engine.fs import Walk
 from engine.git import GitPush
-from engine.sql import SqlAnalysis
 
 
 @dataclass(frozen=True, slots=True)

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import posixpath
 
-from engine.commands import Access
+from engine.analysis.commands import Access
+from engine.analysis.sql import SqlAnalysis
 from engine.facts.model import CommandFacts, CommandLine, Facts, FileFact, SqlFact
 from engine.git import GitPush
-from engine.sql import SqlAnalysis
 
 _VERBS = {
     Access.READ: "reads",

@@ -3,7 +3,7 @@ Holds what every rule reads; it judges nothing itself."""
 
 from __future__ import annotations
 
-from engine.commands import Access
+from engine.analysis.commands import Access
 from engine.decide import Finding, Outcome, Risk
 from engine.paths import PathPatterns
 from engine.policy import Policy

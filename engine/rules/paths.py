@@ -6,7 +6,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterable
 
-from engine.commands import Access, FileAccess
+from engine.analysis.commands import Access, FileAccess
 from engine.decide import Finding, Outcome, Risk
 from engine.facts.model import FileFact, PathFact, SeenFile, Where
 from engine.fs import Walk

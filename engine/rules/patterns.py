@@ -6,8 +6,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+from engine.analysis.commands import CommandEffects
 from engine.analysis.shell import SimpleCommand
-from engine.commands import CommandEffects
 from engine.decide import Finding, Outcome, Risk
 from engine.policy import CompiledPattern
 from engine.rules.book import RuleBook, clip, finding

@@ -5,11 +5,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from engine.analysis.sql import SqlAnalysis, phrase_matches
 from engine.decide import Finding, Outcome, Risk
 from engine.facts.model import SqlFact
 from engine.rules.book import RuleBook, finding
 from engine.rules.paths import path_fact
-from engine.sql import SqlAnalysis, phrase_matches
 
 _SCHEMA_CHANGES = frozenset({"DROP", "CREATE", "ALTER", "TRUNCATE", "RENAME", "GRANT", "REVOKE"})
 

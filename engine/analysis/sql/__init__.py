@@ -1,5 +1,5 @@
 """The SQL stage of analysis: what SQL text would do (analyze.py), statement by statement
-(split.py, schema.py), from sqlglot's trees (trees.py, explain.py) or by keywords (keywords.py)."""
+(split.py, schema.py), from sqlglot's trees (trees.py) or by keywords (keywords.py)."""
 
 from engine.analysis.sql.analyze import analyze_sql, phrase_matches
 from engine.analysis.sql.types import SqlAnalysis, SqlOperation

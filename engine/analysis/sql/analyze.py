@@ -4,18 +4,14 @@ to reading keywords. Pure: it never reads files or judges against a policy; the 
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
 from functools import lru_cache
 
-import sqlglot
-from sqlglot import exp
 from sqlglot.dialects.dialect import Dialect
 
-from engine.analysis.sql.keywords import _FALLBACK_KEYWORDS, _keyword_operations
 from engine.analysis.sql.schema import _schema_after
 from engine.analysis.sql.split import _split
-from engine.analysis.sql.trees import _operations
-from engine.analysis.sql.types import SqlAnalysis, SqlOperation, _Chunk, _clip, _unique
+from engine.analysis.sql.trees import _statement
+from engine.analysis.sql.types import SqlAnalysis, SqlOperation, _clip
 from engine.analysis.sql_dialects import dialect_forms
 
 log = logging.getLogger(__name__)
@@ -103,41 +99,3 @@ def _analyze(text: str, dialect: str | None) -> SqlAnalysis:
         if failed:
             unparsed.append(_clip(chunk.source))
     return SqlAnalysis(tuple(operations), tuple(unparsed))
-
-
-def _statement(
-    chunk: _Chunk, dialect: str | None, schema: str | None
-) -> tuple[list[SqlOperation], bool]:
-    """The operations of one statement, and whether it failed to parse."""
-    try:
-        trees = [t for t in sqlglot.parse(chunk.sql, read=dialect) if t is not None]
-    except Exception:
-        trees = []
-    statements = [s for t in trees for s in _unblock(t)]
-    if not statements:
-        fallback = _keyword_operations(chunk, schema, _FALLBACK_KEYWORDS)
-        return fallback, True
-    ops: list[SqlOperation] = []
-    failed = False
-    for tree in statements:
-        try:
-            found = _operations(tree, chunk, dialect, schema)
-        except Exception:
-            found = None
-        if found is None:
-            failed = True
-            ops.extend(_keyword_operations(chunk, schema, _FALLBACK_KEYWORDS))
-        else:
-            ops.extend(found)
-    return _unique(ops), failed
-
-
-def _unblock(tree: exp.Expression) -> Iterator[exp.Expression]:
-    # Newer sqlglot wraps several statements in a Block instead of returning a list.
-    block = getattr(exp, "Block", None)
-    if block is not None and isinstance(tree, block):
-        for child in tree.expressions:
-            if not isinstance(child, getattr(exp, "Semicolon", ())):
-                yield from _unblock(child)
-    else:
-        yield tree
