@@ -7,7 +7,8 @@ from engine.analysis.commands import Access
 from engine.decide import Finding, Outcome, Risk
 from engine.paths import PathPatterns
 from engine.policy import Policy
-from engine.self_protection import ProtectedState, SelfProtection
+from engine.rules.self_protection import SelfProtection
+from engine.self_protection import ProtectedState
 
 _FRAGMENT_CHARS = 200
 
