@@ -9,6 +9,7 @@ from dataclasses import dataclass, replace
 from enum import StrEnum
 from urllib.parse import urlsplit
 
+from engine.analysis.editors import in_place_files
 from engine.clis import canonicalize
 from engine.fs import WalkSpec
 from engine.interpreters import code_argument, interpreter_language
@@ -40,6 +41,7 @@ class FileAccess:
     by: str
     walk: WalkSpec | None = None
     hint: str = ""
+    contents_only: bool = False  # the files the walk finds, not `word` itself
 
 
 @dataclass(frozen=True, slots=True)
@@ -578,6 +580,7 @@ def effects(command: SimpleCommand) -> CommandEffects:
         code_text = code_argument(language, command.argv)
         if code_text is not None:
             data.update(i for i, w in enumerate(words) if i and w.value == code_text)
+        add(Access.WRITE, in_place_files(language, words))
     elif name not in _METADATA_ONLY:
         add(Access.MENTION, [w for w in positional if not _URL.match(w.value)])
 
@@ -585,8 +588,8 @@ def effects(command: SimpleCommand) -> CommandEffects:
     files = _found_by_find(command, files)
     git_sub = _git_subcommand(words)[1] if name == "git" else ""
     trees = [
-        FileAccess(Access(tree.access), tree.word, tree.by, tree.spec, tree.hint)
-        for tree in tree_accesses(name, words, git_sub)
+        FileAccess(Access(t.access), t.word, t.by, t.spec, t.hint, t.contents_only)
+        for t in tree_accesses(name, words, git_sub)
     ]
     if trees:
         # A walk judges its start path too, so the plain access to the same word is redundant.
@@ -732,8 +735,12 @@ def _git_file_effects(words: tuple[Word, ...]) -> list[FileAccess]:
     paths = [w for w in rest if not w.value.startswith("-")]
     if sub == "rm":
         return [FileAccess(Access.DELETE, w, "git rm") for w in paths]
-    if sub == "clean" and any(w.value.startswith("-") and "f" in w.value for w in rest):
-        return [FileAccess(Access.DELETE, w, "git clean") for w in (paths or [Word(".")])]
+    if sub == "clean":
+        parsed = _parse(words[index:], frozenset({"-e", "--exclude"}))
+        flags = "".join(o[1:] for o in parsed.options if not o.startswith("--"))
+        if "n" in flags or parsed.has("--dry-run") or not ("f" in flags or parsed.has("--force")):
+            return []
+        return [FileAccess(Access.DELETE, w, "git clean") for w in (parsed.pos() or [Word(".")])]
     if sub in {"add", "show", "blame", "diff", "log", "checkout", "restore", "mv", "stash"}:
         after_dashdash = [w for i, w in enumerate(rest) if any(x.value == "--" for x in rest[:i])]
         candidates = after_dashdash or (paths if sub in {"add", "blame", "mv"} else [])

@@ -19,6 +19,7 @@ from engine.analysis.modes import world_writable
 from engine.analysis.routes import with_routes
 from engine.analysis.scripts import with_scripts
 from engine.analysis.sql_sources import embedded_sql, split_escapes, written_file
+from engine.analysis.substitutions import substituted_files
 from engine.commands import Access, CommandEffects, FileAccess, SqlSource, effects
 from engine.decide import Decision, Finding, Outcome, Risk, decide
 from engine.events import CallContext, ToolEvent
@@ -271,7 +272,7 @@ class Engine:
                 yield from self._sql_source(source, where, written)
             if (write := written_file(command)) is not None:
                 written[resolve_path(write[0], where.cwd, where.home)] = write[1]
-            for listed in command_effects.files:
+            for listed in (s for f in command_effects.files for s in substituted_files(f)):
                 for access in _fed_by_find(listed, command, upstream):
                     yield from self._shell_file(access, where, globstar)
             for host in command_effects.hosts:
@@ -684,13 +685,36 @@ class Engine:
                 shown = os.path.relpath(path, resolve_path("", where.cwd))
             else:
                 path = self._resolve(shown, where)
-            yield from self._path_finding(access.access, path, shown, access.by, where.root)
-            if access.walk is None or not self.filesystem.is_dir(path):
+            walkable = access.walk is not None and self.filesystem.is_dir(path)
+            if not access.contents_only or not walkable:  # not here: judged by its name
+                yield from self._path_finding(access.access, path, shown, access.by, where.root)
+            if not walkable:
                 continue
             if access.access is Access.DELETE and self._is_catastrophic_path(path, where):
                 continue  # judged by builtin.rm_root; walking `/` would only spend the budget
             walk = self.filesystem.walk(path, access.walk)
             yield from self._walk_findings(access, walk, shown, where)
+            if access.contents_only and access.access is Access.DELETE and walk.complete:
+                yield from self._found_deletes(access, walk, shown, where)
+
+    def _found_deletes(
+        self, access: FileAccess, walk: Walk, shown: str, where: _Where
+    ) -> Iterable[Finding]:
+        """`find -name … -delete`, `git clean`: the files found are deleted, not the start."""
+        if not self._deletes_need_approval:
+            return
+        found = [p for p in walk.files if self._delete_exempt.match(p, where.root) is None]
+        if not found:
+            return
+        display = _display_path(found[0], walk.root, shown)
+        more = f" (and {len(found) - 1} more)" if len(found) > 1 else ""
+        yield self._finding(
+            "file_operations.delete_requires_approval",
+            Outcome.APPROVE,
+            f"{access.by} would delete {display}{more}; deleting files needs approval",
+            f"{access.by} {shown}",
+            Risk.MEDIUM,
+        )
 
     def _real_cwd(self, where: _Where) -> str:
         real = self._call_cwds.get(where.cwd)
