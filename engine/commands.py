@@ -10,6 +10,7 @@ from enum import StrEnum
 from urllib.parse import urlsplit
 
 from engine.analysis.editors import in_place_files
+from engine.analysis.uploads import option_files
 from engine.clis import canonicalize
 from engine.fs import WalkSpec
 from engine.interpreters import code_argument, interpreter_language
@@ -560,6 +561,8 @@ def effects(command: SimpleCommand) -> CommandEffects:
         add(Access.READ, parsed.values("-T", "--upload-file", "--post-file"))
         uploads = parsed.values("-d", "--data", "--data-binary", "-F", "--form", "--json")
         add(Access.READ, [Word(w.value.split("@", 1)[1]) for w in uploads if "@" in w.value])
+        operands = (words[0], *(words[i] for i in parsed.positional))
+        add(Access.READ, [w for w, _ in option_files(operands)])
     elif name in _NETWORK_HOST_TOOLS:
         if positional:
             hosts.append(_strip_user(positional[0].value))
@@ -583,6 +586,7 @@ def effects(command: SimpleCommand) -> CommandEffects:
         add(Access.WRITE, in_place_files(language, words))
     elif name not in _METADATA_ONLY:
         add(Access.MENTION, [w for w in positional if not _URL.match(w.value)])
+        files.extend(FileAccess(Access.MENTION, w, name, walk) for w, walk in option_files(words))
 
     files.extend(_redirect_access(command))
     files = _found_by_find(command, files)
