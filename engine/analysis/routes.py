@@ -139,7 +139,7 @@ def _equivalents(command: SimpleCommand) -> list[SimpleCommand]:
     if name == "rsync":
         return _rsync_deletes(words, via, command)
     if name == "gh" and argv[1:2] == ("api",):
-        return _pushes(_gh_api_updates(argv[2:]), via, command)
+        return _pushes(_gh_api_updates(argv[2:]), (*via, "api"), command)
     if name == "curl":
         return _pushes(_curl_updates(argv[1:]), via, command)
     if name == "git":
@@ -147,7 +147,7 @@ def _equivalents(command: SimpleCommand) -> list[SimpleCommand]:
         if argv[start : start + 2] == ("subtree", "push"):
             push = analyze_push(argv, None)
             branches = [_RefUpdate(t.branch) for t in push.targets] if push else []
-            return _pushes(branches, via, command)
+            return _pushes(branches, (*via, *argv[start : start + 2]), command)
     return []
 
 
