@@ -1787,6 +1787,27 @@ _DECODERS = {
 _SHELL_KINDS = frozenset({"shell", "shell1", "spawn", "fork", "pcntl", "eval", "eval_last"})
 
 
+# Operators that need a left operand: none of these languages can start an expression with one.
+_INFIX_ONLY = frozenset({"<<<", "==", "===", "!=", "!==", "&&", "||", ">>>", "<=", ">="})
+_EXPRESSION_STARTS = frozenset({";", "(", "[", ",", "{"})
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _malformed(code: str, tokens: list[_Tok]) -> str | None:
+    """A syntax error the bracket check cannot see: text that is not Unicode (a lone
+    surrogate cannot be encoded, so the interpreter gets other bytes than shown), or an
+    infix operator where an expression starts (`<<<EOF` in JavaScript, Perl or Ruby)."""
+    if _LONE_SURROGATE.search(code):
+        return "code holds a lone surrogate, which is not text"
+    previous: _Tok | None = None
+    for tok in tokens:
+        starts = previous is None or (previous.kind == "op" and previous.text in _EXPRESSION_STARTS)
+        if starts and tok.kind == "op" and tok.text in _INFIX_ONLY:
+            return f"code has `{tok.text}` where an expression starts"
+        previous = tok
+    return None
+
+
 def _mode_parts(tokens: list[_Tok]) -> list[str]:
     """`S_IRWXU | fs.constants.S_IWOTH` as ["S_IRWXU", "|", "fs.constants.S_IWOTH"]."""
     parts: list[str] = [""]
@@ -1823,6 +1844,9 @@ class _TokenAnalyzer:
                              "reliably")  # fmt: skip
             else:
                 self._opaque(note)
+        problem = _malformed(self.code, self.toks)
+        if problem is not None:
+            self._opaque(f"{problem}, so it cannot be read reliably")
         self.match = self._match_brackets()
         brackets = sum(t.kind == "op" and t.text in _BRACKETS for t in self.toks)
         if len(self.match) * 2 != brackets:

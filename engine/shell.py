@@ -92,6 +92,7 @@ def command_name(word: str) -> str:
 # ---------------------------------------------------------------- word expansion
 
 _GLOB_CHARS = re.compile(r"[*?\[]")
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 _SHIELD = str.maketrans({"{": "\ue000", ",": "\ue001", "}": "\ue002"})
 _UNSHIELD = str.maketrans({"\ue000": "{", "\ue001": ",", "\ue002": "}"})
 _BRACE = re.compile(r"\{([^{}]*,[^{}]*)\}")
@@ -1137,6 +1138,9 @@ def analyze_uncached(
                 seen.update(c.argv for c in walker.commands[before:])
     if "\x00" in code:
         walker.opaque.append("the command contains NUL bytes")
+    if _LONE_SURROGATE.search(code):
+        # Not text: what runs depends on the encoder (U+FFFD, `?` or an error), not on this.
+        walker.opaque.append("the command holds a lone surrogate, which is not text")
     return ShellAnalysis(
         tuple(commands), tuple(dict.fromkeys(walker.opaque)), tuple(walker.fork_bombs)
     )
