@@ -74,6 +74,13 @@ def _effects(command: SimpleCommand) -> CommandEffects:
     return effects(command)
 
 
+@lru_cache(maxsize=8192)
+def _followed(command: str) -> ShellAnalysis:
+    """The commands a line runs, scripts it writes and runs and routes to known commands
+    followed: pure, so cached by text like the parse."""
+    return with_routes(with_scripts(analyze(command)))
+
+
 BUILTIN_RULES = (
     "builtin.rm_root",
     "builtin.rm_unknown_target",
@@ -175,7 +182,7 @@ class Engine:
                     )
                 )
             else:
-                analysis = with_routes(with_scripts(analyze(command)))
+                analysis = _followed(command)
                 commands = tuple(c.display() for c in analysis.commands)
                 findings.extend(self._bash(analysis, where, hosts))
                 findings.extend(self._runtime(tool_input))
