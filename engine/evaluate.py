@@ -480,7 +480,11 @@ class Engine:
             return
         if command.name != "git":
             return
-        push = analyze_push(command.argv, where.branch)
+        # A bare `git push` follows the repository's own config (remote.*.push, push.default).
+        top = self.filesystem.git_top(self._real_cwd(where)) if "push" in command.argv else None
+        push = analyze_push(
+            command.argv, where.branch, self.filesystem.git_config(top) if top else ()
+        )
         if push is None or push.dry_run:
             return
         display = command.display()

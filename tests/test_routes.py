@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import shlex
+import subprocess
 from collections import Counter
 from pathlib import Path
 
@@ -17,6 +18,7 @@ from engine.clis.wrappers import inner_command_start, load_wrappers
 from engine.decide import Outcome
 from engine.evaluate import Engine
 from engine.events import CallContext, ToolEvent
+from engine.gitconfig import parse_git_config
 from tests.project_tree import build_project_tree
 
 CASES = Path(__file__).parent / "policy_cases" / "routes.jsonl"
@@ -121,3 +123,41 @@ def test_each_wrapper_example_finds_its_inner_command(command: str, inner: str |
 )
 def test_world_writable_reads_every_mode_spelling(mode: str, writable: bool) -> None:
     assert world_writable(mode) is writable
+
+
+# ---------------------------------------------------------------- the repository's own config
+
+
+def test_a_bare_push_follows_the_repositorys_config_as_it_changes(
+    seed_engine: Engine, tmp_path: Path
+) -> None:
+    repo = tmp_path / "app"
+    subprocess.run(["git", "init", "-q", "-b", "feature/x", str(repo)], check=True)
+    assert _bash(seed_engine, "git push", repo).outcome is Outcome.ALLOW
+
+    def git_config(*args: str) -> None:
+        subprocess.run(["git", "-C", str(repo), "config", *args], check=True)
+
+    git_config("remote.origin.push", "HEAD:main")
+    decision = _bash(seed_engine, "git push", repo)
+    assert decision.rule == "git_operations.blocked_branches"
+    assert _bash(seed_engine, "git push origin feature/x", repo).outcome is Outcome.ALLOW
+    git_config("--unset", "remote.origin.push")
+    git_config("push.default", "matching")
+    assert _bash(seed_engine, "git push origin", repo).outcome is Outcome.DENY
+    assert _bash(seed_engine, "git -c push.default=simple push", repo).outcome is Outcome.ALLOW
+
+
+def test_git_config_text_reads_as_git_names_it() -> None:
+    text = (
+        '[remote "Origin"]\n\turl = git@example.com:o/r.git\n\tpush = HEAD:main ; why\n'
+        '[push]\n\tdefault = "matching"\n[branch "feature/x"]\n\tmerge = refs/heads/main\n'
+        "[Remote.Up]\n\tmirror\n"
+    )
+    assert parse_git_config(text) == (
+        ("remote.Origin.url", "git@example.com:o/r.git"),
+        ("remote.Origin.push", "HEAD:main"),
+        ("push.default", "matching"),
+        ("branch.feature/x.merge", "refs/heads/main"),
+        ("remote.up.mirror", "true"),
+    )
