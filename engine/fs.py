@@ -13,6 +13,7 @@ from functools import lru_cache
 from pathspec import GitIgnoreSpec
 
 from engine.fswatch import DirectoryWatcher
+from engine.gitconfig import parse_git_config
 from engine.gitindex import parse_git_index
 from engine.globs import glob_match, is_glob, segment_regex
 
@@ -24,6 +25,7 @@ WALK_MAX_SECONDS = 0.05
 WALK_MAX_WALL_SECONDS = 0.5
 _GLOB_MAX_MATCHES = 4_096
 _CACHE_LIMIT = 50_000
+_MAX_CONFIG_BYTES = 1_000_000
 _FILE = "f"
 _DIR = "d"
 _LINK = "l"
@@ -96,6 +98,7 @@ class FileSystem:
         self._watcher = DirectoryWatcher()
         self._ignores: dict[str, tuple[int, GitIgnoreSpec | None]] = {}
         self._index: dict[str, tuple[int, frozenset[str] | None]] = {}
+        self._configs: dict[str, tuple[int, tuple[tuple[str, str], ...]]] = {}
 
     def close(self) -> None:
         """Stops watching; later looks fall back to checking directory mtimes."""
@@ -412,6 +415,24 @@ class FileSystem:
         result = None if names is None else frozenset(os.path.join(repo, n) for n in names)
         self._index[index_path] = (mtime, result)
         return result
+
+    def git_config(self, repo: str) -> tuple[tuple[str, str], ...]:
+        """The settings in `repo`'s `.git/config` (what a bare `git push` follows there)."""
+        path = os.path.join(repo, ".git", "config")
+        try:
+            mtime = os.stat(path).st_mtime_ns
+        except OSError:
+            return ()
+        cached = self._configs.get(path)
+        if cached is not None and cached[0] == mtime:
+            return cached[1]
+        try:
+            with open(path, encoding="utf-8", errors="replace") as handle:
+                pairs = parse_git_config(handle.read(_MAX_CONFIG_BYTES))
+        except OSError:
+            pairs = ()
+        self._configs[path] = (mtime, pairs)
+        return pairs
 
 
 def _mtime(directory: str, relative: str) -> int:

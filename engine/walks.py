@@ -23,6 +23,7 @@ class TreeAccess:
     by: str
     spec: WalkSpec
     hint: str  # how to avoid a protected file; `{name}` and `{path}` are filled in
+    contents_only: bool = False  # the files found, not `word` itself (`find -name … -delete`)
 
 
 _GREP_VALUES = frozenset("efmABCdD")
@@ -93,7 +94,11 @@ def tree_accesses(name: str, words: tuple[Word, ...], git_sub: str = "") -> list
         starts, spec = find_walk(words)
         if any(w.value == "-delete" for w in words):
             hint = "narrow the -name test or the start path"
-            return [TreeAccess("delete", w, "find -delete", spec, hint) for w in starts]
+            tested = bool(spec.names)  # a start is deleted only when it passes the tests
+            return [
+                TreeAccess("delete", w, "find -delete", spec, hint, contents_only=tested)
+                for w in starts
+            ]
     return []
 
 
@@ -191,6 +196,8 @@ def _git(words: tuple[Word, ...], sub: str) -> list[TreeAccess]:
         excluded = _pathspec_excludes(positional)
         spec = WalkSpec(tracked_only=True, exclude=excluded, exclude_dir=excluded)
         return [TreeAccess("read", w, "git archive", spec, hint) for w in paths]
+    if sub == "clean":
+        return _git_clean(rest)
     if sub == "add":
         options, positional = _options(
             rest, frozenset(["--chmod", "--pathspec-from-file"]), frozenset()
@@ -203,6 +210,26 @@ def _git(words: tuple[Word, ...], sub: str) -> list[TreeAccess]:
         hint = "list it in .gitignore or stage the files you mean by name"
         return [TreeAccess("read", w, "git add", spec, hint) for w in targets]
     return []
+
+
+def _git_clean(rest: tuple[Word, ...]) -> list[TreeAccess]:
+    """What `git clean -f` removes from the real tree: untracked files, and with -x or -X the
+    ignored ones too (-X is judged as -x: a superset). `-n`, or no `-f`, removes nothing."""
+    options, positional = _options(rest, frozenset(["--exclude"]), frozenset("e"))
+    forced = _has(options, "-f", "--force")
+    if not forced or _has(options, "-n", "--dry-run"):
+        return []
+    excluded = _values(options, "-e", "--exclude")
+    ignored_too = _has(options, "-x") or _has(options, "-X")
+    spec = WalkSpec(
+        ignore_files=() if ignored_too else (".gitignore",),
+        untracked_only=True,
+        exclude=excluded,
+        exclude_dir=excluded,
+    )
+    hint = "add -e {name} or clean a narrower path"
+    targets = [w for w in positional if not w.value.startswith(":")] or [Word(".")]
+    return [TreeAccess("delete", w, "git clean", spec, hint, contents_only=True) for w in targets]
 
 
 def _pathspec_excludes(words: list[Word]) -> tuple[str, ...]:

@@ -16,6 +16,7 @@ from engine.analysis.scripts import with_scripts
 from engine.analysis.shell import ShellAnalysis, SimpleCommand, Word, analyze
 from engine.analysis.sql import analyze_sql
 from engine.analysis.sql_sources import embedded_sql, split_escapes, written_file
+from engine.analysis.substitutions import substituted_files
 from engine.events import CallContext, ToolEvent
 from engine.facts.files import FileFinder, fed_by_find
 from engine.facts.model import (
@@ -30,7 +31,7 @@ from engine.facts.model import (
     Where,
 )
 from engine.fs import FileSystem
-from engine.git import analyze_push
+from engine.git import GitPush, analyze_push
 from engine.paths import resolve_path
 from engine.policy import Policy
 from engine.walks import grep_tool_walk
@@ -51,6 +52,13 @@ _BASH_CHECKS = (
 @lru_cache(maxsize=8192)
 def _effects(command: SimpleCommand) -> CommandEffects:
     return effects(command)
+
+
+@lru_cache(maxsize=8192)
+def _followed(command: str) -> ShellAnalysis:
+    """The commands a line runs, scripts it writes and runs and routes to known commands
+    followed: pure, so cached by text like the parse."""
+    return with_routes(with_scripts(analyze(command)))
 
 
 class FactFinder:
@@ -94,7 +102,7 @@ class FactFinder:
         command = tool_input.get("command")
         if not isinstance(command, str):
             return Facts("Bash", _BASH_CHECKS, malformed="Bash call without a command string")
-        analysis = with_routes(with_scripts(analyze(command)))
+        analysis = _followed(command)
         line = self.line(analysis, where)
         return Facts(
             "Bash",
@@ -182,7 +190,7 @@ class FactFinder:
             if command.name != "xargs":  # `xargs CMD` is followed by CMD itself
                 previous = command
             command_effects = _effects(command)
-            push = analyze_push(command.argv, where.branch) if command.name == "git" else None
+            push = self._push(command, where) if command.name == "git" else None
             sql = tuple(
                 self.sql(source, where, written)
                 for source in (*command_effects.sql, *embedded_sql(command))
@@ -192,10 +200,16 @@ class FactFinder:
             files = tuple(
                 self.files.fact(access, where, globstar)
                 for listed in command_effects.files
-                for access in fed_by_find(listed, command, upstream)
+                for substituted in substituted_files(listed)
+                for access in fed_by_find(substituted, command, upstream)
             )
             commands.append(CommandFacts(command, where, command_effects, push, sql, files))
         return CommandLine(analysis.opaque, analysis.fork_bombs, tuple(commands))
+
+    def _push(self, command: SimpleCommand, where: Where) -> GitPush | None:
+        # A bare `git push` follows the repository's own config (remote.*.push, push.default).
+        config = self.files.git_config(where) if "push" in command.argv else ()
+        return analyze_push(command.argv, where.branch, config)
 
     def sql(
         self, source: SqlSource, where: Where, written: dict[str, str], depth: int = 0

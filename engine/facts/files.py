@@ -9,7 +9,7 @@ from dataclasses import replace
 from engine.analysis.commands import Access, FileAccess
 from engine.analysis.shell import SimpleCommand
 from engine.facts.model import FileFact, SeenFile, Where
-from engine.fs import FileSystem, Walk
+from engine.fs import FileSystem
 from engine.paths import resolve_path
 from engine.walks import GIT_TOP, XARGS_INPUT, find_walk
 
@@ -45,15 +45,21 @@ class FileFinder:
                 shown = os.path.relpath(path, resolve_path("", where.cwd))
             else:
                 path = self._resolve(shown, where)
-            files.append(SeenFile(shown, path, self._walk(access, path, where)))
+            files.append(self._seen(access, shown, path, where))
         return FileFact(access, where, tuple(files))
 
-    def _walk(self, access: FileAccess, path: str, where: Where) -> Walk | None:
+    def _seen(self, access: FileAccess, shown: str, path: str, where: Where) -> SeenFile:
         if access.walk is None or not self.filesystem.is_dir(path):
-            return None
+            return SeenFile(shown, path)
         if access.access is Access.DELETE and where.is_catastrophic(path):
-            return None  # judged by builtin.rm_root; walking `/` would only spend the budget
-        return self.filesystem.walk(path, access.walk)
+            # Judged by builtin.rm_root; walking `/` would only spend the budget.
+            return SeenFile(shown, path, walkable=True)
+        return SeenFile(shown, path, self.filesystem.walk(path, access.walk), walkable=True)
+
+    def git_config(self, where: Where) -> tuple[tuple[str, str], ...]:
+        """The settings of the repository the call runs in, as `git push` reads them."""
+        top = self.filesystem.git_top(self._real_cwd(where))
+        return self.filesystem.git_config(top) if top else ()
 
     def _real_cwd(self, where: Where) -> str:
         real = self._call_cwds.get(where.cwd)

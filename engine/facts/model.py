@@ -47,11 +47,14 @@ class PathFact:
 
 @dataclass(frozen=True, slots=True)
 class SeenFile:
-    """A file a shell word names on this machine, and the tree walked below it, if any."""
+    """A file a shell word names on this machine, and the tree walked below it, if any.
+
+    `walkable`: a directory the access walks (even when the walk is skipped, as for `/`)."""
 
     shown: str
     path: str
     walk: Walk | None = None
+    walkable: bool = False
 
 
 @dataclass(frozen=True, slots=True)

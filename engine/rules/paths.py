@@ -71,11 +71,36 @@ def _seen_files(
     book: RuleBook, access: FileAccess, files: tuple[SeenFile, ...], where: Where
 ) -> Iterable[Finding]:
     for seen in files:
-        yield from path_fact(
-            book, PathFact(access.access, seen.path, seen.shown, access.by, where.root)
-        )
-        if seen.walk is not None:
-            yield from _walk_findings(book, access, seen.walk, seen.shown, where)
+        if not access.contents_only or not seen.walkable:  # not here: judged by its name
+            yield from path_fact(
+                book, PathFact(access.access, seen.path, seen.shown, access.by, where.root)
+            )
+        walk = seen.walk
+        if walk is None:
+            continue
+        yield from _walk_findings(book, access, walk, seen.shown, where)
+        if access.contents_only and access.access is Access.DELETE and walk.complete:
+            yield from _found_deletes(book, access, walk, seen.shown, where)
+
+
+def _found_deletes(
+    book: RuleBook, access: FileAccess, walk: Walk, shown: str, where: Where
+) -> Iterable[Finding]:
+    """`find -name … -delete`, `git clean`: the files found are deleted, not the start."""
+    if not book.deletes_need_approval:
+        return
+    found = [p for p in walk.files if book.delete_exempt.match(p, where.root) is None]
+    if not found:
+        return
+    display = _display_path(found[0], walk.root, shown)
+    more = f" (and {len(found) - 1} more)" if len(found) > 1 else ""
+    yield finding(
+        "file_operations.delete_requires_approval",
+        Outcome.APPROVE,
+        f"{access.by} would delete {display}{more}; deleting files needs approval",
+        f"{access.by} {shown}",
+        Risk.MEDIUM,
+    )
 
 
 def _walk_findings(

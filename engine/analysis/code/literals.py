@@ -152,3 +152,24 @@ def _skip_regex(src: str, start: int) -> int | None:
             return j
         j += 1
     return None
+
+
+# Operators that need a left operand: none of these languages can start an expression with one.
+_INFIX_ONLY = frozenset({"<<<", "==", "===", "!=", "!==", "&&", "||", ">>>", "<=", ">="})
+_EXPRESSION_STARTS = frozenset({";", "(", "[", ",", "{"})
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _malformed(code: str, tokens: list[_Tok]) -> str | None:
+    """A syntax error the bracket check cannot see: text that is not Unicode (a lone
+    surrogate cannot be encoded, so the interpreter gets other bytes than shown), or an
+    infix operator where an expression starts (`<<<EOF` in JavaScript, Perl or Ruby)."""
+    if _LONE_SURROGATE.search(code):
+        return "code holds a lone surrogate, which is not text"
+    previous: _Tok | None = None
+    for tok in tokens:
+        starts = previous is None or (previous.kind == "op" and previous.text in _EXPRESSION_STARTS)
+        if starts and tok.kind == "op" and tok.text in _INFIX_ONLY:
+            return f"code has `{tok.text}` where an expression starts"
+        previous = tok
+    return None

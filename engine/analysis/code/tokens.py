@@ -8,7 +8,14 @@ from collections.abc import Callable
 from engine.analysis.code.actions import _CommonCalls
 from engine.analysis.code.internals import _LABELS, _MAX_TEXT, _Budget
 from engine.analysis.code.lexer import _Lexer
-from engine.analysis.code.literals import _BRACKETS, _PAIRS, _STOP_WORDS, _VALUE_KINDS, _Tok
+from engine.analysis.code.literals import (
+    _BRACKETS,
+    _PAIRS,
+    _STOP_WORDS,
+    _VALUE_KINDS,
+    _malformed,
+    _Tok,
+)
 from engine.analysis.code.node import _NODE_OPS, _NodeCalls
 from engine.analysis.code.ops import _CHILD_PROCESS, _CONCAT, _DECODERS, _NAMESPACES, _Op
 from engine.analysis.code.perl import _PERL_OPS, _PerlCalls
@@ -41,6 +48,9 @@ class _TokenAnalyzer(_CommonCalls, _NodeCalls, _PerlCalls, _RubyCalls, _PhpCalls
                              "reliably")  # fmt: skip
             else:
                 self._opaque(note)
+        problem = _malformed(self.code, self.toks)
+        if problem is not None:
+            self._opaque(f"{problem}, so it cannot be read reliably")
         self.match = self._match_brackets()
         brackets = sum(t.kind == "op" and t.text in _BRACKETS for t in self.toks)
         if len(self.match) * 2 != brackets:

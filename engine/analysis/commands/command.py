@@ -28,7 +28,9 @@ from engine.analysis.commands.tables import (
     _URL,
 )
 from engine.analysis.commands.types import Access, CommandEffects, FileAccess, SqlSource
+from engine.analysis.editors import in_place_files
 from engine.analysis.shell import SHELLS, SimpleCommand, Word, command_name, shell_code_argument
+from engine.analysis.uploads import option_files
 from engine.clis import canonicalize
 from engine.walks import FOUND_FILE, find_walk, tree_accesses, zip_operands
 
@@ -112,6 +114,8 @@ def effects(command: SimpleCommand) -> CommandEffects:
         add(Access.READ, parsed.values("-T", "--upload-file", "--post-file"))
         uploads = parsed.values("-d", "--data", "--data-binary", "-F", "--form", "--json")
         add(Access.READ, [Word(w.value.split("@", 1)[1]) for w in uploads if "@" in w.value])
+        operands = (words[0], *(words[i] for i in parsed.positional))
+        add(Access.READ, [w for w, _ in option_files(operands)])
     elif name in _NETWORK_HOST_TOOLS:
         if positional:
             hosts.append(_strip_user(positional[0].value))
@@ -132,15 +136,17 @@ def effects(command: SimpleCommand) -> CommandEffects:
         code_text = code_argument(language, command.argv)
         if code_text is not None:
             data.update(i for i, w in enumerate(words) if i and w.value == code_text)
+        add(Access.WRITE, in_place_files(language, words))
     elif name not in _METADATA_ONLY:
         add(Access.MENTION, [w for w in positional if not _URL.match(w.value)])
+        files.extend(FileAccess(Access.MENTION, w, name, walk) for w, walk in option_files(words))
 
     files.extend(_redirect_access(command))
     files = _found_by_find(command, files)
     git_sub = _git_subcommand(words)[1] if name == "git" else ""
     trees = [
-        FileAccess(Access(tree.access), tree.word, tree.by, tree.spec, tree.hint)
-        for tree in tree_accesses(name, words, git_sub)
+        FileAccess(Access(t.access), t.word, t.by, t.spec, t.hint, t.contents_only)
+        for t in tree_accesses(name, words, git_sub)
     ]
     if trees:
         # A walk judges its start path too, so the plain access to the same word is redundant.

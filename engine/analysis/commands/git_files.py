@@ -58,8 +58,12 @@ def _git_file_effects(words: tuple[Word, ...]) -> list[FileAccess]:
     paths = [w for w in rest if not w.value.startswith("-")]
     if sub == "rm":
         return [FileAccess(Access.DELETE, w, "git rm") for w in paths]
-    if sub == "clean" and any(w.value.startswith("-") and "f" in w.value for w in rest):
-        return [FileAccess(Access.DELETE, w, "git clean") for w in (paths or [Word(".")])]
+    if sub == "clean":
+        parsed = _parse(words[index:], frozenset({"-e", "--exclude"}))
+        flags = "".join(o[1:] for o in parsed.options if not o.startswith("--"))
+        if "n" in flags or parsed.has("--dry-run") or not ("f" in flags or parsed.has("--force")):
+            return []
+        return [FileAccess(Access.DELETE, w, "git clean") for w in (parsed.pos() or [Word(".")])]
     if sub in {"add", "show", "blame", "diff", "log", "checkout", "restore", "mv", "stash"}:
         after_dashdash = [w for i, w in enumerate(rest) if any(x.value == "--" for x in rest[:i])]
         candidates = after_dashdash or (paths if sub in {"add", "blame", "mv"} else [])

@@ -27,6 +27,7 @@ class FileAccess:
     by: str
     walk: WalkSpec | None = None
     hint: str = ""
+    contents_only: bool = False  # the files the walk finds, not `word` itself
 
 
 @dataclass(frozen=True, slots=True)

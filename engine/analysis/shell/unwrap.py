@@ -19,6 +19,7 @@ from engine.analysis.shell.wrappers import (
     _skip_options,
     shell_code_argument,
 )
+from engine.clis.wrappers import inner_command_start
 from engine.git import git_subcommand
 
 
@@ -53,15 +54,8 @@ class _Unwrapping:
             self._find_exec(command)
         elif name == "command" and any(w.value in {"-v", "-V"} for w in words[1:2]):
             return
-        elif name in {"docker", "podman"} and len(words) > 2 and words[1].value == "exec":
-            start = _skip_options(
-                words, 2, frozenset({"-e", "-u", "-w", "--env", "--user", "--workdir"})
-            )
-            self._inner(command, start + 1)
-        elif name == "kubectl" and any(w.value == "exec" for w in words[1:3]):
-            separator = next((i for i, w in enumerate(words) if w.value == "--"), None)
-            if separator is not None:
-                self._inner(command, separator + 1)
+        elif (wrapped := inner_command_start(command.argv)) is not None:
+            self._inner(command, wrapped)  # docker compose exec, kubectl exec: engine/clis
         elif name == "git":
             self._git_alias(command)
         elif (language := interpreter_language(name)) is not None:
@@ -75,6 +69,8 @@ class _Unwrapping:
                 while start < len(words) and _ASSIGNMENT_WORD.match(words[start].value):
                     start += 1
                 self._env_arguments(command, start)
+            if name == "ssh" and start < len(words) and words[start].value == "--":
+                start += 1  # `ssh host -- cmd`
             if name == "ssh" and len(words) - start >= 1:
                 self._code_from_words(command, start, "ssh remote command")
             elif (

@@ -18,6 +18,7 @@ from engine.analysis.shell.words import Redirect, ShellAnalysis, SimpleCommand, 
 from engine.analysis.shell.wrappers import MAX_DEPTH
 from engine.analysis.unseen import UnseenCode
 
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 _PARSER = Parser(Language(tree_sitter_bash.language()))
 
 
@@ -397,6 +398,9 @@ def analyze_uncached(
                 seen.update(c.argv for c in walker.commands[before:])
     if "\x00" in code:
         walker.opaque.append("the command contains NUL bytes")
+    if _LONE_SURROGATE.search(code):
+        # Not text: what runs depends on the encoder (U+FFFD, `?` or an error), not on this.
+        walker.opaque.append("the command holds a lone surrogate, which is not text")
     return ShellAnalysis(
         tuple(commands), tuple(dict.fromkeys(walker.opaque)), tuple(walker.fork_bombs)
     )
