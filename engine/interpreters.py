@@ -9,7 +9,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import PurePosixPath
 
-from engine.analysis.modes import STAT_CONSTANTS, mode_number
+from engine.analysis.modes import STAT_CONSTANTS, mode_number, world_writable
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,6 +26,8 @@ _LABELS = {
     "php": "php -r",
 }
 
+# A chmod whose file is computed or an open descriptor: the mode is judged all the same.
+_SOME_FILE = shlex.quote("(a file only known at run time)")
 _INT_OPS: dict[type[ast.operator], Callable[[int, int], int]] = {
     ast.BitOr: lambda a, b: a | b,
     ast.BitAnd: lambda a, b: a & b,
@@ -876,6 +878,8 @@ class _PythonAnalyzer:
             self._two_paths(call, name, _PY_TWO_PATHS[qual])
         elif qual in ("os.chmod", "os.lchmod"):
             self._chmod(call, name, self._arg(call, 0, "path"), self._arg(call, 1, "mode"))
+        elif qual == "os.fchmod":  # an open file: the mode alone can make it world-writable
+            self._chmod(call, name, None, self._arg(call, 1, "mode"))
         elif qual in _PY_OPEN:
             self._open(call, name, self._arg(call, 0, "file"), self._arg(call, 1, "mode"))
         elif qual == "os.open":
@@ -1002,8 +1006,8 @@ class _PythonAnalyzer:
             if mode_arg is not None:
                 self._opaque(call, f"{name}() with a computed mode")
             return
-        if path is not None:
-            self._cmd(call, f"chmod {mode.num:o} {path}")
+        if path is not None or world_writable(f"{mode.num:o}"):
+            self._cmd(call, f"chmod {mode.num:o} {path or _SOME_FILE}")
 
     def _open(
         self, call: ast.Call, name: str, path_arg: ast.AST | None, mode_arg: ast.AST | None
@@ -2330,8 +2334,8 @@ class _TokenAnalyzer:
             return
         path_args = args[op.first :] if op.first > op.second else [args[op.first]]
         paths = self._paths(name, self._drop_keywords(path_args))
-        if paths:
-            self._cmd(f"chmod {mode} {' '.join(paths)}")
+        if paths or world_writable(shlex.split(mode)[0]):
+            self._cmd(f"chmod {mode} {' '.join(paths or ()) or _SOME_FILE}")
 
     def _read_write(self, path: str, reads: bool, writes: bool) -> None:
         quoted = shlex.quote(path)
