@@ -4,12 +4,16 @@ Pure: follows argv only; never runs git or reads the repository."""
 
 from __future__ import annotations
 
+import re
+import shlex
 from dataclasses import dataclass, field
 
 from engine.analysis.shell import SimpleCommand, Word
 from engine.git import ALL_BRANCHES, GitConfig, analyze_push, git_subcommand, inline_config
 
 _UNKNOWN_BRANCH = "\x00unknown"
+_PATH_LIKE = re.compile(r"^(\.{1,2}(/.*)?|:/.*|.*[*?\[].*)$")
+_NOT_A_BRANCH = re.compile(r"[$~^@]|^HEAD$|^[0-9a-f]{7,40}$")
 
 
 @dataclass(slots=True)
@@ -19,6 +23,7 @@ class GitLine:
     branch: str | None = None
     config: GitConfig = ()
     changed_by: tuple[str, ...] = ()
+    unknown: bool = False  # the line checked out something only known at run time
     opaque: list[str] = field(default_factory=list)
 
 
@@ -29,13 +34,9 @@ def follow_git(argv: tuple[str, ...], git: GitLine) -> None:
     if sub in {"switch", "checkout"}:
         branch = _checked_out(sub, rest)
         if branch is not None:
-            git.branch = None if branch == _UNKNOWN_BRANCH else branch
+            git.unknown = branch == _UNKNOWN_BRANCH
+            git.branch = None if git.unknown else branch
             git.changed_by = argv
-            if branch == _UNKNOWN_BRANCH:
-                git.opaque.append(
-                    f"`{' '.join(argv)}` checks out a branch only known at run time, so a "
-                    "later `git push` pushes a branch that cannot be checked"
-                )
     elif sub == "config":
         setting = _config_set(rest)
         if setting is not None:
@@ -65,8 +66,10 @@ def _checked_out(sub: str, rest: tuple[str, ...]) -> str | None:
     if len(positional) != 1:
         return None
     target = positional[0]
-    if target == "@{-1}" or "$" in target:
-        return _UNKNOWN_BRANCH
+    if sub == "checkout" and _PATH_LIKE.match(target):
+        return None  # `git checkout .` restores files
+    if _NOT_A_BRANCH.search(target):
+        return _UNKNOWN_BRANCH  # `-`, `@{-1}`, `HEAD~2`, a commit id, `$B`: detached or unknown
     return target
 
 
@@ -89,6 +92,12 @@ def resolved_push(command: SimpleCommand, git: GitLine) -> SimpleCommand:
     head = [w.value for w in command.words[: git_subcommand(command.argv)[0]]]
     specs = []
     for target in push.targets:
+        if target.branch is None and git.unknown:
+            git.opaque.append(
+                f"`{shlex.join(git.changed_by)}` checks out a branch only known at run time, "
+                f"so `{shlex.join(command.argv)}` pushes a branch that cannot be checked"
+            )
+            return command
         if target.branch is None:
             return command  # judged against the checkout the call started from
         if target.branch == ALL_BRANCHES:

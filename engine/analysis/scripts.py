@@ -87,9 +87,12 @@ def _script_run(command: SimpleCommand) -> _Run | None:
     if language is not None:
         if code_argument(language, command.argv) is not None:
             return None
-        if any(w.value in {"-m", "-"} for w in words[1:]):
-            return None  # a module, or the program from stdin
-        script = _first_operand(words)
+        if any(w.value == "-m" for w in words[1:]):
+            return None  # a module
+        stdin = any(w.value == "-" for w in words[1:])
+        script = None if stdin else _first_operand(words)
+        if script is None:  # `python3 < t.py`, `python3 - < t.py`: the program from stdin
+            script = next((r.target for r in command.redirects if r.op == "<"), None)
         return _Run(script, language) if script is not None else None
     if "/" in words[0].value:
         return _Run(words[0], None)  # `./t.sh`: run by its #! line

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import shlex
 
-from engine.analysis.code.internals import _MAX_NESTING, _argv_line
+from engine.analysis.code.internals import _MAX_NESTING, _SOME_FILE, _argv_line
 from engine.analysis.code.literals import _Tok
 from engine.analysis.code.ops import _Op
-from engine.analysis.modes import mode_number
+from engine.analysis.modes import mode_number, world_writable
 
 
 class _CommonCalls:
@@ -97,8 +97,8 @@ class _CommonCalls:
             return
         path_args = args[op.first :] if op.first > op.second else [args[op.first]]
         paths = self._paths(name, self._drop_keywords(path_args))
-        if paths:
-            self._cmd(f"chmod {mode} {' '.join(paths)}")
+        if paths or world_writable(shlex.split(mode)[0]):
+            self._cmd(f"chmod {mode} {' '.join(paths or ()) or _SOME_FILE}")
 
     def _read_write(self, path: str, reads: bool, writes: bool) -> None:
         quoted = shlex.quote(path)

@@ -48,3 +48,6 @@ def _mode_access(mode: str) -> tuple[bool, bool]:
 
 _WRITE_FLAGS = frozenset({"O_WRONLY", "O_RDWR", "O_CREAT", "O_TRUNC", "O_APPEND", "WRONLY", "RDWR",
                           "CREAT", "TRUNC", "APPEND"})  # fmt: skip
+
+# A chmod whose file is computed or an open descriptor: the mode is judged all the same.
+_SOME_FILE = shlex.quote("(a file only known at run time)")

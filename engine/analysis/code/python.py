@@ -9,6 +9,7 @@ import shlex
 from engine.analysis.code.internals import (
     _LABELS,
     _MAX_NESTING,
+    _SOME_FILE,
     _WRITE_FLAGS,
     _Budget,
     _mode_access,
@@ -31,6 +32,7 @@ from engine.analysis.code.python_tables import (
     _ExecShape,
 )
 from engine.analysis.code.python_values import _PythonValues, _quote_val, _Val
+from engine.analysis.modes import world_writable
 
 
 class _PythonAnalyzer(_PythonValues):
@@ -110,6 +112,8 @@ class _PythonAnalyzer(_PythonValues):
             self._two_paths(call, name, _PY_TWO_PATHS[qual])
         elif qual in ("os.chmod", "os.lchmod"):
             self._chmod(call, name, self._arg(call, 0, "path"), self._arg(call, 1, "mode"))
+        elif qual == "os.fchmod":  # an open file: the mode alone can make it world-writable
+            self._chmod(call, name, None, self._arg(call, 1, "mode"))
         elif qual in _PY_OPEN:
             self._open(call, name, self._arg(call, 0, "file"), self._arg(call, 1, "mode"))
         elif qual == "os.open":
@@ -236,8 +240,8 @@ class _PythonAnalyzer(_PythonValues):
             if mode_arg is not None:
                 self._opaque(call, f"{name}() with a computed mode")
             return
-        if path is not None:
-            self._cmd(call, f"chmod {mode.num:o} {path}")
+        if path is not None or world_writable(f"{mode.num:o}"):
+            self._cmd(call, f"chmod {mode.num:o} {path or _SOME_FILE}")
 
     def _open(
         self, call: ast.Call, name: str, path_arg: ast.AST | None, mode_arg: ast.AST | None
