@@ -4,7 +4,6 @@ SQL, pushes, hosts. Reads the disk only through FileFinder and SQL files; judges
 from __future__ import annotations
 
 import shlex
-from dataclasses import replace
 from functools import lru_cache
 from typing import Any
 from urllib.parse import urlsplit
@@ -156,7 +155,7 @@ class FactFinder:
             target = f"HEAD:{shlex.quote(push.branch)}" if push.branch else ""
             flag = "--force " if push.force else ""
             command = analyze(f"git push {flag}origin {target}")
-            lines.append(self.line(command, replace(where, branch=None)))
+            lines.append(self.line(command, where._replace(branch=None)))
         urls = tuple(_web(url, tool) for url in found.urls)
         hosts = [host for line in lines for host in _hosts(line)]
         hosts += [web.host for web in urls if web.host]
@@ -183,7 +182,7 @@ class FactFinder:
         for command in analysis.commands:
             where = base
             if command.workdir:
-                where = replace(base, cwd=resolve_path(command.workdir, base.cwd, base.home))
+                where = base._replace(cwd=resolve_path(command.workdir, base.cwd, base.home))
             if command.name == "shopt" and "globstar" in command.argv:
                 globstar = "-s" in command.argv
             upstream = previous
@@ -192,16 +191,20 @@ class FactFinder:
             command_effects = _effects(command)
             push = self._push(command, where) if command.name == "git" else None
             sql = tuple(
-                self.sql(source, where, written)
-                for source in (*command_effects.sql, *embedded_sql(command))
+                [
+                    self.sql(source, where, written)
+                    for source in (*command_effects.sql, *embedded_sql(command))
+                ]
             )
             if (write := written_file(command)) is not None:
                 written[resolve_path(write[0], where.cwd, where.home)] = write[1]
             files = tuple(
-                self.files.fact(access, where, globstar)
-                for listed in command_effects.files
-                for substituted in substituted_files(listed)
-                for access in fed_by_find(substituted, command, upstream)
+                [
+                    self.files.fact(access, where, globstar)
+                    for listed in command_effects.files
+                    for substituted in substituted_files(listed)
+                    for access in fed_by_find(substituted, command, upstream)
+                ]
             )
             commands.append(CommandFacts(command, where, command_effects, push, sql, files))
         return CommandLine(analysis.opaque, analysis.fork_bombs, tuple(commands))
@@ -251,7 +254,7 @@ class FactFinder:
 
 
 def _hosts(line: CommandLine) -> tuple[str, ...]:
-    return tuple(host for command in line.commands for host in command.effects.hosts)
+    return tuple([host for command in line.commands for host in command.effects.hosts])
 
 
 def _web(url: Any, by: str) -> WebFact:

@@ -1,12 +1,12 @@
 """The typed facts of one tool call: what it will really do on this machine, built once.
-Plain frozen data: building them is engine/facts/build.py's job, judging them engine/rules/'s."""
+Immutable data (named tuples: built on every call, so cheap to make); building them is
+engine/facts/build.py's job, judging them engine/rules/'s."""
 
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
 from pathlib import PurePosixPath
-from typing import Any
+from typing import Any, NamedTuple
 
 from engine.analysis.commands import Access, CommandEffects, FileAccess
 from engine.analysis.shell import SimpleCommand
@@ -15,8 +15,7 @@ from engine.fs import Walk
 from engine.git import GitPush
 
 
-@dataclass(frozen=True, slots=True)
-class Where:
+class Where(NamedTuple):
     """Where the call happens: what relative paths and `HEAD` mean."""
 
     cwd: str
@@ -34,8 +33,7 @@ class Where:
         return len(parts) == 3 and parts[1] in {"home", "Users"}
 
 
-@dataclass(frozen=True, slots=True)
-class PathFact:
+class PathFact(NamedTuple):
     """One resolved file that a tool reads, writes or deletes, as the caller named it."""
 
     access: Access
@@ -45,8 +43,7 @@ class PathFact:
     root: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class SeenFile:
+class SeenFile(NamedTuple):
     """A file a shell word names on this machine, and the tree walked below it, if any.
 
     `walkable`: a directory the access walks (even when the walk is skipped, as for `/`)."""
@@ -57,8 +54,7 @@ class SeenFile:
     walkable: bool = False
 
 
-@dataclass(frozen=True, slots=True)
-class FileFact:
+class FileFact(NamedTuple):
     """One file access of a command after glob expansion: the files it really touches.
 
     A word only known at run time has no files; a glob whose directory is not here is
@@ -71,8 +67,7 @@ class FileFact:
     unseen_glob: bool = False
 
 
-@dataclass(frozen=True, slots=True)
-class SqlFact:
+class SqlFact(NamedTuple):
     """SQL that a client runs: from its text, a file, and the files and shell escapes in it."""
 
     client: str
@@ -85,8 +80,7 @@ class SqlFact:
     included: tuple[SqlFact, ...] = ()  # SQL files the script includes
 
 
-@dataclass(frozen=True, slots=True)
-class CommandFacts:
+class CommandFacts(NamedTuple):
     """One simple command that would execute, with its effects after expansion."""
 
     command: SimpleCommand
@@ -97,8 +91,7 @@ class CommandFacts:
     files: tuple[FileFact, ...]
 
 
-@dataclass(frozen=True, slots=True)
-class CommandLine:
+class CommandLine(NamedTuple):
     """A shell command line: its commands in order, and what in it cannot be seen."""
 
     opaque: tuple[str, ...]
@@ -106,16 +99,14 @@ class CommandLine:
     commands: tuple[CommandFacts, ...]
 
 
-@dataclass(frozen=True, slots=True)
-class SqlText:
+class SqlText(NamedTuple):
     """SQL handed over as text (an MCP tool's argument), already analysed."""
 
     analysis: SqlAnalysis
     by: str
 
 
-@dataclass(frozen=True, slots=True)
-class WebFact:
+class WebFact(NamedTuple):
     """A URL a tool fetches; `host` is None when it is not a valid URL."""
 
     url: Any
@@ -123,8 +114,7 @@ class WebFact:
     by: str
 
 
-@dataclass(frozen=True, slots=True)
-class Facts:
+class Facts(NamedTuple):
     """Everything one tool call will do, as the rules judge it.
 
     `checks` names the policy sections that apply, `commands` the commands seen (as shown

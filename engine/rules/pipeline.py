@@ -3,8 +3,6 @@ command line command by command. The order is the findings' order; nothing here 
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-
 from engine.decide import Finding, Outcome, Risk
 from engine.facts.model import CommandFacts, CommandLine, Facts, SqlFact
 from engine.rules import ai, destructive, git, mcp, network, paths, patterns, sql, unseen
@@ -14,57 +12,61 @@ from engine.rules.risk import with_risk
 
 def judge(book: RuleBook, facts: Facts) -> list[Finding]:
     """Every finding of every rule over `facts`, with the policy's risk overrides applied."""
-    return with_risk(list(_findings(book, facts)), book.policy.risk_overrides)
-
-
-def _findings(book: RuleBook, facts: Facts) -> Iterable[Finding]:
+    found: list[Finding] = []
     if facts.malformed is not None:
-        yield finding("input.malformed", Outcome.DENY, facts.malformed, "", Risk.MEDIUM)
+        found.append(finding("input.malformed", Outcome.DENY, facts.malformed, "", Risk.MEDIUM))
     if facts.prompt is not None:
-        yield from ai.prompt(book, facts.prompt)
+        found.extend(ai.prompt(book, facts.prompt))
     for path in facts.paths:
-        yield from paths.path_fact(book, path)
+        found.extend(paths.path_fact(book, path))
     for files in facts.files:
-        yield from paths.file_fact(book, files)
+        found.extend(paths.file_fact(book, files))
     for text in facts.sql:
-        yield from sql.statements(book, text.analysis, text.by)
+        found.extend(sql.statements(book, text.analysis, text.by))
     for line in facts.lines:
-        yield from _line(book, line)
-    yield from patterns.runtime(book, facts.timeout)
+        _line(book, line, found)
+    if facts.timeout is not None:
+        found.extend(patterns.runtime(book, facts.timeout))
     for url in facts.urls:
-        yield from network.web(book, url)
+        found.extend(network.web(book, url))
     if facts.model:
-        yield from ai.model(book, facts.model)
+        found.extend(ai.model(book, facts.model))
     if facts.unclassified is not None:
-        yield from mcp.unknown(book, facts.tool, facts.unclassified)
+        found.extend(mcp.unknown(book, facts.tool, facts.unclassified))
+    return with_risk(found, book.policy.risk_overrides)
 
 
-def _line(book: RuleBook, line: CommandLine) -> Iterable[Finding]:
-    yield from unseen.unseen_code(line)
-    yield from destructive.fork_bombs(line)
+# The helpers below append to `found` rather than yield: one list, no generator per level.
+
+
+def _line(book: RuleBook, line: CommandLine, found: list[Finding]) -> None:
+    if line.opaque:
+        found.extend(unseen.unseen_code(line))
+    if line.fork_bombs:
+        found.extend(destructive.fork_bombs(line))
     for command in line.commands:
-        yield from _command(book, command)
+        _command(book, command, found)
 
 
-def _command(book: RuleBook, facts: CommandFacts) -> Iterable[Finding]:
-    command, where = facts.command, facts.where
-    yield from book.guard.command(command, where.cwd, where.root)
-    accessed = frozenset(access.word.value for access in facts.effects.files)
-    yield from book.guard.mentions(command, where.cwd, accessed)
-    yield from patterns.command_patterns(book, command, facts.effects)
-    yield from destructive.destructive(command, where)
-    yield from git.git(book, facts)
+def _command(book: RuleBook, facts: CommandFacts, found: list[Finding]) -> None:
+    command, where, effects = facts.command, facts.where, facts.effects
+    found.extend(book.guard.command(command, where.cwd, where.root))
+    accessed = frozenset(access.word.value for access in effects.files)
+    found.extend(book.guard.mentions(command, where.cwd, accessed))
+    found.extend(patterns.command_patterns(book, command, effects))
+    found.extend(destructive.destructive(command, where))
+    found.extend(git.git(book, facts))
     for source in facts.sql:
-        yield from _sql(book, source)
+        _sql(book, source, found)
     for files in facts.files:
-        yield from paths.file_fact(book, files)
-    for host in facts.effects.hosts:
-        yield from network.host(book, host, command.name)
+        found.extend(paths.file_fact(book, files))
+    for host in effects.hosts:
+        found.extend(network.host(book, host, command.name))
 
 
-def _sql(book: RuleBook, fact: SqlFact) -> Iterable[Finding]:
-    yield from sql.source(book, fact)
+def _sql(book: RuleBook, fact: SqlFact, found: list[Finding]) -> None:
+    found.extend(sql.source(book, fact))
     for line in fact.escapes:  # the client's shell escape runs it as a command line
-        yield from _line(book, line)
+        _line(book, line, found)
     for included in fact.included:
-        yield from _sql(book, included)
+        _sql(book, included, found)
