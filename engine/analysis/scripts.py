@@ -11,7 +11,15 @@ from dataclasses import dataclass, replace
 from engine.analysis.sql_sources import written_file
 from engine.commands import Access, effects
 from engine.interpreters import code_argument, interpreter_language
-from engine.shell import SHELLS, ShellAnalysis, SimpleCommand, Word, analyze, shell_code_argument
+from engine.shell import (
+    SHELLS,
+    SSH_VALUE_OPTIONS,
+    ShellAnalysis,
+    SimpleCommand,
+    Word,
+    analyze,
+    shell_code_argument,
+)
 
 _MAX_DEPTH = 4
 _INLINE = {
@@ -87,9 +95,26 @@ def _script_run(command: SimpleCommand) -> _Run | None:
         if script is None:  # `python3 < t.py`, `python3 - < t.py`: the program from stdin
             script = next((r.target for r in command.redirects if r.op == "<"), None)
         return _Run(script, language) if script is not None else None
+    if name == "ssh":
+        return _remote_run(command)
     if "/" in words[0].value:
         return _Run(words[0], None)  # `./t.sh`: run by its #! line
     return None
+
+
+def _remote_run(command: SimpleCommand) -> _Run | None:
+    """`ssh host 'bash -s' < t.sh`: the remote shell or interpreter reads the local file."""
+    script = next((r.target for r in command.redirects if r.op == "<"), None)
+    words = command.words
+    index = 1
+    while index < len(words) and words[index].value.startswith("-"):
+        index += 2 if words[index].value in SSH_VALUE_OPTIONS else 1
+    remote = [w.value for w in words[index + 1 :] if w.value != "--"]
+    program = remote[0].split()[0] if remote and remote[0].split() else "sh"
+    language = "shell" if program in SHELLS else interpreter_language(program)
+    if script is None or language is None:
+        return None
+    return _Run(script, language)
 
 
 def _first_operand(words: tuple[Word, ...]) -> Word | None:
