@@ -19,7 +19,7 @@ from engine.analysis.modes import world_writable
 from engine.analysis.routes import with_routes
 from engine.analysis.scripts import with_scripts
 from engine.analysis.sql_sources import embedded_sql, split_escapes, written_file
-from engine.analysis.substitutions import substituted_files
+from engine.analysis.substitutions import listing_walks, substituted_files
 from engine.commands import Access, CommandEffects, FileAccess, SqlSource, effects
 from engine.decide import Decision, Finding, Outcome, Risk, decide
 from engine.events import CallContext, ToolEvent
@@ -31,7 +31,7 @@ from engine.self_protection import RULE_PREFIX, ProtectedState, SelfProtection
 from engine.self_protection import RULES as SELF_PROTECTION_RULES
 from engine.shell import ShellAnalysis, SimpleCommand, Word, analyze
 from engine.sql import SqlAnalysis, analyze_sql, phrase_matches
-from engine.walks import GIT_TOP, XARGS_INPUT, find_walk, grep_tool_walk
+from engine.walks import GIT_TOP, XARGS_INPUT, grep_tool_walk
 
 # A protected file found in a walk: (path, rule, pattern index, outcome, pattern).
 _Hit = tuple[str, str, int, Outcome, str]
@@ -1059,15 +1059,22 @@ def _shared_filesystem() -> FileSystem:
 def _fed_by_find(
     access: FileAccess, command: SimpleCommand, upstream: SimpleCommand | None
 ) -> list[FileAccess]:
-    """`find DIR … | xargs cat` reads what find prints: the walk of DIR with find's tests."""
+    """`find DIR … | xargs cat` reads what find prints: the walk of DIR with find's tests
+    (also `grep -rl …`, `rg -l`, `git ls-files`: the files those listings print)."""
     word = access.word
     fed = word.dynamic and word.value == XARGS_INPUT and command.piped_input
-    if not fed or upstream is None or upstream.name != "find" or upstream.prefix:
+    if not fed or upstream is None or upstream.prefix:
         return [access]
-    starts, spec = find_walk(upstream.words)
-    spec = replace(spec, follow_links=True)  # the command opens what a found link points at
-    hint = "narrow find's -name test or its start path"
-    return [FileAccess(access.access, w, f"find | xargs {access.by}", spec, hint) for w in starts]
+    walks = listing_walks(upstream.name, upstream.words)
+    if walks is None:
+        return [access]
+    by = f"{upstream.name} | xargs {access.by}"
+    hint = (
+        "narrow find's -name test or its start path"
+        if upstream.name == "find"
+        else f"narrow the {upstream.name} listing"
+    )
+    return [FileAccess(access.access, w, by, spec, hint) for w, spec in walks]
 
 
 def _display_path(path: str, root: str, shown: str) -> str:

@@ -28,7 +28,7 @@ def substituted_files(access: FileAccess) -> list[FileAccess]:
     command = inner.commands[0]
     if any(w.dynamic for w in command.words) or command.prefix:
         return [access]
-    walks = _listing_walks(command.name, command.words)
+    walks = listing_walks(command.name, command.words)
     if walks is None:
         return [access]
     by = f"{access.by} $({command.name})"
@@ -39,7 +39,8 @@ def substituted_files(access: FileAccess) -> list[FileAccess]:
     ]
 
 
-def _listing_walks(name: str, words: tuple[Word, ...]) -> list[tuple[Word, WalkSpec]] | None:
+def listing_walks(name: str, words: tuple[Word, ...]) -> list[tuple[Word, WalkSpec]] | None:
+    """The walks whose files a listing command prints (find, git ls-files, grep -l, rg -l)."""
     argv = [w.value for w in words]
     if name == "find":
         if any(a in {"-exec", "-execdir", "-ok", "-delete", "-printf", "-fprint"} for a in argv):
