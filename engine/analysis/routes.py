@@ -13,6 +13,7 @@ from engine.clis import runner_target
 from engine.git import analyze_push, git_subcommand
 from engine.shell import ShellAnalysis, SimpleCommand, Word, command_name
 
+_HOSTING_CLIENTS = frozenset({"gh", "curl", "http", "https", "xh", "xhs"})
 # Programs that delete their operands recursively, as `rm -rf` does.
 _RECURSIVE_DELETERS = frozenset({"rimraf", "del", "del-cli", "trash", "trash-put", "premove"})
 _RSYNC_VALUE_OPTIONS = frozenset(
@@ -92,7 +93,7 @@ def _equivalents(command: SimpleCommand) -> list[SimpleCommand]:
         return [_synthetic(["rm", "-rf"], operands, via, command)] if operands else []
     if name == "rsync":
         return _rsync_deletes(words, via, command)
-    if name in {"gh", "curl"}:
+    if name in _HOSTING_CLIENTS:
         return _pushes(ref_updates(argv), (*via, *argv[1:2]) if name == "gh" else via, command)
     if name == "git":
         start, _ = git_subcommand(argv)
@@ -159,7 +160,7 @@ def _local_view(word: Word) -> Word:
 
 def _unseen_updates(command: SimpleCommand) -> list[str]:
     """Hosting-API calls that update a branch the call does not name (GraphQL, a body file)."""
-    if command.name not in {"gh", "curl"}:
+    if command.name not in _HOSTING_CLIENTS:
         return []
     if any(update.branch is None for update in ref_updates(command.argv)):
         return [f"`{command.display()}` updates a branch it does not name"]
