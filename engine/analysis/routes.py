@@ -89,6 +89,8 @@ def _equivalents(command: SimpleCommand) -> list[SimpleCommand]:
     words = command.words[len(command.words) - len(argv) :]
     via = (*command.prefix, *command.argv[: len(command.words) - len(argv) + 1])
     if name in _RECURSIVE_DELETERS:
+        if any(w.value in {"--dry-run", "-d"} for w in words[1:]):
+            return []  # del-cli --dry-run lists what it would delete
         operands = [w for w in words[1:] if not w.value.startswith("-")]
         return [_synthetic(["rm", "-rf"], operands, via, command)] if operands else []
     if name == "rsync":
