@@ -1,5 +1,5 @@
-"""Branch updates made through a git host's API (`gh api` or `curl` to the REST API): which
-branch a ref, merge or contents call updates, and whether it forces. Pure: argv in, updates out."""
+"""Branch updates made through a git host's API (`gh api`, `curl`, `http`): which branch a call
+updates, and whether it forces. Pure: argv in, updates out; never talks to the network."""
 
 from __future__ import annotations
 

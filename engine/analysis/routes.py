@@ -1,7 +1,5 @@
-"""The same effect by another route: commands that do what a known command does are followed by
-that command (`rimraf x` by `rm -rf x`, `rsync --delete … d/` by `rm -r d/`, a ref update through
-`gh api` or `git subtree push` by `git push`), and a `git push` after `git switch`/`git config`
-in the same line is spelled with the branches it really updates. Pure: no disk, no policy."""
+"""Routes to a known effect: each command that does what a known one does is followed by it
+(`rimraf x` → `rm -rf x`, `rsync --delete` → `rm -r`, API ref updates → `git push`). Pure."""
 
 from __future__ import annotations
 

@@ -1,6 +1,5 @@
-"""Scripts a command line writes and then runs (`printf … > t.sh; sh t.sh`, `cat > t.py <<EOF;
-python3 t.py`, `. t.sh`, `./t.sh`): each run is followed by the script's own commands.
-Pure: knows files only from the command line itself, never reads the disk or judges."""
+"""Scripts a command line writes and then runs (`printf … > t.sh; sh t.sh`): each run is followed
+by the script's commands. Pure: knows files from the line itself only; never reads the disk."""
 
 from __future__ import annotations
 

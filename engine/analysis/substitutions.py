@@ -1,6 +1,5 @@
-"""Files named by a command substitution that lists files (`sed -i … $(find . -name x)`,
-cat `git ls-files`): the access reaches what the listing command would print, found by that
-command's own walk. Pure: describes the walk; the disk is read by the engine's walker."""
+"""Files a listing command names for another (`sed -i … $(find …)`, `grep -l … | xargs …`): the
+walks of that listing. Pure: describes the walks; the engine's walker reads the disk."""
 
 from __future__ import annotations
 
