@@ -3,6 +3,7 @@ budget, the git index; cached by directory mtime. It reports files, never judges
 
 from __future__ import annotations
 
+import fnmatch
 import itertools
 import os
 import time
@@ -43,6 +44,8 @@ class WalkSpec:
     include: tuple[str, ...] = ()  # when set, only files whose base name matches one
     path_globs: tuple[str, ...] = ()  # gitignore-style `-g` globs (`!x` excludes)
     names: tuple[tuple[bool, str, bool], ...] = ()  # find `-name`: (negated, glob, casefold)
+    # find `-path`: (negated, glob, casefold), the glob on "/" + the path below the start
+    paths: tuple[tuple[bool, str, bool], ...] = ()
     tracked_only: bool = False  # git grep / git archive: files in the git index
     untracked_only: bool = False  # git add -A: files git does not track yet
     max_depth: int | None = None
@@ -345,7 +348,7 @@ class FileSystem:
                 if kind == _DIR:
                     if descend:
                         stack.append((path, depth + 1, local))
-                elif not filtered or _wanted_file(name, path, spec, tracked):
+                elif not filtered or _wanted_file(name, path, spec, tracked, root):
                     files.append(path)
                     if kind == _LINK and spec.follow_links:
                         # The tool reads what the link points at, wherever that is.
@@ -480,7 +483,9 @@ def _visible(
     return not any(glob_match(g, name) for g in excluded)
 
 
-def _wanted_file(name: str, path: str, spec: WalkSpec, tracked: frozenset[str] | None) -> bool:
+def _wanted_file(
+    name: str, path: str, spec: WalkSpec, tracked: frozenset[str] | None, root: str
+) -> bool:
     if spec.tracked_only and (tracked is None or path not in tracked):
         return False
     if spec.untracked_only and tracked is not None and path in tracked:
@@ -495,6 +500,11 @@ def _wanted_file(name: str, path: str, spec: WalkSpec, tracked: frozenset[str] |
     for negated, pattern, casefold in spec.names:
         subject, glob = (name.lower(), pattern.lower()) if casefold else (name, pattern)
         if glob_match(glob, subject, dotted=True) == negated:
+            return False
+    below = path[len(root.rstrip("/")) :]
+    for negated, pattern, casefold in spec.paths:
+        subject, glob = (below.lower(), pattern.lower()) if casefold else (below, pattern)
+        if fnmatch.fnmatchcase(subject, glob) == negated:  # find's `*` spans `/`
             return False
     return True
 

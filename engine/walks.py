@@ -94,7 +94,7 @@ def tree_accesses(name: str, words: tuple[Word, ...], git_sub: str = "") -> list
         starts, spec = find_walk(words)
         if any(w.value == "-delete" for w in words):
             hint = "narrow the -name test or the start path"
-            tested = bool(spec.names)  # a start is deleted only when it passes the tests
+            tested = bool(spec.names or spec.paths)  # a start is deleted only if it passes them
             return [
                 TreeAccess("delete", w, "find -delete", spec, hint, contents_only=tested)
                 for w in starts
@@ -390,6 +390,7 @@ def find_walk(words: tuple[Word, ...]) -> tuple[list[Word], WalkSpec]:
         starts.append(words[index])
         index += 1
     names: list[tuple[bool, str, bool]] = []
+    paths: list[tuple[bool, str, bool]] = []
     depth: int | None = None
     alternatives = False
     negate = False
@@ -407,6 +408,11 @@ def find_walk(words: tuple[Word, ...]) -> tuple[list[Word], WalkSpec]:
         elif value in {"-name", "-iname"} and index + 1 < len(words):
             names.append((negate, words[index + 1].value, value == "-iname"))
             index += 1
+        elif value in _FIND_PATH_TESTS and index + 1 < len(words):
+            below = _below_start(words[index + 1].value, starts)
+            if below is not None:  # a test we cannot place is dropped: a superset
+                paths.append((negate, below, value.startswith("-i")))
+            index += 1
         elif value == "-maxdepth" and index + 1 < len(words):
             text = words[index + 1].value
             depth = int(text) if text.isdigit() else None
@@ -414,9 +420,25 @@ def find_walk(words: tuple[Word, ...]) -> tuple[list[Word], WalkSpec]:
         negate = False
         index += 1
     spec = WalkSpec(
-        names=() if alternatives else tuple(names), max_depth=depth, follow_links=follows
+        names=() if alternatives else tuple(names),
+        paths=() if alternatives else tuple(paths),
+        max_depth=depth,
+        follow_links=follows,
     )
     return starts or [Word(".")], spec
+
+
+_FIND_PATH_TESTS = frozenset({"-path", "-ipath", "-wholename", "-iwholename"})
+
+
+def _below_start(pattern: str, starts: list[Word]) -> str | None:
+    """`-path './logs/*'` from `.` tests `/logs/*` below the start; `*/x/*` stays as it is."""
+    start = (starts[0].value if len(starts) == 1 else "").rstrip("/") or "."
+    if pattern.startswith("*"):
+        return pattern
+    if pattern.startswith(start + "/"):
+        return pattern[len(start) :]
+    return None
 
 
 def grep_tool_walk(path: str, glob: object) -> TreeAccess:

@@ -1,6 +1,5 @@
-"""The checkout through one command line: the branch `git switch|checkout` leaves and the
-settings `git config` makes, so a later `git push` is spelled with the branches it updates.
-Pure: follows argv only; never runs git or reads the repository."""
+"""The checkout through one command line (`git switch`, `git config`), so a later `git push` is
+spelled with the branches it updates. Pure: follows argv only; never runs git."""
 
 from __future__ import annotations
 

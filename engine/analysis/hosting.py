@@ -1,5 +1,5 @@
-"""Branch updates made through a git host's API (`gh api` or `curl` to the REST API): which
-branch a ref, merge or contents call updates, and whether it forces. Pure: argv in, updates out."""
+"""Branch updates made through a git host's API (`gh api`, `curl`, `http`): which branch a call
+updates, and whether it forces. Pure: argv in, updates out; never talks to the network."""
 
 from __future__ import annotations
 
@@ -45,13 +45,39 @@ class RefUpdate:
 
 
 def ref_updates(argv: tuple[str, ...]) -> list[RefUpdate]:
-    """The branches `gh api …` or `curl … https://api.github.com/…` would update."""
+    """The branches `gh api …`, or `curl`/`http` to https://api.github.com/…, would update."""
     name = argv[0].rsplit("/", 1)[-1] if argv else ""
     if name == "gh" and argv[1:2] == ("api",):
         return _gh_api_updates(argv[2:])
     if name == "curl":
         return _curl_updates(argv[1:])
+    if name in {"http", "https", "xh", "xhs"}:
+        return _httpie_updates(argv[1:])
     return []
+
+
+def _httpie_updates(args: tuple[str, ...]) -> list[RefUpdate]:
+    """`http PATCH api.github.com/repos/o/r/git/refs/heads/main sha=… force:=true`."""
+    operands = [a for a in args if not a.startswith("-")]
+    method = None
+    if operands and operands[0].isalpha() and operands[0].isupper():
+        method, operands = operands[0], operands[1:]
+    if not operands:
+        return []
+    url = operands[0] if "://" in operands[0] else f"https://{operands[0]}"
+    parts = urlsplit(url)
+    if not _is_api(parts.hostname or "", parts.path):
+        return []
+    fields: dict[str, str] = {}
+    for item in operands[1:]:
+        match = re.match(r"([^:=@]+)(:=|=)(.*)$", item, re.DOTALL)
+        if match is not None:
+            fields[match.group(1)] = match.group(3).strip('"')
+    return _ref_updates(method or ("POST" if fields else "GET"), parts.path, fields)
+
+
+def _is_api(host: str, path: str) -> bool:
+    return host.startswith("api.") or "/api/v3/" in path
 
 
 def _gh_api_updates(args: tuple[str, ...]) -> list[RefUpdate]:
@@ -103,7 +129,7 @@ def _curl_updates(args: tuple[str, ...]) -> list[RefUpdate]:
     if url is None:
         return []
     parts = urlsplit(url)
-    if not (parts.hostname or "").startswith("api.") and "/api/v3/" not in parts.path:
+    if not _is_api(parts.hostname or "", parts.path):
         return []
     fields: dict[str, str] = {}
     if body is not None:

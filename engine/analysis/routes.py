@@ -1,7 +1,5 @@
-"""The same effect by another route: commands that do what a known command does are followed by
-that command (`rimraf x` by `rm -rf x`, `rsync --delete … d/` by `rm -r d/`, a ref update through
-`gh api` or `git subtree push` by `git push`), and a `git push` after `git switch`/`git config`
-in the same line is spelled with the branches it really updates. Pure: no disk, no policy."""
+"""Routes to a known effect: each command that does what a known one does is followed by it
+(`rimraf x` → `rm -rf x`, `rsync --delete` → `rm -r`, API ref updates → `git push`). Pure."""
 
 from __future__ import annotations
 
@@ -13,6 +11,7 @@ from engine.analysis.shell import ShellAnalysis, SimpleCommand, Word, command_na
 from engine.clis import runner_target
 from engine.git import analyze_push, git_subcommand
 
+_HOSTING_CLIENTS = frozenset({"gh", "curl", "http", "https", "xh", "xhs"})
 # Programs that delete their operands recursively, as `rm -rf` does.
 _RECURSIVE_DELETERS = frozenset({"rimraf", "del", "del-cli", "trash", "trash-put", "premove"})
 _RSYNC_VALUE_OPTIONS = frozenset(
@@ -88,11 +87,13 @@ def _equivalents(command: SimpleCommand) -> list[SimpleCommand]:
     words = command.words[len(command.words) - len(argv) :]
     via = (*command.prefix, *command.argv[: len(command.words) - len(argv) + 1])
     if name in _RECURSIVE_DELETERS:
+        if any(w.value in {"--dry-run", "-d"} for w in words[1:]):
+            return []  # del-cli --dry-run lists what it would delete
         operands = [w for w in words[1:] if not w.value.startswith("-")]
         return [_synthetic(["rm", "-rf"], operands, via, command)] if operands else []
     if name == "rsync":
         return _rsync_deletes(words, via, command)
-    if name in {"gh", "curl"}:
+    if name in _HOSTING_CLIENTS:
         return _pushes(ref_updates(argv), (*via, *argv[1:2]) if name == "gh" else via, command)
     if name == "git":
         start, _ = git_subcommand(argv)
@@ -159,7 +160,7 @@ def _local_view(word: Word) -> Word:
 
 def _unseen_updates(command: SimpleCommand) -> list[str]:
     """Hosting-API calls that update a branch the call does not name (GraphQL, a body file)."""
-    if command.name not in {"gh", "curl"}:
+    if command.name not in _HOSTING_CLIENTS:
         return []
     if any(update.branch is None for update in ref_updates(command.argv)):
         return [f"`{command.display()}` updates a branch it does not name"]

@@ -1,6 +1,5 @@
-"""Scripts a command line writes and then runs (`printf … > t.sh; sh t.sh`, `cat > t.py <<EOF;
-python3 t.py`, `. t.sh`, `./t.sh`): each run is followed by the script's own commands.
-Pure: knows files only from the command line itself, never reads the disk or judges."""
+"""Scripts a command line writes and then runs (`printf … > t.sh; sh t.sh`): each run is followed
+by the script's commands. Pure: knows files from the line itself only; never reads the disk."""
 
 from __future__ import annotations
 
@@ -12,6 +11,7 @@ from engine.analysis.code import code_argument, interpreter_language
 from engine.analysis.commands import Access, effects
 from engine.analysis.shell import (
     SHELLS,
+    SSH_VALUE_OPTIONS,
     ShellAnalysis,
     SimpleCommand,
     Word,
@@ -94,9 +94,26 @@ def _script_run(command: SimpleCommand) -> _Run | None:
         if script is None:  # `python3 < t.py`, `python3 - < t.py`: the program from stdin
             script = next((r.target for r in command.redirects if r.op == "<"), None)
         return _Run(script, language) if script is not None else None
+    if name == "ssh":
+        return _remote_run(command)
     if "/" in words[0].value:
         return _Run(words[0], None)  # `./t.sh`: run by its #! line
     return None
+
+
+def _remote_run(command: SimpleCommand) -> _Run | None:
+    """`ssh host 'bash -s' < t.sh`: the remote shell or interpreter reads the local file."""
+    script = next((r.target for r in command.redirects if r.op == "<"), None)
+    words = command.words
+    index = 1
+    while index < len(words) and words[index].value.startswith("-"):
+        index += 2 if words[index].value in SSH_VALUE_OPTIONS else 1
+    remote = [w.value for w in words[index + 1 :] if w.value != "--"]
+    program = remote[0].split()[0] if remote and remote[0].split() else "sh"
+    language = "shell" if program in SHELLS else interpreter_language(program)
+    if script is None or language is None:
+        return None
+    return _Run(script, language)
 
 
 def _first_operand(words: tuple[Word, ...]) -> Word | None:

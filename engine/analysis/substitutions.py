@@ -1,6 +1,5 @@
-"""Files named by a command substitution that lists files (`sed -i … $(find . -name x)`,
-cat `git ls-files`): the access reaches what the listing command would print, found by that
-command's own walk. Pure: describes the walk; the disk is read by the engine's walker."""
+"""Files a listing command names for another (`sed -i … $(find …)`, `grep -l … | xargs …`): the
+walks of that listing. Pure: describes the walks; the engine's walker reads the disk."""
 
 from __future__ import annotations
 
@@ -28,7 +27,7 @@ def substituted_files(access: FileAccess) -> list[FileAccess]:
     command = inner.commands[0]
     if any(w.dynamic for w in command.words) or command.prefix:
         return [access]
-    walks = _listing_walks(command.name, command.words)
+    walks = listing_walks(command.name, command.words)
     if walks is None:
         return [access]
     by = f"{access.by} $({command.name})"
@@ -39,7 +38,8 @@ def substituted_files(access: FileAccess) -> list[FileAccess]:
     ]
 
 
-def _listing_walks(name: str, words: tuple[Word, ...]) -> list[tuple[Word, WalkSpec]] | None:
+def listing_walks(name: str, words: tuple[Word, ...]) -> list[tuple[Word, WalkSpec]] | None:
+    """The walks whose files a listing command prints (find, git ls-files, grep -l, rg -l)."""
     argv = [w.value for w in words]
     if name == "find":
         if any(a in {"-exec", "-execdir", "-ok", "-delete", "-printf", "-fprint"} for a in argv):

@@ -1,6 +1,5 @@
-"""Files a command loads or uploads through an option value or an `@file` argument
-(`--from-file=key=path`, `--env-file=.env`, `--secret id=x,src=.env`, `http POST url @.env`).
-Pure: names candidate paths from argv; the engine judges them against the real files."""
+"""Files a command loads or uploads through an option value or `@file` (`--from-file=k=path`,
+`--env-file=.env`, `src=.env`, `@.env`). Pure: names candidate paths; never reads or judges."""
 
 from __future__ import annotations
 

@@ -4,14 +4,14 @@ walked within the budget. The only disk look of the facts stage; it judges nothi
 from __future__ import annotations
 
 import os
-from dataclasses import replace
 
 from engine.analysis.commands import Access, FileAccess
 from engine.analysis.shell import SimpleCommand
+from engine.analysis.substitutions import listing_walks
 from engine.facts.model import FileFact, SeenFile, Where
 from engine.fs import FileSystem
 from engine.paths import resolve_path
-from engine.walks import GIT_TOP, XARGS_INPUT, find_walk
+from engine.walks import GIT_TOP, XARGS_INPUT
 
 
 class FileFinder:
@@ -80,12 +80,19 @@ class FileFinder:
 def fed_by_find(
     access: FileAccess, command: SimpleCommand, upstream: SimpleCommand | None
 ) -> list[FileAccess]:
-    """`find DIR … | xargs cat` reads what find prints: the walk of DIR with find's tests."""
+    """`find DIR … | xargs cat` reads what find prints: the walk of DIR with find's tests
+    (also `grep -rl …`, `rg -l`, `git ls-files`: the files those listings print)."""
     word = access.word
     fed = word.dynamic and word.value == XARGS_INPUT and command.piped_input
-    if not fed or upstream is None or upstream.name != "find" or upstream.prefix:
+    if not fed or upstream is None or upstream.prefix:
         return [access]
-    starts, spec = find_walk(upstream.words)
-    spec = replace(spec, follow_links=True)  # the command opens what a found link points at
-    hint = "narrow find's -name test or its start path"
-    return [FileAccess(access.access, w, f"find | xargs {access.by}", spec, hint) for w in starts]
+    walks = listing_walks(upstream.name, upstream.words)
+    if walks is None:
+        return [access]
+    by = f"{upstream.name} | xargs {access.by}"
+    hint = (
+        "narrow find's -name test or its start path"
+        if upstream.name == "find"
+        else f"narrow the {upstream.name} listing"
+    )
+    return [FileAccess(access.access, w, by, spec, hint) for w, spec in walks]

@@ -139,7 +139,8 @@ def effects(command: SimpleCommand) -> CommandEffects:
         add(Access.WRITE, in_place_files(language, words))
     elif name not in _METADATA_ONLY:
         add(Access.MENTION, [w for w in positional if not _URL.match(w.value)])
-        files.extend(FileAccess(Access.MENTION, w, name, walk) for w, walk in option_files(words))
+        spoken = tuple(w for i, w in enumerate(words) if i not in data)  # not messages
+        files.extend(FileAccess(Access.MENTION, w, name, walk) for w, walk in option_files(spoken))
 
     files.extend(_redirect_access(command))
     files = _found_by_find(command, files)

@@ -73,6 +73,13 @@ class _Unwrapping:
                 start += 1  # `ssh host -- cmd`
             if name == "ssh" and len(words) - start >= 1:
                 self._code_from_words(command, start, "ssh remote command")
+            elif name == "ssh" and (
+                command.stdin_text is not None
+                or command.piped_input
+                or any(r.op == "<" for r in command.redirects)
+            ):
+                # No remote command: the remote login shell runs what ssh's stdin carries.
+                self._emit_inner(command, (Word("sh"),), start)
             elif (
                 name == "flock" and start < len(words) and words[start].value in {"-c", "--command"}
             ):
