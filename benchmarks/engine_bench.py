@@ -17,12 +17,12 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from engine.analysis.shell import analyze
 from engine.evaluate import Engine
 from engine.events import CallContext, ToolEvent
 from engine.fs import FileSystem
 from engine.policy import load_policy
 from engine.self_protection import ProtectedState
-from engine.shell import analyze
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))

@@ -27,6 +27,7 @@ from engine.cases import CasesError, load_cases, run_cases
 from engine.decide import Decision
 from engine.evaluate import Engine
 from engine.events import CallContext, ToolEvent
+from engine.facts.show import describe
 from engine.lint import lint
 from engine.policy import BUILTIN_POLICY_NAME, Policy, PolicyError, builtin_policy, load_policy
 from engine.self_protection import ProtectedState
@@ -147,9 +148,11 @@ def decision_as_dict(decision: Decision) -> dict:
 def cmd_explain(args: argparse.Namespace) -> int:
     policy, source = _load(args.policy)
     event, context = _event_from_args(args)
-    decision = Engine(policy, _state(args.policy)).evaluate(event, context)
+    engine = Engine(policy, _state(args.policy))
+    facts = engine.facts(event, context)
+    decision = engine.judge(facts)
     if args.json:
-        print(json.dumps(decision_as_dict(decision), indent=2))
+        print(json.dumps({**decision_as_dict(decision), "facts": describe(facts)}, indent=2))
         return 0
     mode_note = (
         ""
@@ -169,6 +172,10 @@ def cmd_explain(args: argparse.Namespace) -> int:
         print("commands seen:")
         for command in decision.commands:
             print(f"  {command}")
+    # The facts the rules judged: files after glob expansion and tree walks, SQL, pushes, hosts.
+    print("facts:" if (described := describe(facts)) else "facts: none")
+    for line in described:
+        print(f"  {line}")
     return 0
 
 

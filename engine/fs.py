@@ -3,6 +3,7 @@ budget, the git index; cached by directory mtime. It reports files, never judges
 
 from __future__ import annotations
 
+import fnmatch
 import itertools
 import os
 import time
@@ -13,6 +14,7 @@ from functools import lru_cache
 from pathspec import GitIgnoreSpec
 
 from engine.fswatch import DirectoryWatcher
+from engine.gitconfig import parse_git_config
 from engine.gitindex import parse_git_index
 from engine.globs import glob_match, is_glob, segment_regex
 
@@ -24,6 +26,7 @@ WALK_MAX_SECONDS = 0.05
 WALK_MAX_WALL_SECONDS = 0.5
 _GLOB_MAX_MATCHES = 4_096
 _CACHE_LIMIT = 50_000
+_MAX_CONFIG_BYTES = 1_000_000
 _FILE = "f"
 _DIR = "d"
 _LINK = "l"
@@ -41,6 +44,8 @@ class WalkSpec:
     include: tuple[str, ...] = ()  # when set, only files whose base name matches one
     path_globs: tuple[str, ...] = ()  # gitignore-style `-g` globs (`!x` excludes)
     names: tuple[tuple[bool, str, bool], ...] = ()  # find `-name`: (negated, glob, casefold)
+    # find `-path`: (negated, glob, casefold), the glob on "/" + the path below the start
+    paths: tuple[tuple[bool, str, bool], ...] = ()
     tracked_only: bool = False  # git grep / git archive: files in the git index
     untracked_only: bool = False  # git add -A: files git does not track yet
     max_depth: int | None = None
@@ -96,6 +101,7 @@ class FileSystem:
         self._watcher = DirectoryWatcher()
         self._ignores: dict[str, tuple[int, GitIgnoreSpec | None]] = {}
         self._index: dict[str, tuple[int, frozenset[str] | None]] = {}
+        self._configs: dict[str, tuple[int, tuple[tuple[str, str], ...]]] = {}
 
     def close(self) -> None:
         """Stops watching; later looks fall back to checking directory mtimes."""
@@ -342,7 +348,7 @@ class FileSystem:
                 if kind == _DIR:
                     if descend:
                         stack.append((path, depth + 1, local))
-                elif not filtered or _wanted_file(name, path, spec, tracked):
+                elif not filtered or _wanted_file(name, path, spec, tracked, root):
                     files.append(path)
                     if kind == _LINK and spec.follow_links:
                         # The tool reads what the link points at, wherever that is.
@@ -413,6 +419,24 @@ class FileSystem:
         self._index[index_path] = (mtime, result)
         return result
 
+    def git_config(self, repo: str) -> tuple[tuple[str, str], ...]:
+        """The settings in `repo`'s `.git/config` (what a bare `git push` follows there)."""
+        path = os.path.join(repo, ".git", "config")
+        try:
+            mtime = os.stat(path).st_mtime_ns
+        except OSError:
+            return ()
+        cached = self._configs.get(path)
+        if cached is not None and cached[0] == mtime:
+            return cached[1]
+        try:
+            with open(path, encoding="utf-8", errors="replace") as handle:
+                pairs = parse_git_config(handle.read(_MAX_CONFIG_BYTES))
+        except OSError:
+            pairs = ()
+        self._configs[path] = (mtime, pairs)
+        return pairs
+
 
 def _mtime(directory: str, relative: str) -> int:
     try:
@@ -459,7 +483,9 @@ def _visible(
     return not any(glob_match(g, name) for g in excluded)
 
 
-def _wanted_file(name: str, path: str, spec: WalkSpec, tracked: frozenset[str] | None) -> bool:
+def _wanted_file(
+    name: str, path: str, spec: WalkSpec, tracked: frozenset[str] | None, root: str
+) -> bool:
     if spec.tracked_only and (tracked is None or path not in tracked):
         return False
     if spec.untracked_only and tracked is not None and path in tracked:
@@ -474,6 +500,11 @@ def _wanted_file(name: str, path: str, spec: WalkSpec, tracked: frozenset[str] |
     for negated, pattern, casefold in spec.names:
         subject, glob = (name.lower(), pattern.lower()) if casefold else (name, pattern)
         if glob_match(glob, subject, dotted=True) == negated:
+            return False
+    below = path[len(root.rstrip("/")) :]
+    for negated, pattern, casefold in spec.paths:
+        subject, glob = (below.lower(), pattern.lower()) if casefold else (below, pattern)
+        if fnmatch.fnmatchcase(subject, glob) == negated:  # find's `*` spans `/`
             return False
     return True
 

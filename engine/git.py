@@ -4,7 +4,10 @@ Pure: it never runs git and never compares against a policy."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+
+# `git -c key=value` pairs and `git config key value` earlier in the line, in order.
+GitConfig = tuple[tuple[str, str], ...]
 
 ALL_BRANCHES = "*"  # `--all`, `--mirror`: every branch, protected ones included
 
@@ -74,11 +77,46 @@ def _target(refspec: str, current_branch: str | None, deleting: bool) -> PushTar
     return PushTarget(_branch_of(destination, current_branch), refspec, force, deleting)
 
 
-def analyze_push(argv: Sequence[str], current_branch: str | None) -> GitPush | None:
-    """The branches `git … push …` would update, or None when argv is not a push."""
+def inline_config(argv: Sequence[str]) -> GitConfig:
+    """The `-c key=value` pairs before git's subcommand; keys lower-cased as git compares them."""
+    pairs = []
     start, _ = git_subcommand(argv)
+    for index in range(1, start):
+        if argv[index - 1] == "-c":
+            key, _, value = argv[index].partition("=")
+            pairs.append((_config_key(key), value))
+    return tuple(pairs)
+
+
+def _config_key(key: str) -> str:
+    """Section and variable names are case-insensitive; a subsection (`remote.Origin.push`)
+    keeps its case."""
+    parts = key.split(".")
+    if len(parts) < 3:
+        return key.lower()
+    return ".".join([parts[0].lower(), *parts[1:-1], parts[-1].lower()])
+
+
+def _values(config: GitConfig, key: str) -> list[str]:
+    return [value for name, value in config if name == key]
+
+
+def _last(config: GitConfig, key: str) -> str | None:
+    values = _values(config, key)
+    return values[-1] if values else None
+
+
+def analyze_push(
+    argv: Sequence[str], current_branch: str | None, config: GitConfig = ()
+) -> GitPush | None:
+    """The branches `git … push …` (or `git subtree push`) would update, or None when argv is
+    not a push. `config`: settings made earlier in the line; `-c` settings in argv win."""
+    start, _ = git_subcommand(argv)
+    if start + 1 < len(argv) and argv[start] == "subtree" and argv[start + 1] == "push":
+        return _subtree_push(argv[start + 2 :])
     if start >= len(argv) or argv[start] != "push":
         return None
+    config = (*config, *inline_config(argv))
     positional: list[str] = []
     force = dry_run = deleting = every_branch = tags_only = False
     index = start + 1
@@ -118,6 +156,49 @@ def analyze_push(argv: Sequence[str], current_branch: str | None) -> GitPush | N
         if target is not None:
             targets.append(target)
     if not refspecs and not every_branch and not tags_only:
-        # `git push` / `git push origin` pushes the checked-out branch (push.default=simple).
-        targets.append(PushTarget(current_branch, "(current branch)", force, deleting))
+        targets.extend(_default_targets(config, remote, current_branch, force, deleting))
     return GitPush(remote, tuple(targets), force or any(t.force for t in targets), dry_run)
+
+
+def _default_targets(
+    config: GitConfig, remote: str | None, branch: str | None, force: bool, deleting: bool
+) -> list[PushTarget]:
+    """What `git push [remote]` updates without a refspec: the remote's configured push
+    refspecs or mirror, else push.default (`simple`/`current`: the checked-out branch)."""
+    if remote is None:
+        remote = (branch and _last(config, f"branch.{branch}.pushremote")) or _last(
+            config, "remote.pushdefault"
+        )
+        remote = remote or (branch and _last(config, f"branch.{branch}.remote")) or "origin"
+    if (_last(config, f"remote.{remote}.mirror") or "").lower() in {"true", "yes", "on", "1"}:
+        return [PushTarget(ALL_BRANCHES, f"remote.{remote}.mirror", True, deleting)]
+    configured = _values(config, f"remote.{remote}.push")
+    if configured:
+        found = [_target(spec, branch, deleting) for spec in configured]
+        return [replace(t, force=t.force or force) for t in found if t is not None]
+    mode = (_last(config, "push.default") or "simple").lower()
+    if mode == "nothing":
+        return []
+    if mode == "matching":
+        return [PushTarget(ALL_BRANCHES, "push.default=matching", force, deleting)]
+    if mode in {"upstream", "tracking"}:
+        merge = branch and _last(config, f"branch.{branch}.merge")
+        target = _branch_of(merge, branch) if merge else branch
+        return [PushTarget(target, f"push.default={mode}", force, deleting)]
+    return [PushTarget(branch, "(current branch)", force, deleting)]
+
+
+def _subtree_push(args: Sequence[str]) -> GitPush:
+    """`git subtree push --prefix=dir REMOTE BRANCH` pushes the split history to BRANCH."""
+    positional: list[str] = []
+    index = 0
+    while index < len(args):
+        word = args[index]
+        if word in {"-P", "--prefix", "-m", "--message", "--onto", "--annotate", "-b"}:
+            index += 1
+        elif not word.startswith("-"):
+            positional.append(word)
+        index += 1
+    remote = positional[0] if positional else None
+    branch = _branch_of(positional[1], None) if len(positional) > 1 else None
+    return GitPush(remote, (PushTarget(branch, "subtree push"),), False, False)

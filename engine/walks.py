@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from engine.analysis.shell import Word, brace_expand
 from engine.fs import WalkSpec
-from engine.shell import Word, brace_expand
 
 # `:/` stands for the top of the git work tree, resolved where the disk is looked at.
 GIT_TOP = ":/"
@@ -23,6 +23,7 @@ class TreeAccess:
     by: str
     spec: WalkSpec
     hint: str  # how to avoid a protected file; `{name}` and `{path}` are filled in
+    contents_only: bool = False  # the files found, not `word` itself (`find -name … -delete`)
 
 
 _GREP_VALUES = frozenset("efmABCdD")
@@ -93,7 +94,11 @@ def tree_accesses(name: str, words: tuple[Word, ...], git_sub: str = "") -> list
         starts, spec = find_walk(words)
         if any(w.value == "-delete" for w in words):
             hint = "narrow the -name test or the start path"
-            return [TreeAccess("delete", w, "find -delete", spec, hint) for w in starts]
+            tested = bool(spec.names or spec.paths)  # a start is deleted only if it passes them
+            return [
+                TreeAccess("delete", w, "find -delete", spec, hint, contents_only=tested)
+                for w in starts
+            ]
     return []
 
 
@@ -191,6 +196,8 @@ def _git(words: tuple[Word, ...], sub: str) -> list[TreeAccess]:
         excluded = _pathspec_excludes(positional)
         spec = WalkSpec(tracked_only=True, exclude=excluded, exclude_dir=excluded)
         return [TreeAccess("read", w, "git archive", spec, hint) for w in paths]
+    if sub == "clean":
+        return _git_clean(rest)
     if sub == "add":
         options, positional = _options(
             rest, frozenset(["--chmod", "--pathspec-from-file"]), frozenset()
@@ -203,6 +210,26 @@ def _git(words: tuple[Word, ...], sub: str) -> list[TreeAccess]:
         hint = "list it in .gitignore or stage the files you mean by name"
         return [TreeAccess("read", w, "git add", spec, hint) for w in targets]
     return []
+
+
+def _git_clean(rest: tuple[Word, ...]) -> list[TreeAccess]:
+    """What `git clean -f` removes from the real tree: untracked files, and with -x or -X the
+    ignored ones too (-X is judged as -x: a superset). `-n`, or no `-f`, removes nothing."""
+    options, positional = _options(rest, frozenset(["--exclude"]), frozenset("e"))
+    forced = _has(options, "-f", "--force")
+    if not forced or _has(options, "-n", "--dry-run"):
+        return []
+    excluded = _values(options, "-e", "--exclude")
+    ignored_too = _has(options, "-x") or _has(options, "-X")
+    spec = WalkSpec(
+        ignore_files=() if ignored_too else (".gitignore",),
+        untracked_only=True,
+        exclude=excluded,
+        exclude_dir=excluded,
+    )
+    hint = "add -e {name} or clean a narrower path"
+    targets = [w for w in positional if not w.value.startswith(":")] or [Word(".")]
+    return [TreeAccess("delete", w, "git clean", spec, hint, contents_only=True) for w in targets]
 
 
 def _pathspec_excludes(words: list[Word]) -> tuple[str, ...]:
@@ -363,6 +390,7 @@ def find_walk(words: tuple[Word, ...]) -> tuple[list[Word], WalkSpec]:
         starts.append(words[index])
         index += 1
     names: list[tuple[bool, str, bool]] = []
+    paths: list[tuple[bool, str, bool]] = []
     depth: int | None = None
     alternatives = False
     negate = False
@@ -380,6 +408,11 @@ def find_walk(words: tuple[Word, ...]) -> tuple[list[Word], WalkSpec]:
         elif value in {"-name", "-iname"} and index + 1 < len(words):
             names.append((negate, words[index + 1].value, value == "-iname"))
             index += 1
+        elif value in _FIND_PATH_TESTS and index + 1 < len(words):
+            below = _below_start(words[index + 1].value, starts)
+            if below is not None:  # a test we cannot place is dropped: a superset
+                paths.append((negate, below, value.startswith("-i")))
+            index += 1
         elif value == "-maxdepth" and index + 1 < len(words):
             text = words[index + 1].value
             depth = int(text) if text.isdigit() else None
@@ -387,9 +420,25 @@ def find_walk(words: tuple[Word, ...]) -> tuple[list[Word], WalkSpec]:
         negate = False
         index += 1
     spec = WalkSpec(
-        names=() if alternatives else tuple(names), max_depth=depth, follow_links=follows
+        names=() if alternatives else tuple(names),
+        paths=() if alternatives else tuple(paths),
+        max_depth=depth,
+        follow_links=follows,
     )
     return starts or [Word(".")], spec
+
+
+_FIND_PATH_TESTS = frozenset({"-path", "-ipath", "-wholename", "-iwholename"})
+
+
+def _below_start(pattern: str, starts: list[Word]) -> str | None:
+    """`-path './logs/*'` from `.` tests `/logs/*` below the start; `*/x/*` stays as it is."""
+    start = (starts[0].value if len(starts) == 1 else "").rstrip("/") or "."
+    if pattern.startswith("*"):
+        return pattern
+    if pattern.startswith(start + "/"):
+        return pattern[len(start) :]
+    return None
 
 
 def grep_tool_walk(path: str, glob: object) -> TreeAccess:

@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 
+from engine.analysis.commands import Access
 from engine.analysis.mcp import classify
 from engine.analysis.sql_sources import split_escapes
 from engine.cases import load_cases, run_cases
-from engine.commands import Access
 from engine.evaluate import Engine
 from engine.events import ToolEvent
 from engine.policy import McpTools, load_policy, parse_policy

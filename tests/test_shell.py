@@ -6,10 +6,10 @@ import random
 
 import pytest
 
+from engine.analysis.shell import analyze, analyze_uncached
 from engine.evaluate import Engine
 from engine.events import ToolEvent
 from engine.policy import load_policy
-from engine.shell import analyze, analyze_uncached
 from tests.conftest import SEED_POLICY
 
 

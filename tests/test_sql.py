@@ -2,10 +2,10 @@ import shlex
 
 import pytest
 
+from engine.analysis.sql import SqlAnalysis, SqlOperation, analyze_sql, phrase_matches
 from engine.evaluate import Engine
 from engine.events import ToolEvent
 from engine.policy import load_policy
-from engine.sql import SqlAnalysis, SqlOperation, analyze_sql, phrase_matches
 from tests.conftest import SEED_POLICY
 
 

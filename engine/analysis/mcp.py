@@ -9,7 +9,7 @@ import shlex
 from dataclasses import dataclass
 from typing import Any
 
-from engine.commands import Access
+from engine.analysis.commands import Access
 from engine.policy import McpKind, McpTools
 
 _PATH_KEYS = frozenset(

@@ -6,8 +6,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, replace
 
-from engine.commands import SqlSource
-from engine.shell import SimpleCommand, Word
+from engine.analysis.commands import SqlSource
+from engine.analysis.shell import SimpleCommand, Word
 
 # Interpreter -> the options whose value is code run inline.
 _CODE_OPTIONS = {

@@ -72,6 +72,8 @@ def load_tables() -> tuple[tuple[CliTable, ...], tuple[Runner, ...], tuple[tuple
         if not entry.name.endswith(".json"):
             continue
         document = json.loads(entry.read_text(encoding="utf-8"))
+        if "wrappers" in document:
+            continue  # read by engine.clis.wrappers
         if "runners" in document:
             runners.extend(
                 Runner(name, tuple(spec["subcommands"]), frozenset(spec["options_with_value"]))
@@ -160,6 +162,11 @@ def _subcommand_path(table: CliTable, rest: list[str]) -> tuple[list[str], list[
         else:
             break
     return path, rest[index:]
+
+
+def runner_target(argv: tuple[str, ...]) -> tuple[str, ...] | None:
+    """The tool a package runner starts (`npx -y rimraf dist` -> `rimraf dist`), or None."""
+    return _run_by_runner(argv) if argv else None
 
 
 def _run_by_runner(argv: tuple[str, ...]) -> tuple[str, ...] | None:

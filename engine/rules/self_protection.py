@@ -1,0 +1,353 @@
+"""The built-in self-protection rule: the state that decides (database, socket, spool, policy, the
+Claude Code settings holding our hook), the approver's CLI and the server itself are out of an
+agent's reach. Always on and critical; it reads no policy and is told the state's paths."""
+
+from __future__ import annotations
+
+import fnmatch
+import glob
+import os
+import re
+from collections.abc import Iterable
+from itertools import islice
+
+from engine.analysis.code import interpreter_language
+from engine.analysis.commands import Access
+from engine.analysis.shell import SimpleCommand, Word
+from engine.decide import Finding, Outcome, Risk
+from engine.paths import resolve_path
+from engine.self_protection import (
+    CLI_RULE,
+    SETTINGS_RULE,
+    STATE_RULE,
+    STOP_RULE,
+    ProtectedState,
+)
+
+# Claude Code's settings files that can hold (or drop) our hook: project and user level
+# (`<dir>/.claude/settings.json`, `settings.local.json`) and the organisation's managed file.
+_SETTINGS_TAILS = ("/.claude/settings.json", "/.claude/settings.local.json")
+MANAGED_SETTINGS = (
+    "/etc/claude-code/managed-settings.json",
+    "/Library/Application Support/ClaudeCode/managed-settings.json",
+)
+# `governance` subcommands only a human may run: they decide, enrol, open windows, remove the
+# hook, cut the audit trail, or replace the server.
+_HUMAN_ONLY = frozenset({"approve", "deny", "mfa", "break-glass", "install-service", "serve"})
+_STOP_VERBS = {
+    "systemctl": frozenset({"stop", "disable", "mask", "kill"}),
+    "service": frozenset({"stop"}),
+    "launchctl": frozenset({"unload", "bootout", "remove", "stop", "disable"}),
+}
+_KILL_VALUE_OPTIONS = frozenset({"-s", "-n", "--signal"})
+_PKILL_VALUE_OPTIONS = frozenset(
+    {"-u", "-U", "-g", "-G", "-P", "-s", "-t", "--signal", "-F", "--pidfile", "--ns", "-d"}
+)
+_STATE_VARIABLES = re.compile(r"GOVERNANCE_(DB|SOCKET|SPOOL_DIR|POLICY)\b")
+_GLOB_LIMIT = 2000
+_FIND_ACTIONS = frozenset({"-exec", "-execdir", "-ok", "-okdir", "-delete", "-fprint"})
+_NO_MENTION = frozenset({"echo", "printf", ":", "true", "false", "logger", "test", "["})
+
+
+class SelfProtection:
+    """Judges one command or file access against the protected state; yields findings only."""
+
+    def __init__(self, state: ProtectedState | None = None) -> None:
+        self.state = state or ProtectedState()
+        entries: dict[str, str] = {}
+        database = self.state.database
+        if database:
+            for suffix, what in (
+                ("", "the governance database"),
+                ("-wal", "the governance database's WAL"),
+                ("-shm", "the governance database's shared memory"),
+                ("-journal", "the governance database's journal"),
+            ):
+                entries[resolve_path(database + suffix, "/")] = what
+        for path, what in (
+            (self.state.socket, "the governance server's socket"),
+            (self.state.spool, "the governance spool"),
+            (self.state.policy, "the policy file in use"),
+            (self.state.witness, "the audit trail's witness file"),
+        ):
+            if path:
+                entries[resolve_path(path, "/")] = what
+        self._state = entries
+        self._settings = {path: "the managed Claude Code settings" for path in MANAGED_SETTINGS}
+        self._home = os.path.expanduser("~")
+        self._basenames = {os.path.basename(p) for p in entries} | {
+            "settings.json",
+            "settings.local.json",
+            "managed-settings.json",
+        }
+
+    # ------------------------------------------------------------ files
+
+    def access(
+        self, access: Access, path: str, shown: str, by: str, root: str | None = None
+    ) -> Finding | None:
+        """A resolved file access: the protected file itself, anything under a protected dir,
+        and (for writes and deletes, which take what is inside along) a dir holding one."""
+        found = self._match(path)
+        if found is not None:
+            return self._file_finding(found, access, shown, by)
+        # The disk, a top-level folder or a home are rm_root's business (and ordinary reads).
+        broad = path.count("/") <= 1 or path == self._home
+        if broad:
+            held = None
+        elif access in (Access.WRITE, Access.DELETE):
+            # Only a delete or a move takes a folder's settings files along with it.
+            held = self._held(path, include_settings=access is Access.DELETE or by == "mv")
+        elif path != root:
+            # Copying or archiving a folder that holds the database copies the database; a
+            # read of the whole project is ordinary work.
+            held = self._held(path, include_settings=False)
+        else:
+            held = None
+        if held is not None:
+            rule, what = held
+            return self._finding(
+                rule, f"{by} {_VERBS[access]} `{shown}`, which holds {what}", f"{by} {shown}"
+            )
+        return None
+
+    def word(
+        self, word: Word, cwd: str, by: str, access: Access, root: str | None
+    ) -> Iterable[Finding]:
+        """A shell word that is a file access: globs are expanded on disk, words only known at
+        run time are judged by the state variables they name."""
+        if word.dynamic:
+            if _STATE_VARIABLES.search(word.value):
+                yield self._finding(
+                    STATE_RULE,
+                    f"{by} uses `{word.value}`, the location of governance state",
+                    f"{by} {word.value}",
+                )
+            return
+        if word.glob:
+            pattern = resolve_path(word.value, cwd)
+            for hit in [*self._could_match(pattern, access), *_expand(pattern)]:
+                finding = self.access(access, resolve_path(hit, cwd), word.value, by, root)
+                if finding is not None:
+                    yield finding
+                    return
+            return
+        finding = self.access(access, resolve_path(word.value, cwd), word.value, by, root)
+        if finding is not None:
+            yield finding
+
+    def mentions(
+        self, command: SimpleCommand, cwd: str, accessed: frozenset[str] = frozenset()
+    ) -> Iterable[Finding]:
+        """Any argument naming protected state (`nc -U SOCK`, `--db=DB`, `sqlite3 DB`, a path
+        inside `python -c` code): programs we do not model may open what they are given."""
+        if command.name in _NO_MENTION:
+            return
+        for word in command.words[1:]:
+            value = word.value
+            if word.dynamic:
+                if _STATE_VARIABLES.search(value):
+                    yield self._finding(
+                        STATE_RULE,
+                        f"{command.name} is given `{value}`, the location of governance state",
+                        command.display(),
+                    )
+                    return
+                continue
+            found = self._named_in(value, cwd)
+            if found is not None:
+                if value in accessed and self._match(resolve_path(value, cwd)) is not None:
+                    continue  # judged as the file access it is
+                rule, what = found
+                yield self._finding(
+                    rule, f"{command.name} is given {what} (`{value}`)", command.display()
+                )
+                return
+
+    def _named_in(self, value: str, cwd: str) -> tuple[str, str] | None:
+        for entry, what in self._state.items():
+            if entry in value:
+                return STATE_RULE, what
+        for entry, what in self._settings.items():
+            if entry in value:
+                return SETTINGS_RULE, what
+        if any(name in value for name in self._basenames):
+            candidate = value.split("=", 1)[-1] if value.startswith("-") else value
+            return self._match(resolve_path(candidate, cwd))
+        return None
+
+    def _could_match(self, pattern: str, access: Access) -> list[str]:
+        """Protected paths (or, for writes and deletes, folders holding them) the glob could
+        expand to, judged on the text: the files may not exist yet, or not here."""
+        candidates = list(self._state) + list(self._settings)
+        if access in (Access.WRITE, Access.DELETE):
+            candidates += [parent for entry in self._state for parent in _parents(entry)]
+        folder = os.path.dirname(pattern)
+        if fnmatch.fnmatchcase(".claude", os.path.basename(folder)):
+            candidates += [f"{folder}/settings.json", f"{folder}/settings.local.json"]
+        return [c for c in candidates if fnmatch.fnmatchcase(c, pattern)]
+
+    def _match(self, path: str) -> tuple[str, str] | None:
+        for entry, what in self._state.items():
+            if path == entry or path.startswith(entry + "/"):
+                return STATE_RULE, what
+        if path in self._settings:
+            return SETTINGS_RULE, self._settings[path]
+        if path.endswith(_SETTINGS_TAILS):
+            return SETTINGS_RULE, "Claude Code settings that hold the governance hook"
+        return None
+
+    def _held(self, path: str, include_settings: bool) -> tuple[str, str] | None:
+        inside = path.rstrip("/") + "/"
+        for entry, what in self._state.items():
+            if entry.startswith(inside):
+                return STATE_RULE, what
+        if not include_settings:
+            return None
+        if path.endswith("/.claude") or any(p.startswith(inside) for p in self._settings):
+            return SETTINGS_RULE, "Claude Code settings that hold the governance hook"
+        tails = (os.path.join(path, tail.lstrip("/")) for tail in _SETTINGS_TAILS)
+        if any(os.path.exists(candidate) for candidate in tails):
+            return SETTINGS_RULE, "Claude Code settings that hold the governance hook"
+        return None
+
+    def _file_finding(self, found: tuple[str, str], access: Access, shown: str, by: str) -> Finding:
+        rule, what = found
+        return self._finding(rule, f"{by} {_VERBS[access]} {what} (`{shown}`)", f"{by} {shown}")
+
+    # ------------------------------------------------------------ commands
+
+    def command(
+        self, command: SimpleCommand, cwd: str = "/", root: str | None = None
+    ) -> Iterable[Finding]:
+        """The approver's CLI, anything that stops the server, and `find … -exec` over a
+        folder holding state (what `{}` stands for is every file found)."""
+        name, argv = command.name, command.argv
+        if name == "find" and _FIND_ACTIONS & set(argv):
+            for start in command.words[1:]:
+                if start.value.startswith(("-", "(", "!")):
+                    break
+                yield from self.word(start, cwd, "find -exec", Access.READ, root)
+        elif name == "governance" or _runs_governance_module(name, argv):
+            start = 3 if name != "governance" else 1
+            yield from self._cli(argv[start:], command.display())
+        elif name == "kill":
+            yield from self._kill(command)
+        elif name in {"pkill", "killall"}:
+            yield from self._pkill(command)
+        elif name in _STOP_VERBS:
+            verbs = _STOP_VERBS[name]
+            words = [w for w in argv[1:] if not w.startswith("-")]
+            stops = words and (words[0] in verbs or (name == "service" and words[-1] in verbs))
+            if stops and any("governance" in w.lower() for w in words):
+                yield self._stop(command.display())
+
+    def _cli(self, args: tuple[str, ...], display: str) -> Iterable[Finding]:
+        positional = [a for a in args if not a.startswith("-")]
+        sub = positional[0] if positional else ""
+        human_only = (
+            sub in _HUMAN_ONLY
+            or (sub == "audit" and positional[1:2] == ["prune"])
+            or (sub == "install-hook" and "--uninstall" in args)
+        )
+        if human_only:
+            shown = " ".join(positional[:2]) if sub == "audit" else sub
+            yield self._finding(
+                CLI_RULE,
+                f"`governance {shown}` is for the humans who govern agents; an agent may not "
+                "run it (ask a person to)",
+                display,
+            )
+
+    def _kill(self, command: SimpleCommand) -> Iterable[Finding]:
+        pid = self.state.server_pid
+        words = command.words[1:]
+        skip = False
+        for word in words:
+            if skip:
+                skip = False
+                continue
+            value = word.value
+            if value in _KILL_VALUE_OPTIONS:
+                skip = True
+                continue
+            if word.dynamic and "governance" in value.lower():
+                yield self._stop(command.display())
+                return
+            if pid is not None and value.lstrip("-") == str(pid) and value != "-":
+                yield self._stop(command.display())
+                return
+
+    def _pkill(self, command: SimpleCommand) -> Iterable[Finding]:
+        argv = command.argv
+        full = any(
+            a in {"-f", "--full"} or (a.startswith("-") and "f" in a[1:] and not a.startswith("--"))
+            for a in argv[1:]
+        )
+        process = self.state.server_name[:15]  # the kernel keeps 15 characters of it
+        line = " ".join(self.state.server_command)
+        skip = False
+        for value in argv[1:]:
+            if skip:
+                skip = False
+                continue
+            if value in _PKILL_VALUE_OPTIONS:
+                skip = True
+                continue
+            if value.startswith("-"):
+                continue
+            if command.name == "killall" and "-r" not in argv and "--regexp" not in argv:
+                hit = value in {process, self.state.server_name}
+            else:
+                try:
+                    regex = re.compile(value)
+                except re.error:
+                    continue
+                hit = bool(regex.search(line if full else process))
+            if hit:
+                yield self._stop(command.display())
+                return
+
+    def _stop(self, display: str) -> Finding:
+        return self._finding(
+            STOP_RULE,
+            "this would stop the governance server, and with it every agent's checks; an "
+            "agent may not stop it (ask a person to)",
+            display,
+        )
+
+    @staticmethod
+    def _finding(rule: str, reason: str, fragment: str) -> Finding:
+        if rule in (STATE_RULE, SETTINGS_RULE):
+            reason += "; agents may not open, change or delete governance state (ask a person)"
+        return Finding(rule, Outcome.DENY, reason, fragment[:200], Risk.CRITICAL)
+
+
+_VERBS = {
+    Access.READ: "reads",
+    Access.WRITE: "writes",
+    Access.DELETE: "deletes",
+    Access.MENTION: "opens",
+}
+
+
+def _expand(pattern: str) -> list[str]:
+    try:
+        return list(islice(glob.iglob(pattern), _GLOB_LIMIT))
+    except (OSError, ValueError):  # a NUL byte or an unreadable folder: the text check stands
+        return []
+
+
+def _parents(path: str) -> list[str]:
+    parts = path.rstrip("/").split("/")
+    return ["/".join(parts[:end]) for end in range(2, len(parts))]
+
+
+def _runs_governance_module(name: str, argv: tuple[str, ...]) -> bool:
+    """`python -m bot.cli …` is the governance CLI under another spelling."""
+    return (
+        interpreter_language(name) == "python"
+        and len(argv) >= 3
+        and argv[1] == "-m"
+        and argv[2] in {"bot.cli", "bot"}
+    )
