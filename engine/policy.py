@@ -200,6 +200,9 @@ class ApprovalRule(_Strict):
     required_approvers: int = Field(default=1, ge=1, alias="requiredApprovers")
     channel: str | None = None
     escalation: list[EscalationLevel] = Field(default_factory=list)
+    # On an edge, what a request under this rule gets while the team service cannot be reached:
+    # nobody could approve it, so "deny" (fail closed); "allow" is a team's explicit fail-open.
+    when_unreachable: Literal["deny", "allow"] = "deny"
 
 
 class StreamSink(_Strict):

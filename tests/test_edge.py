@@ -344,3 +344,30 @@ def test_an_edge_starts_offline_from_its_cache_and_denies_approvals_at_once(
         assert f"the approval service at {dead} is unreachable" in reason
     finally:
         edge.kill(signal.SIGTERM)
+
+
+def test_an_approval_rule_may_let_its_requests_through_while_the_service_is_away(
+    team: Team, tmp_path: Path
+) -> None:
+    """`when_unreachable: allow` is a team's explicit fail-open for one rule; it is audited."""
+    dead = f"https://127.0.0.1:{free_port()}"
+    cached = json.loads((team.edges["edge-1"].root / "upstream-policy.json").read_text())
+    for rule in cached["policy"]["approval_rules"].values():
+        rule["when_unreachable"] = "allow"
+    (tmp_path / "upstream-policy.json").write_text(json.dumps(cached))
+    token = tmp_path / "host.token"
+    token.write_text("gvh_any-token-the-service-is-gone-anyway\n")
+    edge = Server(
+        tmp_path,
+        serve_args=["--upstream", dead, "--token-file", str(token), "--ca-file", str(team.cert)],
+    ).start()
+    try:
+        decision, reason = _hook(edge, "rm notes.txt")
+        assert decision == "allow"
+        assert f"the approval service at {dead} is unreachable" in reason
+        assert ".when_unreachable" in reason
+        assert _hook(edge, "rm -rf /")[0] == "deny"  # a deny is judged locally, as ever
+    finally:
+        edge.kill(signal.SIGTERM)
+    rows = edge.audit()
+    assert [r["decision"] for r in rows if r["kind"] == "approval_unreachable"] == ["allow"]

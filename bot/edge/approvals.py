@@ -226,19 +226,35 @@ class EdgeApprovals:
         fields: dict[str, Any],
         error: UpstreamError,
     ) -> dict[str, Any]:
-        """Fail closed: without the team service nobody can approve, so deny now."""
+        """Without the team service nobody can approve: deny now (fail closed), unless the
+        approval rule for this risk says `when_unreachable: allow`."""
         what = "refused the request" if isinstance(error, UpstreamRefused) else "is unreachable"
+        policy = server.policy.engine.policy
+        rule_name = choose_rule(policy, decision.risk).name
+        rule = policy.approval_rules.get(rule_name)
+        # A refusal is the service's answer, not its absence: never a reason to let it through.
+        fail_open = (
+            rule is not None
+            and rule.when_unreachable == "allow"
+            and not isinstance(error, UpstreamRefused)
+        )
+        outcome = (
+            f"allowed by approval_rules.{rule_name}.when_unreachable"
+            if fail_open
+            else "denied (fail closed). Retry the same command once the service is back"
+        )
         reason = (
             f"needs approval ({decision.rule}: {decision.reason}), but the approval service at "
-            f"{self.upstream.url} {what} ({error}); denied (fail closed). Retry the same "
-            "command once the service is back"
+            f"{self.upstream.url} {what} ({error}); {outcome}"
         )
         server.store.append_audit(
             "approval_unreachable",
-            decision="deny",
+            decision="allow" if fail_open else "deny",
             rule=decision.rule,
             risk=str(decision.risk),
             reason=reason,
             **fields,
         )
-        return _reply("deny", reason, decision.rule, risk=str(decision.risk))
+        return _reply(
+            "allow" if fail_open else "deny", reason, decision.rule, risk=str(decision.risk)
+        )
