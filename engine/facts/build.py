@@ -128,7 +128,7 @@ class FactFinder:
                 malformed=f"{tool} call with a NUL byte in its file path, which no file can have",
             )
         access = Access.WRITE if tool in _WRITE_TOOLS else Access.READ
-        path = resolve_path(raw, where.cwd, where.home)
+        path = self.files.resolve(raw, where)
         return Facts(tool, checks, paths=(PathFact(access, path, raw, tool, where.root),))
 
     def _grep(self, tool_input: dict[str, Any], where: Where) -> FileFact:

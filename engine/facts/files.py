@@ -44,7 +44,7 @@ class FileFinder:
                 path = self.filesystem.git_top(resolve_path("", where.cwd)) or where.root
                 shown = os.path.relpath(path, resolve_path("", where.cwd))
             else:
-                path = self._resolve(shown, where)
+                path = self.resolve(shown, where)
             files.append(self._seen(access, shown, path, where))
         return FileFact(access, where, tuple(files))
 
@@ -69,11 +69,19 @@ class FileFinder:
             real = self._call_cwds[where.cwd] = resolve_path("", where.cwd, where.home)
         return real
 
-    def _resolve(self, shown: str, where: Where) -> str:
-        """resolve_path, answered from the directory listings fs.py keeps when it can."""
-        if shown.startswith(("/", "~")):
+    def resolve(self, shown: str, where: Where) -> str:
+        """resolve_path, answered from the directory listings fs.py keeps when it can: for a
+        relative path, and for an absolute one inside the call's cwd (a Read of the project's
+        own files), which would otherwise cost an lstat per component on every call."""
+        relative = shown
+        if shown.startswith("/"):
+            cwd = where.cwd.rstrip("/") if where.cwd else ""
+            if not cwd or not shown.startswith(cwd + "/"):
+                return resolve_path(shown, where.cwd, where.home)
+            relative = shown[len(cwd) + 1 :]
+        elif shown.startswith("~"):
             return resolve_path(shown, where.cwd, where.home)
-        found = self.filesystem.resolve(self._real_cwd(where), shown)
+        found = self.filesystem.resolve(self._real_cwd(where), relative)
         return found if found is not None else resolve_path(shown, where.cwd, where.home)
 
 
