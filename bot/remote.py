@@ -184,7 +184,7 @@ class RemoteApi:
         return app
 
     async def start(self, host: str, port: int, tls: ssl.SSLContext) -> None:
-        self._refresh_hosts()
+        self._refresh_hosts(first=True)
         self._refresher = asyncio.create_task(self._keep_hosts_fresh())
         # A client that hangs up cancels its handler: a waiter gone never spends a grant.
         self._runner = web.AppRunner(
@@ -202,13 +202,22 @@ class RemoteApi:
 
     # ------------------------------------------------------------ hosts and tokens
 
-    def _refresh_hosts(self) -> None:
+    def _refresh_hosts(self, *, first: bool = False) -> None:
         hosts = self.registry.hosts()
         self._by_hash = {host.token_sha256: host for host in hosts if not host.revoked}
         revoked = {host.name for host in hosts if host.revoked}
         for name in revoked - self._revoked:
             self._stop_event(name).set()  # its waiting requests and long-polls end now
+            if not first:  # revoked while we serve: its Slack messages still say "pending"
+                self.server._background(self._announce_cancelled(name))
         self._revoked = revoked
+
+    async def _announce_cancelled(self, host: str) -> None:
+        """Show the revoked host's cancelled requests as final wherever they were posted
+        (`hosts revoke` runs in another process, which holds no Slack connection)."""
+        for approval in self.server.store.cancelled_for_host(host):
+            with contextlib.suppress(Exception):
+                await self.server.notifier.request_expired(approval)
 
     async def _keep_hosts_fresh(self) -> None:
         while True:

@@ -175,7 +175,7 @@ class ConsoleNotifier:
         )
 
     async def request_expired(self, approval: ApprovalRecord) -> None:
-        self._print(f"[governance] {approval.id}: expired without a decision")
+        self._print(f"[governance] {approval.id}: {approval.state} without a decision")
 
     async def alert(self, title: str, lines: list[str], audit_id: int | None = None) -> None:
         self._print(f"[governance] ALERT: {title}\n  " + "\n  ".join(lines))

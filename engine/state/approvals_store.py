@@ -77,6 +77,17 @@ class ApprovalStore:
             )
         ]
 
+    def cancelled_for_host(self, host: str) -> list[ApprovalRecord]:
+        """The requests of remote `host` that were cancelled (by its revocation)."""
+        return [
+            approval_from_row(row)
+            for row in self.db.query(
+                "SELECT * FROM approval_requests WHERE requester_host = :host "
+                "AND state = 'cancelled' ORDER BY created_at",
+                {"host": host},
+            )
+        ]
+
     def votes(self, approval_id: str) -> tuple[VoteRecord, ...]:
         return tuple(
             VoteRecord(
