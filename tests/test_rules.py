@@ -1,0 +1,56 @@
+"""What each rule tells the user: for every case of policy_cases/rule_findings.jsonl, the
+decision and every finding's rule id, outcome, risk and reason, in order, exactly."""
+
+from __future__ import annotations
+
+import copy
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from engine.evaluate import Engine
+from engine.events import CallContext, ToolEvent
+from engine.policy import parse_policy
+from tests.conftest import SEED_POLICY
+
+CASES = Path(__file__).parent / "policy_cases" / "rule_findings.jsonl"
+
+
+def _strict_policy() -> dict[str, Any]:
+    """The seed policy with every optional section switched on, so each rule can fire."""
+    document = copy.deepcopy(json.loads(SEED_POLICY.read_text()))
+    sections = document["policies"]
+    sections["ai_operations"].update(blocked_models=["gpt-*", "o1"], max_prompt_chars=10)
+    sections["network_operations"] = {
+        "allowed_hosts": ["*.github.com", "PyPI.org"],
+        "unlisted_hosts": "deny",
+    }
+    sections["mcp_tools"] = {"unknown": "approve"}
+    sections["database_operations"]["unlisted_schema_changes"] = "deny"
+    document["risk_overrides"] = {
+        "builtin.disk_destroy": "low",
+        "git_operations.": "critical",
+        "bash_commands.allowed_patterns[": "high",
+        "builtin.self_protection.": "low",
+    }
+    return document
+
+
+ENGINES = {
+    "seed": Engine(parse_policy(json.loads(SEED_POLICY.read_text()), "seed")),
+    "strict": Engine(parse_policy(_strict_policy(), "strict")),
+}
+ROWS = [json.loads(line) for line in CASES.read_text().splitlines() if line.strip()]
+
+
+@pytest.mark.parametrize("row", ROWS, ids=[row["id"] for row in ROWS])
+def test_each_rule_says_what_it_found_and_why(row: dict[str, Any]) -> None:
+    if "prompt" in row:
+        event = ToolEvent(hook_event_name="UserPromptSubmit", prompt=row["prompt"])
+    else:
+        event = ToolEvent(tool_name=row["tool_name"], tool_input=row["tool_input"], cwd="/srv/app")
+    decision = ENGINES[row["policy"]].evaluate(event, CallContext(git_branch="feature/x"))
+    found = [[f.rule, f.outcome.value, f.risk.value, f.reason] for f in decision.findings]
+    assert (decision.would_be.value, found) == (row["expected"], row["findings"]), row["why"]
