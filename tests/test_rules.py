@@ -1,5 +1,5 @@
 """What each rule tells the user: for every case of policy_cases/rule_findings.jsonl, the
-decision and every finding's rule id, outcome, risk and reason, in order, exactly."""
+decision and every finding's rule id, outcome, risk, reason and fragment, in order, exactly."""
 
 from __future__ import annotations
 
@@ -52,5 +52,7 @@ def test_each_rule_says_what_it_found_and_why(row: dict[str, Any]) -> None:
     else:
         event = ToolEvent(tool_name=row["tool_name"], tool_input=row["tool_input"], cwd="/srv/app")
     decision = ENGINES[row["policy"]].evaluate(event, CallContext(git_branch="feature/x"))
-    found = [[f.rule, f.outcome.value, f.risk.value, f.reason] for f in decision.findings]
+    found = [
+        [f.rule, f.outcome.value, f.risk.value, f.reason, f.fragment] for f in decision.findings
+    ]
     assert (decision.would_be.value, found) == (row["expected"], row["findings"]), row["why"]
