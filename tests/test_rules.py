@@ -13,6 +13,7 @@ import pytest
 from engine.evaluate import Engine
 from engine.events import CallContext, ToolEvent
 from engine.policy import parse_policy
+from engine.self_protection import ProtectedState
 from tests.conftest import SEED_POLICY
 
 CASES = Path(__file__).parent / "policy_cases" / "rule_findings.jsonl"
@@ -41,6 +42,26 @@ def _strict_policy() -> dict[str, Any]:
 ENGINES = {
     "seed": Engine(parse_policy(json.loads(SEED_POLICY.read_text()), "seed")),
     "strict": Engine(parse_policy(_strict_policy(), "strict")),
+    # A server with its state where a service install puts it, and a long process name.
+    "guarded": Engine(
+        parse_policy(json.loads(SEED_POLICY.read_text()), "guarded"),
+        ProtectedState(
+            database="/var/lib/governance/gov.db",
+            socket="/run/governance/gov.sock",
+            spool="/var/lib/governance/spool",
+            policy="/etc/governance/policies.json",
+            witness="/var/lib/governance/witness.json",
+            server_pid=4242,
+            server_name="governance-serve-main",
+            server_command=(
+                "/usr/bin/python3",
+                "/usr/bin/governance",
+                "serve",
+                "--db",
+                "/var/lib/governance/gov.db",
+            ),
+        ),
+    ),
 }
 ROWS = [json.loads(line) for line in CASES.read_text().splitlines() if line.strip()]
 
