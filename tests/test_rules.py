@@ -63,6 +63,19 @@ ENGINES = {
         ),
     ),
 }
+
+
+def _exempt_policy() -> dict[str, Any]:
+    document = copy.deepcopy(json.loads(SEED_POLICY.read_text()))
+    document["policies"]["file_operations"]["delete_exempt_paths"] = ["*.tmp"]
+    return document
+
+
+# Fresh engines for trees built per test: a walk is cached per engine.
+TREE_ENGINES = {
+    "seed": Engine(parse_policy(json.loads(SEED_POLICY.read_text()), "seed")),
+    "exempt": Engine(parse_policy(_exempt_policy(), "exempt")),
+}
 ROWS = [json.loads(line) for line in CASES.read_text().splitlines() if line.strip()]
 
 
@@ -77,3 +90,86 @@ def test_each_rule_says_what_it_found_and_why(row: dict[str, Any]) -> None:
         [f.rule, f.outcome.value, f.risk.value, f.reason, f.fragment] for f in decision.findings
     ]
     assert (decision.would_be.value, found) == (row["expected"], row["findings"]), row["why"]
+
+
+TREE_CASES = [
+    # (policy, command, expected, findings as rule / reason / fragment), on the tree below.
+    (
+        "seed",
+        "find . -name '*.tmp' -delete",
+        "approve",
+        [
+            (
+                "file_operations.delete_requires_approval",
+                "find -delete would delete ./a.tmp (and 1 more); deleting files needs approval",
+                "find -delete .",
+            )
+        ],
+    ),
+    (
+        "seed",
+        "find sub -name '*.tmp' -delete",
+        "approve",
+        [
+            (
+                "file_operations.delete_requires_approval",
+                "find -delete would delete sub/b.tmp; deleting files needs approval",
+                "find -delete sub",
+            )
+        ],
+    ),
+    ("seed", "find . -name none -delete", "allow", []),
+    ("exempt", "find . -name '*.tmp' -delete", "allow", []),
+    (
+        "seed",
+        "grep -r x .",
+        "deny",
+        [
+            (
+                "file_operations.protected_paths[0]",
+                "grep -r would read ./sub/.env (and 1 more), which matches protected path "
+                "`.env*`; add --exclude=.env or search a narrower path",
+                "grep -r ./sub/.env",
+            )
+        ],
+    ),
+    (
+        "seed",
+        "rm -rf lock",
+        "approve",
+        [
+            (
+                "file_operations.delete_requires_approval",
+                "deletes `lock`; deleting files needs approval",
+                "rm -r lock",
+            ),
+            (
+                "file_operations.write_protected_paths[2]",
+                "rm -r would delete lock/package-lock.json, under write-protected "
+                "`package-lock.json`: needs approval; delete a narrower path that leaves it out",
+                "rm -r lock/package-lock.json",
+            ),
+        ],
+    ),
+    ("exempt", "rm -rf lock/x.tmp", "allow", []),
+]
+
+
+@pytest.mark.parametrize(("policy", "command", "expected", "findings"), TREE_CASES)
+def test_a_walked_tree_is_judged_on_the_files_in_it(
+    tmp_path: Path, policy: str, command: str, expected: str, findings: list[tuple[str, ...]]
+) -> None:
+    for name in (
+        "a.tmp",
+        "keep.txt",
+        "sub/b.tmp",
+        "sub/.env",
+        "sub/x.pem",
+        "lock/package-lock.json",
+    ):
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text("x")
+    event = ToolEvent(tool_name="Bash", tool_input={"command": command}, cwd=str(tmp_path))
+    decision = TREE_ENGINES[policy].evaluate(event, CallContext(repo=str(tmp_path)))
+    assert decision.would_be.value == expected
+    assert [(f.rule, f.reason, f.fragment) for f in decision.findings] == findings
