@@ -23,7 +23,10 @@ def _strict_policy() -> dict[str, Any]:
     """The seed policy with every optional section switched on, so each rule can fire."""
     document = copy.deepcopy(json.loads(SEED_POLICY.read_text()))
     sections = document["policies"]
-    sections["ai_operations"].update(blocked_models=["gpt-*", "o1"], max_prompt_chars=10)
+    sections["ai_operations"].update(
+        blocked_models=["gpt-*", "o1"], max_prompt_chars=10, max_context_tokens=3
+    )
+    sections["git_operations"]["blocked_branches"] += ["release/*", "v[0-9]?*"]
     sections["network_operations"] = {
         "allowed_hosts": ["*.github.com", "PyPI.org"],
         "unlisted_hosts": "deny",
@@ -39,7 +42,27 @@ def _strict_policy() -> dict[str, Any]:
     return document
 
 
+def _lenient_policy() -> dict[str, Any]:
+    """The seed policy with every switch that can be off, off."""
+    document = copy.deepcopy(json.loads(SEED_POLICY.read_text()))
+    sections = document["policies"]
+    sections["database_operations"]["unlisted_schema_changes"] = "allow"
+    sections["network_operations"] = {"allowed_hosts": ["github.com"], "unlisted_hosts": "allow"}
+    sections["mcp_tools"] = {"unknown": "deny"}
+    sections["git_operations"].update(
+        require_code_review=False,
+        block_force_push=False,
+        require_pr_for_main=False,
+        blocked_branches=[],
+        requires_approval_branches=[],
+    )
+    sections["file_operations"]["delete_requires_approval"] = False
+    sections["bash_commands"]["max_runtime_seconds"] = None
+    return document
+
+
 ENGINES = {
+    "lenient": Engine(parse_policy(_lenient_policy(), "lenient")),
     "seed": Engine(parse_policy(json.loads(SEED_POLICY.read_text()), "seed")),
     "strict": Engine(parse_policy(_strict_policy(), "strict")),
     # A server with its state where a service install puts it, and a long process name.
