@@ -88,16 +88,18 @@ ENGINES = {
 }
 
 
-def _exempt_policy() -> dict[str, Any]:
+def _exempt_policy(*patterns: str) -> dict[str, Any]:
     document = copy.deepcopy(json.loads(SEED_POLICY.read_text()))
-    document["policies"]["file_operations"]["delete_exempt_paths"] = ["*.tmp"]
+    document["policies"]["file_operations"]["delete_exempt_paths"] = list(patterns)
     return document
 
 
 # Fresh engines for trees built per test: a walk is cached per engine.
 TREE_ENGINES = {
     "seed": Engine(parse_policy(json.loads(SEED_POLICY.read_text()), "seed")),
-    "exempt": Engine(parse_policy(_exempt_policy(), "exempt")),
+    "exempt": Engine(parse_policy(_exempt_policy("*.tmp"), "exempt")),
+    # A pattern with a folder is anchored at the project's root.
+    "anchored": Engine(parse_policy(_exempt_policy("sub/*.tmp"), "anchored")),
 }
 ROWS = [json.loads(line) for line in CASES.read_text().splitlines() if line.strip()]
 
@@ -175,6 +177,42 @@ TREE_CASES = [
         ],
     ),
     ("exempt", "rm -rf lock/x.tmp", "allow", []),
+    (
+        "seed",
+        "find sub/ -name '*.tmp' -delete",
+        "approve",
+        [
+            (
+                "file_operations.delete_requires_approval",
+                "find -delete would delete sub/b.tmp; deleting files needs approval",
+                "find -delete sub/",
+            )
+        ],
+    ),
+    (
+        "seed",
+        "find {root}/sub -name '*.tmp' -delete",
+        "approve",
+        [
+            (
+                "file_operations.delete_requires_approval",
+                "find -delete would delete {root}/sub/b.tmp; deleting files needs approval",
+                "find -delete {root}/sub",
+            )
+        ],
+    ),
+    (
+        "anchored",
+        "find . -name '*.tmp' -delete",
+        "approve",
+        [
+            (
+                "file_operations.delete_requires_approval",
+                "find -delete would delete ./a.tmp; deleting files needs approval",
+                "find -delete .",
+            )
+        ],
+    ),
 ]
 
 
@@ -192,7 +230,9 @@ def test_a_walked_tree_is_judged_on_the_files_in_it(
     ):
         (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
         (tmp_path / name).write_text("x")
+    command = command.format(root=tmp_path)
     event = ToolEvent(tool_name="Bash", tool_input={"command": command}, cwd=str(tmp_path))
     decision = TREE_ENGINES[policy].evaluate(event, CallContext(repo=str(tmp_path)))
     assert decision.would_be.value == expected
-    assert [(f.rule, f.reason, f.fragment) for f in decision.findings] == findings
+    found = [(f.rule, f.reason, f.fragment) for f in decision.findings]
+    assert found == [tuple(part.format(root=tmp_path) for part in row) for row in findings]
