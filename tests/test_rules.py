@@ -126,7 +126,7 @@ TREE_CASES = [
         [
             (
                 "file_operations.delete_requires_approval",
-                "find -delete would delete ./a.tmp (and 1 more); deleting files needs approval",
+                "find -delete would delete ./a.tmp (and 2 more); deleting files needs approval",
                 "find -delete .",
             )
         ],
@@ -202,13 +202,25 @@ TREE_CASES = [
         ],
     ),
     (
+        "seed",
+        "find logX -name '*.tmp' -delete",
+        "approve",
+        [
+            (
+                "file_operations.delete_requires_approval",
+                "find -delete would delete logX/c.tmp; deleting files needs approval",
+                "find -delete logX",
+            )
+        ],
+    ),
+    (
         "anchored",
         "find . -name '*.tmp' -delete",
         "approve",
         [
             (
                 "file_operations.delete_requires_approval",
-                "find -delete would delete ./a.tmp; deleting files needs approval",
+                "find -delete would delete ./a.tmp (and 1 more); deleting files needs approval",
                 "find -delete .",
             )
         ],
@@ -227,6 +239,7 @@ def test_a_walked_tree_is_judged_on_the_files_in_it(
         "sub/.env",
         "sub/x.pem",
         "lock/package-lock.json",
+        "logX/c.tmp",
     ):
         (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
         (tmp_path / name).write_text("x")
