@@ -56,7 +56,7 @@ def _lenient_policy() -> dict[str, Any]:
         block_force_push=False,
         require_pr_for_main=False,
         blocked_branches=[],
-        requires_approval_branches=[],
+        requires_approval_branches=["release/*"],
     )
     sections["file_operations"]["delete_requires_approval"] = False
     sections["bash_commands"]["max_runtime_seconds"] = None
@@ -112,7 +112,8 @@ def test_each_rule_says_what_it_found_and_why(row: dict[str, Any]) -> None:
         event = ToolEvent(hook_event_name="UserPromptSubmit", prompt=row["prompt"])
     else:
         event = ToolEvent(tool_name=row["tool_name"], tool_input=row["tool_input"], cwd="/srv/app")
-    decision = ENGINES[row["policy"]].evaluate(event, CallContext(git_branch="feature/x"))
+    context = CallContext(**row.get("context", {"git_branch": "feature/x"}))
+    decision = ENGINES[row["policy"]].evaluate(event, context)
     found = [
         [f.rule, f.outcome.value, f.risk.value, f.reason, f.fragment] for f in decision.findings
     ]
