@@ -1,0 +1,254 @@
+"""What each rule tells the user: for every case of policy_cases/rule_findings.jsonl, the
+decision and every finding's rule id, outcome, risk, reason and fragment, in order, exactly."""
+
+from __future__ import annotations
+
+import copy
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from engine.evaluate import Engine
+from engine.events import CallContext, ToolEvent
+from engine.policy import parse_policy
+from engine.self_protection import ProtectedState
+from tests.conftest import SEED_POLICY
+
+CASES = Path(__file__).parent / "policy_cases" / "rule_findings.jsonl"
+
+
+def _strict_policy() -> dict[str, Any]:
+    """The seed policy with every optional section switched on, so each rule can fire."""
+    document = copy.deepcopy(json.loads(SEED_POLICY.read_text()))
+    sections = document["policies"]
+    sections["ai_operations"].update(
+        blocked_models=["gpt-*", "o1"], max_prompt_chars=10, max_context_tokens=3
+    )
+    sections["git_operations"]["blocked_branches"] += ["release/*", "v[0-9]?*"]
+    sections["bash_commands"]["blocked_patterns"].append("sudo -u root")
+    sections["bash_commands"]["allowed_patterns"].append("npm publish")
+    sections["network_operations"] = {
+        "allowed_hosts": ["*.github.com", "PyPI.org"],
+        "unlisted_hosts": "deny",
+    }
+    sections["mcp_tools"] = {"unknown": "approve"}
+    sections["database_operations"]["unlisted_schema_changes"] = "deny"
+    document["risk_overrides"] = {
+        "builtin.disk_destroy": "low",
+        "git_operations.": "critical",
+        "bash_commands.allowed_patterns[": "high",
+        "builtin.self_protection.": "low",
+    }
+    return document
+
+
+def _lenient_policy() -> dict[str, Any]:
+    """The seed policy with every switch that can be off, off."""
+    document = copy.deepcopy(json.loads(SEED_POLICY.read_text()))
+    sections = document["policies"]
+    sections["database_operations"]["unlisted_schema_changes"] = "allow"
+    sections["network_operations"] = {"allowed_hosts": ["github.com"], "unlisted_hosts": "allow"}
+    sections["mcp_tools"] = {"unknown": "deny"}
+    sections["git_operations"].update(
+        require_code_review=False,
+        block_force_push=False,
+        require_pr_for_main=False,
+        blocked_branches=[],
+        requires_approval_branches=["release/*"],
+    )
+    sections["file_operations"]["delete_requires_approval"] = False
+    sections["bash_commands"]["max_runtime_seconds"] = None
+    return document
+
+
+ENGINES = {
+    "lenient": Engine(parse_policy(_lenient_policy(), "lenient")),
+    "seed": Engine(parse_policy(json.loads(SEED_POLICY.read_text()), "seed")),
+    "strict": Engine(parse_policy(_strict_policy(), "strict")),
+    # A server with its state where a service install puts it, and a long process name.
+    "guarded": Engine(
+        parse_policy(json.loads(SEED_POLICY.read_text()), "guarded"),
+        ProtectedState(
+            database="/var/lib/governance/gov.db",
+            socket="/run/governance/gov.sock",
+            spool="/var/lib/governance/spool",
+            policy="/etc/governance/policies.json",
+            witness="/var/lib/governance/witness.json",
+            server_pid=4242,
+            server_name="governance-serve-main",
+            server_command=(
+                "/usr/bin/python3",
+                "/usr/bin/governance",
+                "serve",
+                "--db",
+                "/var/lib/governance/gov.db",
+            ),
+        ),
+    ),
+}
+
+
+def _exempt_policy(*patterns: str) -> dict[str, Any]:
+    document = copy.deepcopy(json.loads(SEED_POLICY.read_text()))
+    document["policies"]["file_operations"]["delete_exempt_paths"] = list(patterns)
+    return document
+
+
+# Fresh engines for trees built per test: a walk is cached per engine.
+TREE_ENGINES = {
+    "seed": Engine(parse_policy(json.loads(SEED_POLICY.read_text()), "seed")),
+    "exempt": Engine(parse_policy(_exempt_policy("*.tmp"), "exempt")),
+    # A pattern with a folder is anchored at the project's root.
+    "anchored": Engine(parse_policy(_exempt_policy("sub/*.tmp"), "anchored")),
+}
+ROWS = [json.loads(line) for line in CASES.read_text().splitlines() if line.strip()]
+
+
+@pytest.mark.parametrize("row", ROWS, ids=[row["id"] for row in ROWS])
+def test_each_rule_says_what_it_found_and_why(row: dict[str, Any]) -> None:
+    if "prompt" in row:
+        event = ToolEvent(hook_event_name="UserPromptSubmit", prompt=row["prompt"])
+    else:
+        event = ToolEvent(tool_name=row["tool_name"], tool_input=row["tool_input"], cwd="/srv/app")
+    context = CallContext(**row.get("context", {"git_branch": "feature/x"}))
+    decision = ENGINES[row["policy"]].evaluate(event, context)
+    found = [
+        [f.rule, f.outcome.value, f.risk.value, f.reason, f.fragment] for f in decision.findings
+    ]
+    assert (decision.would_be.value, found) == (row["expected"], row["findings"]), row["why"]
+
+
+TREE_CASES = [
+    # (policy, command, expected, findings as rule / reason / fragment), on the tree below.
+    (
+        "seed",
+        "find . -name '*.tmp' -delete",
+        "approve",
+        [
+            (
+                "file_operations.delete_requires_approval",
+                "find -delete would delete ./a.tmp (and 2 more); deleting files needs approval",
+                "find -delete .",
+            )
+        ],
+    ),
+    (
+        "seed",
+        "find sub -name '*.tmp' -delete",
+        "approve",
+        [
+            (
+                "file_operations.delete_requires_approval",
+                "find -delete would delete sub/b.tmp; deleting files needs approval",
+                "find -delete sub",
+            )
+        ],
+    ),
+    ("seed", "find . -name none -delete", "allow", []),
+    ("exempt", "find . -name '*.tmp' -delete", "allow", []),
+    (
+        "seed",
+        "grep -r x .",
+        "deny",
+        [
+            (
+                "file_operations.protected_paths[0]",
+                "grep -r would read ./sub/.env (and 1 more), which matches protected path "
+                "`.env*`; add --exclude=.env or search a narrower path",
+                "grep -r ./sub/.env",
+            )
+        ],
+    ),
+    (
+        "seed",
+        "rm -rf lock",
+        "approve",
+        [
+            (
+                "file_operations.delete_requires_approval",
+                "deletes `lock`; deleting files needs approval",
+                "rm -r lock",
+            ),
+            (
+                "file_operations.write_protected_paths[2]",
+                "rm -r would delete lock/package-lock.json, under write-protected "
+                "`package-lock.json`: needs approval; delete a narrower path that leaves it out",
+                "rm -r lock/package-lock.json",
+            ),
+        ],
+    ),
+    ("exempt", "rm -rf lock/x.tmp", "allow", []),
+    (
+        "seed",
+        "find sub/ -name '*.tmp' -delete",
+        "approve",
+        [
+            (
+                "file_operations.delete_requires_approval",
+                "find -delete would delete sub/b.tmp; deleting files needs approval",
+                "find -delete sub/",
+            )
+        ],
+    ),
+    (
+        "seed",
+        "find {root}/sub -name '*.tmp' -delete",
+        "approve",
+        [
+            (
+                "file_operations.delete_requires_approval",
+                "find -delete would delete {root}/sub/b.tmp; deleting files needs approval",
+                "find -delete {root}/sub",
+            )
+        ],
+    ),
+    (
+        "seed",
+        "find logX -name '*.tmp' -delete",
+        "approve",
+        [
+            (
+                "file_operations.delete_requires_approval",
+                "find -delete would delete logX/c.tmp; deleting files needs approval",
+                "find -delete logX",
+            )
+        ],
+    ),
+    (
+        "anchored",
+        "find . -name '*.tmp' -delete",
+        "approve",
+        [
+            (
+                "file_operations.delete_requires_approval",
+                "find -delete would delete ./a.tmp (and 1 more); deleting files needs approval",
+                "find -delete .",
+            )
+        ],
+    ),
+]
+
+
+@pytest.mark.parametrize(("policy", "command", "expected", "findings"), TREE_CASES)
+def test_a_walked_tree_is_judged_on_the_files_in_it(
+    tmp_path: Path, policy: str, command: str, expected: str, findings: list[tuple[str, ...]]
+) -> None:
+    for name in (
+        "a.tmp",
+        "keep.txt",
+        "sub/b.tmp",
+        "sub/.env",
+        "sub/x.pem",
+        "lock/package-lock.json",
+        "logX/c.tmp",
+    ):
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text("x")
+    command = command.format(root=tmp_path)
+    event = ToolEvent(tool_name="Bash", tool_input={"command": command}, cwd=str(tmp_path))
+    decision = TREE_ENGINES[policy].evaluate(event, CallContext(repo=str(tmp_path)))
+    assert decision.would_be.value == expected
+    found = [(f.rule, f.reason, f.fragment) for f in decision.findings]
+    assert found == [tuple(part.format(root=tmp_path) for part in row) for row in findings]
