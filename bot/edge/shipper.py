@@ -11,7 +11,7 @@ from typing import Any
 from tenacity import AsyncRetrying, retry_if_exception_type, stop_never, wait_exponential_jitter
 
 from bot.edge.upstream import Upstream, UpstreamError
-from bot.remote import EDGE_KINDS
+from bot.remote import EDGE_KINDS, EdgeEvent
 from engine.store import Store
 
 log = logging.getLogger("governance.edge.shipper")
@@ -20,20 +20,10 @@ log = logging.getLogger("governance.edge.shipper")
 CURSOR = "edge:upstream"
 BATCH_ROWS = 200
 IDLE_S = 0.2
-_FIELDS = (
-    "session_id",
-    "user",
-    "peer_user",
-    "repo",
-    "branch",
-    "tool_name",
-    "decision",
-    "would_be",
-    "mode",
-    "rule",
-    "risk",
-    "reason",
-    "approval_id",
+# The columns an upload carries as they are: the service's EdgeEvent contract, less what
+# edge_event builds itself.
+_FIELDS = tuple(
+    name for name in EdgeEvent.model_fields if name not in {"event_id", "kind", "ts", "payload"}
 )
 
 
