@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from engine import redact
+from engine.cases import load_cases, run_cases
 from engine.evaluate import Engine
 from engine.policy import load_policy
 from tests.pg import PgServer
@@ -55,3 +56,13 @@ def db_location(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     if request.param == "sqlite":
         return str(tmp_path / "governance.db")
     return request.getfixturevalue("pg_url")
+
+
+def case_failures(engine: Engine, suite: Path, tree: str | None = None) -> list[str]:
+    """Each failing case of a policy case file, with what the engine said instead."""
+    return [
+        f"{r.case.id}: expected {r.case.expected}, got {r.decision.would_be} "
+        f"({r.decision.rule}: {r.decision.reason})"
+        for r in run_cases(engine, load_cases(suite, tree))
+        if not r.passed
+    ]

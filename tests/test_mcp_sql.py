@@ -13,12 +13,11 @@ import pytest
 from engine.analysis.commands import Access
 from engine.analysis.mcp import classify
 from engine.analysis.sql_sources import split_escapes
-from engine.cases import load_cases, run_cases
 from engine.evaluate import Engine
 from engine.events import ToolEvent
 from engine.policy import McpTools, load_policy, parse_policy
 from engine.self_protection import ProtectedState
-from tests.conftest import SEED_POLICY
+from tests.conftest import SEED_POLICY, case_failures
 from tests.harness import GOVERNANCE
 
 CASES = Path(__file__).parent / "policy_cases"
@@ -27,13 +26,7 @@ SUITES = [CASES / "mcp.jsonl", CASES / "sql_anywhere.jsonl"]
 
 @pytest.mark.parametrize("suite", SUITES, ids=lambda p: p.name)
 def test_every_case_passes_against_the_seed_policy(seed_engine: Engine, suite: Path) -> None:
-    failures = [
-        f"{r.case.id}: expected {r.case.expected}, got {r.decision.would_be} "
-        f"({r.decision.rule}: {r.decision.reason})"
-        for r in run_cases(seed_engine, load_cases(suite))
-        if not r.passed
-    ]
-    assert failures == []
+    assert case_failures(seed_engine, suite) == []
 
 
 def test_the_suites_are_broad_explained_and_hold_look_alikes() -> None:

@@ -16,7 +16,7 @@ from engine.evaluate import Engine
 from engine.events import ToolEvent
 from engine.policy import load_policy
 from engine.self_protection import ProtectedState
-from tests.conftest import FIXTURES, SEED_POLICY
+from tests.conftest import FIXTURES, SEED_POLICY, case_failures
 from tests.harness import GOVERNANCE
 
 CASES = Path(__file__).parent / "policy_cases" / "seed.jsonl"
@@ -25,13 +25,7 @@ SUITES = [CASES, FIXTURES / "sample-cases.jsonl", CASES.parent / "intents.jsonl"
 
 @pytest.mark.parametrize("suite", SUITES, ids=lambda p: p.name)
 def test_every_case_passes(seed_engine: Engine, suite: Path) -> None:
-    failures = [
-        f"{r.case.id}: expected {r.case.expected}, got {r.decision.would_be} "
-        f"({r.decision.rule}: {r.decision.reason})"
-        for r in run_cases(seed_engine, load_cases(suite))
-        if not r.passed
-    ]
-    assert failures == []
+    assert case_failures(seed_engine, suite) == []
 
 
 def test_policy_test_command_judges_every_case_of_the_suite(tmp_path: Path) -> None:

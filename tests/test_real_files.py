@@ -11,14 +11,14 @@ from pathlib import Path
 
 import pytest
 
-from engine.cases import CasesError, load_cases, run_cases
+from engine.cases import CasesError, load_cases
 from engine.decide import Outcome
 from engine.evaluate import Engine
 from engine.events import CallContext, ToolEvent
 from engine.fs import FileSystem, WalkSpec
 from engine.gitindex import parse_git_index
 from engine.policy import load_policy
-from tests.conftest import SEED_POLICY
+from tests.conftest import SEED_POLICY, case_failures
 from tests.project_tree import PROTECTED, build_project_tree
 from tests.test_cli import run
 
@@ -36,13 +36,7 @@ def _bash(engine: Engine, command: str, cwd: Path):
 
 
 def test_every_real_files_case_passes(seed_engine: Engine, tree: Path) -> None:
-    failures = [
-        f"{r.case.id}: expected {r.case.expected}, got {r.decision.would_be} "
-        f"({r.decision.rule}: {r.decision.reason})"
-        for r in run_cases(seed_engine, load_cases(CASES, str(tree)))
-        if not r.passed
-    ]
-    assert failures == []
+    assert case_failures(seed_engine, CASES, str(tree)) == []
 
 
 def test_the_real_files_suite_is_broad_and_balanced() -> None:

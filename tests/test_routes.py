@@ -13,12 +13,12 @@ from pathlib import Path
 import pytest
 
 from engine.analysis.modes import world_writable
-from engine.cases import load_cases, run_cases
 from engine.clis.wrappers import inner_command_start, load_wrappers
 from engine.decide import Outcome
 from engine.evaluate import Engine
 from engine.events import CallContext, ToolEvent
 from engine.gitconfig import parse_git_config
+from tests.conftest import case_failures
 from tests.project_tree import build_project_tree
 
 CASES = Path(__file__).parent / "policy_cases" / "routes.jsonl"
@@ -35,13 +35,7 @@ def _bash(engine: Engine, command: str, cwd: Path):
 
 
 def test_every_route_case_passes(seed_engine: Engine, tree: Path) -> None:
-    failures = [
-        f"{r.case.id}: expected {r.case.expected}, got {r.decision.would_be} "
-        f"({r.decision.rule}: {r.decision.reason})"
-        for r in run_cases(seed_engine, load_cases(CASES, str(tree)))
-        if not r.passed
-    ]
-    assert failures == []
+    assert case_failures(seed_engine, CASES, str(tree)) == []
 
 
 def test_the_route_suite_covers_every_class_both_ways() -> None:

@@ -15,12 +15,11 @@ from hypothesis import strategies as st
 
 from engine.analysis import minilangs
 from engine.analysis.vector_table import ENV_VECTORS, VECTORS, Vector
-from engine.cases import load_cases, run_cases
 from engine.decide import Outcome
 from engine.evaluate import Engine
 from engine.events import CallContext, ToolEvent
 from engine.policy import load_policy
-from tests.conftest import SEED_POLICY
+from tests.conftest import SEED_POLICY, case_failures
 
 ENGINE = Engine(load_policy(SEED_POLICY))
 
@@ -217,13 +216,7 @@ CASES = Path(__file__).parent / "policy_cases" / "unseen_code.jsonl"
 
 
 def test_every_unseen_code_case_passes(seed_engine: Engine) -> None:
-    failures = [
-        f"{r.case.id}: expected {r.case.expected}, got {r.decision.would_be} "
-        f"({r.decision.rule}: {r.decision.reason})"
-        for r in run_cases(seed_engine, load_cases(CASES))
-        if not r.passed
-    ]
-    assert failures == []
+    assert case_failures(seed_engine, CASES) == []
 
 
 def test_the_unseen_code_suite_covers_every_vector_class_with_lookalikes() -> None:
