@@ -111,7 +111,9 @@ def test_each_rule_says_what_it_found_and_why(row: dict[str, Any]) -> None:
     if "prompt" in row:
         event = ToolEvent(hook_event_name="UserPromptSubmit", prompt=row["prompt"])
     else:
-        event = ToolEvent(tool_name=row["tool_name"], tool_input=row["tool_input"], cwd="/srv/app")
+        event = ToolEvent(
+            tool_name=row["tool_name"], tool_input=row["tool_input"], cwd=row.get("cwd", "/srv/app")
+        )
     context = CallContext(**row.get("context", {"git_branch": "feature/x"}))
     decision = ENGINES[row["policy"]].evaluate(event, context)
     found = [
