@@ -27,7 +27,7 @@ def _strict_policy() -> dict[str, Any]:
         blocked_models=["gpt-*", "o1"], max_prompt_chars=10, max_context_tokens=3
     )
     sections["git_operations"]["blocked_branches"] += ["release/*", "v[0-9]?*"]
-    sections["bash_commands"]["blocked_patterns"].append("sudo -u root")
+    sections["bash_commands"]["blocked_patterns"] += ["sudo -u root", "sudo .*rm -rf"]
     sections["bash_commands"]["allowed_patterns"].append("npm publish")
     sections["network_operations"] = {
         "allowed_hosts": ["*.github.com", "PyPI.org"],
