@@ -230,6 +230,26 @@ TREE_CASES = [
             )
         ],
     ),
+    # `.git/**` is anchored at the project's root: found in a walk by its path from the root.
+    (
+        "seed",
+        "chmod -R u+w .",
+        "deny",
+        [
+            (
+                "file_operations.write_protected_paths[0]",
+                "chmod -R would change ./.git/config (and 1 more), under write-protected "
+                "`.git/**`: needs approval; name the files to change instead of the whole tree",
+                "chmod -R ./.git/config",
+            ),
+            (
+                "file_operations.protected_paths[0]",
+                "chmod -R would change ./sub/.env (and 1 more), which matches protected path "
+                "`.env*`; name the files to change instead of the whole tree",
+                "chmod -R ./sub/.env",
+            ),
+        ],
+    ),
 ]
 
 
@@ -245,6 +265,7 @@ def test_a_walked_tree_is_judged_on_the_files_in_it(
         "sub/x.pem",
         "lock/package-lock.json",
         "logX/c.tmp",
+        ".git/config",
     ):
         (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
         (tmp_path / name).write_text("x")
