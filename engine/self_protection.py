@@ -19,6 +19,8 @@ MANAGED_SETTINGS = (
     "/etc/claude-code/managed-settings.json",
     "/Library/Application Support/ClaudeCode/managed-settings.json",
 )
+# `find` options that act on every file found (run it, delete it, print it to a file).
+FIND_ACTIONS = frozenset({"-exec", "-execdir", "-ok", "-okdir", "-delete", "-fprint"})
 
 
 @dataclass(frozen=True, slots=True)

@@ -6,34 +6,27 @@ from __future__ import annotations
 import glob
 import os
 from itertools import islice
-from typing import NamedTuple
 
 from engine.analysis.commands import Access
 from engine.analysis.shell import SimpleCommand, Word
-from engine.facts.model import HeldPath, NamedPath, Where
+from engine.facts.model import HeldPath, NamedPath, ProtectedPaths, Where
 from engine.paths import resolve_path
-from engine.self_protection import MANAGED_SETTINGS, SETTINGS_TAILS, ProtectedState
+from engine.self_protection import (
+    FIND_ACTIONS,
+    MANAGED_SETTINGS,
+    SETTINGS_TAILS,
+    ProtectedState,
+)
 
 # A glob the guard expands on disk is read this far: enough to find a protected file in any
 # ordinary folder, bounded for `/**`-like patterns.
 GLOB_LIMIT = 2000
-# `find` options that act on every file found (run it, delete it, print it to a file).
-FIND_ACTIONS = frozenset({"-exec", "-execdir", "-ok", "-okdir", "-delete", "-fprint"})
 _DATABASE_FILES = (
     ("", "the governance database"),
     ("-wal", "the governance database's WAL"),
     ("-shm", "the governance database's shared memory"),
     ("-journal", "the governance database's journal"),
 )
-
-
-class ProtectedPaths(NamedTuple):
-    """The governance state's files as this machine has them (links followed), this process's
-    home, and the file names that may name them in a command's words."""
-
-    entries: tuple[tuple[str, str], ...]  # (real path, what it is)
-    home: str
-    names: frozenset[str]
 
 
 def locate(state: ProtectedState) -> ProtectedPaths:
@@ -68,7 +61,7 @@ class PathLooker:
     def held(self, path: str, access: Access, by: str) -> tuple[str, ...]:
         """The Claude Code settings files inside `path`, when a delete or a move of it would
         take them along (a write into it would not)."""
-        if access is not Access.DELETE and by != "mv":
+        if not (access is Access.DELETE or (access is Access.WRITE and by == "mv")):
             return ()
         found = self._settings.get(path)
         if found is None:

@@ -47,6 +47,15 @@ class PathFact(NamedTuple):
     settings: tuple[str, ...] = ()
 
 
+class ProtectedPaths(NamedTuple):
+    """The governance state's files as this machine has them (links followed), this process's
+    home, and the file names that may name them in a command's words. Found once per engine."""
+
+    entries: tuple[tuple[str, str], ...]  # (real path, what it is)
+    home: str
+    names: frozenset[str]
+
+
 class HeldPath(NamedTuple):
     """A path on this machine, and the Claude Code settings files (`.claude/settings*.json`)
     found inside it: looked for only where a delete or a move would take them along."""

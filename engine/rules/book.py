@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from engine.analysis.commands import Access
 from engine.decide import Finding, Outcome, Risk
-from engine.facts.guarded import ProtectedPaths
+from engine.facts.model import ProtectedPaths
 from engine.paths import PathPatterns
 from engine.policy import Policy
 from engine.rules.self_protection import SelfProtection

@@ -3,7 +3,7 @@ write-protected paths, deletes that need approval, protected files found in a wa
 
 from __future__ import annotations
 
-import os
+import posixpath
 from collections.abc import Iterable
 
 from engine.analysis.commands import Access, FileAccess
@@ -208,7 +208,7 @@ def _path_rule_finding(
 
 
 def _display_path(path: str, root: str, shown: str) -> str:
-    relative = os.path.relpath(path, root)
+    relative = posixpath.relpath(path, root)
     base = shown.rstrip("/") or "/"
     if base == ".":
         return f"./{relative}"

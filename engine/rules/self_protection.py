@@ -13,10 +13,10 @@ from engine.analysis.code import interpreter_language
 from engine.analysis.commands import Access
 from engine.analysis.shell import SimpleCommand, Word
 from engine.decide import Finding, Outcome, Risk
-from engine.facts.guarded import FIND_ACTIONS, ProtectedPaths
-from engine.facts.model import CommandFacts, HeldPath, NamedPath
+from engine.facts.model import CommandFacts, HeldPath, NamedPath, ProtectedPaths
 from engine.self_protection import (
     CLI_RULE,
+    FIND_ACTIONS,
     MANAGED_SETTINGS,
     SETTINGS_RULE,
     SETTINGS_TAILS,
