@@ -18,6 +18,7 @@ from engine.analysis.sql_sources import embedded_sql, split_escapes, written_fil
 from engine.analysis.substitutions import substituted_files
 from engine.events import CallContext, ToolEvent
 from engine.facts.files import FileFinder, fed_by_find
+from engine.facts.guarded import PathLooker, ProtectedPaths, delete_targets
 from engine.facts.model import (
     CommandFacts,
     CommandLine,
@@ -61,11 +62,13 @@ def _followed(command: str) -> ShellAnalysis:
 
 
 class FactFinder:
-    """Turns tool calls into Facts, with one policy's MCP mapping and one filesystem cache."""
+    """Turns tool calls into Facts, with one policy's MCP mapping and one filesystem cache;
+    `protected` says which words the self-protection guard needs resolved."""
 
-    def __init__(self, policy: Policy, filesystem: FileSystem) -> None:
+    def __init__(self, policy: Policy, filesystem: FileSystem, protected: ProtectedPaths) -> None:
         self.policy = policy
-        self.files = FileFinder(filesystem)
+        self.looker = PathLooker(protected)
+        self.files = FileFinder(filesystem, self.looker)
 
     def facts(self, event: ToolEvent, context: CallContext | None = None) -> Facts:
         context = context or CallContext()
@@ -142,8 +145,9 @@ class FactFinder:
     def _mcp(self, tool: str, tool_input: dict[str, Any], where: Where) -> Facts:
         found = classify(tool, tool_input, self.policy.policies.mcp_tools)
         paths = tuple(
-            PathFact(access, resolve_path(raw, where.cwd, where.home), raw, tool, where.root)
+            PathFact(access, path, raw, tool, where.root, self.looker.held(path, access, tool))
             for access, raw in found.paths
+            for path in (resolve_path(raw, where.cwd, where.home),)
         )
         sql = [SqlText(analyze_sql(text), tool) for text in found.sql]
         for text in found.maybe_sql:
@@ -206,7 +210,11 @@ class FactFinder:
                     for access in fed_by_find(substituted, command, upstream)
                 ]
             )
-            commands.append(CommandFacts(command, where, command_effects, push, sql, files))
+            named = self.looker.named(command, where.cwd)
+            targets = delete_targets(command, where)
+            commands.append(
+                CommandFacts(command, where, command_effects, push, sql, files, named, targets)
+            )
         return CommandLine(analysis.opaque, analysis.fork_bombs, tuple(commands))
 
     def _push(self, command: SimpleCommand, where: Where) -> GitPush | None:
