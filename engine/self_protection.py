@@ -23,6 +23,17 @@ MANAGED_SETTINGS = (
 FIND_ACTIONS = frozenset({"-exec", "-execdir", "-ok", "-okdir", "-delete", "-fprint"})
 
 
+def path_candidates(value: str) -> tuple[str, ...]:
+    """The paths an argument may name: itself, an option's value (`--db=PATH`) and what follows
+    an address prefix (`UNIX-CONNECT:PATH`, `unix:PATH`), which socat or a driver opens."""
+    candidates = [value]
+    if value.startswith("-") and "=" in value:
+        candidates.append(value.split("=", 1)[1])
+    if ":" in value:
+        candidates.append(value.rsplit(":", 1)[1])
+    return tuple(dict.fromkeys(c for c in candidates if c))
+
+
 @dataclass(frozen=True, slots=True)
 class ProtectedState:
     """Where this machine's governance state lives, as the server is configured.

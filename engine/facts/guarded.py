@@ -16,6 +16,7 @@ from engine.self_protection import (
     MANAGED_SETTINGS,
     SETTINGS_TAILS,
     ProtectedState,
+    path_candidates,
 )
 
 # A glob the guard expands on disk is read this far: enough to find a protected file in any
@@ -93,8 +94,7 @@ class PathLooker:
             value = word.value
             if word.dynamic or not any(name in value for name in names):
                 continue
-            candidate = value.split("=", 1)[-1] if value.startswith("-") else value
-            for text in (value, candidate):
+            for text in path_candidates(value):
                 if text not in found:
                     found[text] = NamedPath(text, resolve_path(text, cwd))
         return tuple(found.values())

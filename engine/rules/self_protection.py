@@ -23,6 +23,7 @@ from engine.self_protection import (
     STATE_RULE,
     STOP_RULE,
     ProtectedState,
+    path_candidates,
 )
 
 # `governance` subcommands only a human may run: they decide, enrol, open windows, remove the
@@ -155,8 +156,10 @@ class SelfProtection:
             if entry in value:
                 return SETTINGS_RULE, what
         if any(name in value for name in self._basenames):
-            candidate = value.split("=", 1)[-1] if value.startswith("-") else value
-            return self._match(facts.named_path(candidate).path)
+            for candidate in path_candidates(value):
+                found = self._match(facts.named_path(candidate).path)
+                if found is not None:
+                    return found
         return None
 
     def _could_match(self, pattern: str, access: Access) -> list[str]:
