@@ -11,7 +11,7 @@ from urllib.parse import urlsplit
 from engine.analysis.commands import Access, CommandEffects, FileAccess, SqlSource, effects
 from engine.analysis.mcp import classify
 from engine.analysis.routes import with_routes
-from engine.analysis.scripts import with_scripts
+from engine.analysis.scripts import runs_scripts, with_scripts
 from engine.analysis.shell import ShellAnalysis, SimpleCommand, Word, analyze
 from engine.analysis.sql import analyze_sql
 from engine.analysis.sql_sources import embedded_sql, split_escapes, written_file
@@ -30,6 +30,7 @@ from engine.facts.model import (
     WebFact,
     Where,
 )
+from engine.facts.script_files import ScriptFiles
 from engine.fs import FileSystem
 from engine.git import GitPush, analyze_push
 from engine.paths import resolve_path
@@ -61,6 +62,11 @@ def _followed(command: str) -> ShellAnalysis:
     return with_routes(with_scripts(analyze(command)))
 
 
+@lru_cache(maxsize=8192)
+def _runs_scripts(command: str) -> bool:
+    return runs_scripts(analyze(command))
+
+
 class FactFinder:
     """Turns tool calls into Facts, with one policy's MCP mapping and one filesystem cache;
     `protected` says which words the self-protection guard needs resolved."""
@@ -69,6 +75,7 @@ class FactFinder:
         self.policy = policy
         self.looker = PathLooker(protected)
         self.files = FileFinder(filesystem, self.looker)
+        self.scripts = ScriptFiles(filesystem)
 
     def facts(self, event: ToolEvent, context: CallContext | None = None) -> Facts:
         context = context or CallContext()
@@ -105,6 +112,14 @@ class FactFinder:
         if not isinstance(command, str):
             return Facts("Bash", _BASH_CHECKS, malformed="Bash call without a command string")
         analysis = _followed(command)
+        if _runs_scripts(command):
+            # A script already on disk is followed as its text: not cached by the line's text.
+            cwd = where.cwd
+            analysis = with_routes(
+                with_scripts(
+                    analyze(command), read=lambda path: self.scripts.script(resolve_path(path, cwd))
+                )
+            )
         line = self.line(analysis, where)
         return Facts(
             "Bash",
