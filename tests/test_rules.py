@@ -12,6 +12,7 @@ import pytest
 
 from engine.evaluate import Engine
 from engine.events import CallContext, ToolEvent
+from engine.fs import FileSystem
 from engine.policy import parse_policy
 from engine.self_protection import ProtectedState
 from tests.conftest import SEED_POLICY
@@ -102,6 +103,11 @@ TREE_ENGINES = {
     "exempt": Engine(parse_policy(_exempt_policy("*.tmp"), "exempt")),
     # A pattern with a folder is anchored at the project's root.
     "anchored": Engine(parse_policy(_exempt_policy("sub/*.tmp"), "anchored")),
+    # A walk budget of three entries, so a folder of four is past it.
+    "tiny": Engine(
+        parse_policy(json.loads(SEED_POLICY.read_text()), "tiny"),
+        filesystem=FileSystem(max_entries=3),
+    ),
 }
 ROWS = [json.loads(line) for line in CASES.read_text().splitlines() if line.strip()]
 
@@ -230,6 +236,20 @@ TREE_CASES = [
             )
         ],
     ),
+    (
+        "tiny",
+        "kubectl create configmap c --from-file many",
+        "approve",
+        [
+            (
+                "builtin.walk_budget",
+                "kubectl would pass every file under `many`, but more than 3 entries under "
+                "`{root}/many`: the engine could not check them for protected files within its "
+                "budget, so it needs approval; name a narrower path",
+                "kubectl many",
+            )
+        ],
+    ),
     # `.git/**` is anchored at the project's root: found in a walk by its path from the root.
     (
         "seed",
@@ -266,6 +286,7 @@ def test_a_walked_tree_is_judged_on_the_files_in_it(
         "lock/package-lock.json",
         "logX/c.tmp",
         ".git/config",
+        *(f"many/{n}.txt" for n in range(4)),
     ):
         (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
         (tmp_path / name).write_text("x")
