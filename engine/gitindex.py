@@ -1,5 +1,5 @@
 """Reads the file list out of a git index (versions 2 to 4) without running git.
-Pure: bytes in, paths out; finding and caching the index file is engine/fs.py's job."""
+Pure: bytes in, paths out; finding and caching the index file is engine/fs/git_repo.py's job."""
 
 from __future__ import annotations
 
