@@ -6,12 +6,6 @@ from __future__ import annotations
 import struct
 
 
-def parse_git_index(data: bytes) -> list[str] | None:
-    """Paths recorded in a git index file (versions 2 to 4), None if it is not one."""
-    entries = index_entries(data)
-    return None if entries is None else list(entries)
-
-
 def index_entries(data: bytes) -> dict[str, bytes] | None:
     """Each path in a git index with the SHA-1 object id of its staged blob, None if the data
     is not an index (SHA-256 repositories are not read)."""

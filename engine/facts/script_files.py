@@ -9,7 +9,6 @@ import stat
 
 from engine.analysis.scripts import DiskScript
 from engine.fs import FileSystem
-from engine.gitindex import index_entries
 
 # A script is read and followed up to this size; past it, only its git status is known.
 MAX_SCRIPT_BYTES = 128 * 1024
@@ -19,12 +18,11 @@ _MAX_CACHED = 512
 
 
 class ScriptFiles:
-    """Reads scripts and git indexes, each cached by its stat so an unchanged file is read once."""
+    """Reads scripts, each cached by its stat so an unchanged file is read once."""
 
     def __init__(self, filesystem: FileSystem) -> None:
         self.filesystem = filesystem
         self._scripts: dict[str, tuple[tuple[int, int, int], DiskScript | None]] = {}
-        self._indexes: dict[str, tuple[int, dict[str, bytes] | None]] = {}
 
     def script(self, path: str) -> DiskScript | None:
         """The script at the absolute `path`; None when there is no regular file there or it is
@@ -66,30 +64,13 @@ class ScriptFiles:
         top = self.filesystem.git_top(os.path.dirname(real))
         if top is None:
             return False
-        entries = self._index(os.path.realpath(top))
+        entries = self.filesystem.staged_blobs(os.path.realpath(top))
         if not entries:
             return False
         staged = entries.get(os.path.relpath(real, os.path.realpath(top)))
         blob = hashlib.sha1(b"blob %d\x00" % len(content), usedforsecurity=False)
         blob.update(content)
         return staged == blob.digest()
-
-    def _index(self, top: str) -> dict[str, bytes] | None:
-        index_path = os.path.join(top, ".git", "index")
-        try:
-            mtime = os.stat(index_path).st_mtime_ns
-        except OSError:
-            return None
-        cached = self._indexes.get(index_path)
-        if cached is not None and cached[0] == mtime:
-            return cached[1]
-        try:
-            with open(index_path, "rb") as handle:
-                entries = index_entries(handle.read())
-        except OSError:
-            entries = None
-        self._indexes[index_path] = (mtime, entries)
-        return entries
 
 
 def _too_large(size: int) -> str:

@@ -360,6 +360,10 @@ class FileSystem:
         """Absolute paths of the files in `repo`'s git index, None if it cannot be read."""
         return self._git.tracked_files(repo)
 
+    def staged_blobs(self, repo: str) -> dict[str, bytes] | None:
+        """Each path in `repo`'s git index (relative) with the SHA-1 of its staged blob."""
+        return self._git.staged_blobs(repo)
+
     def git_config(self, repo: str) -> tuple[tuple[str, str], ...]:
         """The settings in `repo`'s `.git/config` (what a bare `git push` follows there)."""
         return self._git.git_config(repo)
