@@ -296,3 +296,24 @@ def test_a_walked_tree_is_judged_on_the_files_in_it(
     assert decision.would_be.value == expected
     found = [(f.rule, f.reason, f.fragment) for f in decision.findings]
     assert found == [tuple(part.format(root=tmp_path) for part in row) for row in findings]
+
+
+def test_a_link_in_a_walked_tree_is_named_with_the_file_it_reaches(tmp_path: Path) -> None:
+    (tmp_path / "secrets").mkdir()
+    (tmp_path / "secrets" / ".env").write_text("API_KEY=x\n")
+    (tmp_path / "share").mkdir()
+    (tmp_path / "share" / "readme.txt").write_text("notes\n")
+    (tmp_path / "share" / "env.txt").symlink_to("../secrets/.env")
+    event = ToolEvent(
+        tool_name="Bash", tool_input={"command": "zip -r s.zip share"}, cwd=str(tmp_path)
+    )
+    decision = TREE_ENGINES["seed"].evaluate(event, CallContext(repo=str(tmp_path)))
+    target = tmp_path / "secrets" / ".env"
+    assert [(f.rule, f.reason, f.fragment) for f in decision.findings] == [
+        (
+            "file_operations.protected_paths[0]",
+            f"zip -r would read share/env.txt (a link to {target}), which matches protected "
+            "path `.env*`; add -x '*env.txt' or archive a narrower path",
+            f"zip -r share/env.txt (a link to {target})",
+        )
+    ]
