@@ -3,6 +3,9 @@ of every table is exercised by a row, and the seed policy's patterns judge the i
 
 from __future__ import annotations
 
+import json
+from importlib import resources
+
 import pytest
 
 from engine.clis import canonicalize, load_tables
@@ -71,3 +74,23 @@ def test_the_seed_policy_judges_the_intent(seed_engine: Engine, command, expecte
 def test_a_canonical_match_says_which_spelling_it_read(seed_engine: Engine) -> None:
     event = ToolEvent(tool_name="Bash", tool_input={"command": "bun publish"}, cwd="/srv/app")
     assert "`bun publish` is `npm publish`" in seed_engine.evaluate(event).reason
+
+
+def test_every_effects_table_is_documented() -> None:
+    """engine/clis/effects.json: a reader extending it finds each key explained in `_doc`."""
+    document = json.loads(resources.files("engine.clis").joinpath("effects.json").read_text())
+    assert set(document["_doc"]) - {"about"} == set(document["effects"])
+
+
+def test_a_program_from_the_effects_data_is_judged_by_what_it_does(seed_engine: Engine) -> None:
+    """`bat` is a reader and `trash` a deleter only by effects.json: the engine judges them so."""
+
+    def reasons(command: str) -> list[str]:
+        event = ToolEvent(tool_name="Bash", tool_input={"command": command}, cwd="/srv/app")
+        return [f"{f.rule}: {f.reason}" for f in seed_engine.evaluate(event).findings]
+
+    assert reasons("bat .env")[0].startswith("file_operations.protected_paths[0]: reads `.env`")
+    assert any(
+        r.startswith("file_operations.delete_requires_approval: deletes `notes.txt`")
+        for r in reasons("trash notes.txt")
+    )

@@ -12,10 +12,12 @@ RULES = sorted((Path(__file__).parent.parent / "engine" / "rules").glob("*.py"))
 
 # Standard library the rules may use: text, patterns and types, nothing that opens a file.
 PURE_STDLIB = frozenset({"__future__", "collections.abc", "fnmatch", "posixpath", "re", "typing"})
-# posixpath is string work, except these, which look at the disk or the environment.
+# posixpath is string work, except these, which look at the disk or the environment (and
+# PathPatterns.could_match_glob, which expands the glob on disk: rules use could_match_seen).
 DISK_LOOKS = frozenset(
     {
         "abspath",
+        "could_match_glob",
         "exists",
         "expanduser",
         "expandvars",
@@ -38,7 +40,7 @@ PURE_ENGINE_MODULES = frozenset({"engine.git", "engine.self_protection"})
 # Modules that also do I/O: only these names (types, compiled matchers) may come from them.
 PURE_NAMES = {
     "engine.fs": frozenset({"Walk"}),
-    "engine.paths": frozenset({"PathPatterns"}),
+    "engine.paths": frozenset({"PathPatterns", "GlobOnDisk"}),
     "engine.policy": frozenset({"Policy", "CompiledPattern"}),
 }
 

@@ -74,6 +74,8 @@ def load_tables() -> tuple[tuple[CliTable, ...], tuple[Runner, ...], tuple[tuple
         document = json.loads(entry.read_text(encoding="utf-8"))
         if "wrappers" in document:
             continue  # read by engine.clis.wrappers
+        if "effects" in document:
+            continue  # read by engine.analysis.commands.tables
         if "runners" in document:
             runners.extend(
                 Runner(name, tuple(spec["subcommands"]), frozenset(spec["options_with_value"]))

@@ -11,7 +11,7 @@ from engine.analysis.substitutions import listing_walks
 from engine.facts.guarded import PathLooker
 from engine.facts.model import FileFact, SeenFile, Where
 from engine.fs import FileSystem
-from engine.paths import resolve_path
+from engine.paths import glob_on_disk, resolve_path
 from engine.walks import GIT_TOP, XARGS_INPUT
 
 
@@ -39,7 +39,8 @@ class FileFinder:
             expansion = self.filesystem.expand_glob(word.value, self._real_cwd(where), globstar)
             if expansion is None:
                 # The glob starts in a directory that is not here: reason without the disk.
-                return FileFact(access, where, unseen_glob=True, named=named)
+                unseen = glob_on_disk(word.value, where.cwd)
+                return FileFact(access, where, unseen_glob=unseen, named=named)
             shown_words, resolved = list(expansion.matches), expansion.paths
         files = []
         for position, shown in enumerate(shown_words):

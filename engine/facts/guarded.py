@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import glob
 import os
+import re
 from itertools import islice
 
 from engine.analysis.commands import Access
@@ -54,6 +55,8 @@ class PathLooker:
 
     def __init__(self, protected: ProtectedPaths) -> None:
         self.protected = protected
+        # One search for every protected file name: run on each word of each command.
+        self._names = re.compile("|".join(re.escape(name) for name in sorted(protected.names)))
         self._settings: dict[str, tuple[str, ...]] = {}
 
     def new_call(self) -> None:
@@ -89,10 +92,10 @@ class PathLooker:
                     found[start.value] = self.glob(start, cwd, Access.READ, "find -exec")
                 elif not start.dynamic:
                     found[start.value] = NamedPath(start.value, resolve_path(start.value, cwd))
-        names = self.protected.names
+        names = self._names.search
         for word in command.words[1:]:
             value = word.value
-            if word.dynamic or not any(name in value for name in names):
+            if word.dynamic or names(value) is None:
                 continue
             for text in path_candidates(value):
                 if text not in found:

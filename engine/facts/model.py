@@ -13,6 +13,7 @@ from engine.analysis.shell import SimpleCommand
 from engine.analysis.sql import SqlAnalysis
 from engine.fs import Walk
 from engine.git import GitPush
+from engine.paths import GlobOnDisk
 
 
 class Where(NamedTuple):
@@ -89,14 +90,15 @@ class FileFact(NamedTuple):
     """One file access of a command after glob expansion: the files it really touches.
 
     A word only known at run time has no files; a glob whose directory is not here is
-    `unseen_glob` and judged by what it could match. `named`: a glob as the self-protection
-    guard reads it (the pattern resolved as a path, its matches on disk).
+    `unseen_glob` (what of it the disk does show) and judged by what it could match.
+    `named`: a glob as the self-protection guard reads it (the pattern resolved as a path,
+    its matches on disk).
     """
 
     access: FileAccess
     where: Where
     files: tuple[SeenFile, ...] = ()
-    unseen_glob: bool = False
+    unseen_glob: GlobOnDisk | None = None
     named: NamedPath | None = None
 
 

@@ -79,7 +79,7 @@ def _file_fact(fact: FileFact) -> list[str]:
     word = access.word.value
     if access.word.dynamic:
         return [f"{verb} {word}  (only known at run time)"]
-    if fact.unseen_glob:
+    if fact.unseen_glob is not None:
         return [f"{verb} {word}  (a glob in a directory that is not here)"]
     lines = []
     for seen in fact.files:

@@ -7,6 +7,7 @@ import os
 import posixpath
 from collections.abc import Sequence
 from itertools import islice
+from typing import NamedTuple
 
 from engine.paths.glob_overlap import (
     _GLOB_EXPANSION_LIMIT,
@@ -23,6 +24,43 @@ from engine.paths.resolve import resolve_path
 from engine.paths.table import _compile_rule, _escape_glob, _Kind, _min_index, _Root, _Rule, _Table
 
 _ROOT_CACHE_LIMIT = 256
+
+
+class GlobOnDisk(NamedTuple):
+    """A shell glob as this machine shows it: `~` expanded, the cwd resolved (`base`) and the
+    files it matches on disk, resolved; `literal`, resolved, when it has no wildcard after
+    all. `unreadable`: the word could not be read, so no pattern can be ruled out."""
+
+    word: str
+    base: str = "/"
+    hits: tuple[str, ...] = ()
+    literal: str | None = None
+    unreadable: bool = False
+
+
+def glob_on_disk(glob_word: str, cwd: str | None) -> GlobOnDisk:
+    """The disk half of PathPatterns.could_match_glob, done once for every pattern list."""
+    try:
+        return _glob_on_disk(glob_word, cwd)
+    except (TypeError, ValueError, OSError, RecursionError):
+        return GlobOnDisk(str(glob_word), unreadable=True)
+
+
+def _glob_on_disk(glob_word: str, cwd: str | None) -> GlobOnDisk:
+    word = glob_word
+    if word == "~" or word.startswith("~/"):
+        word = _escape_glob(os.path.expanduser("~")) + word[1:]
+    elif word.startswith("~"):
+        word = os.path.expanduser(word)
+    word_segments = [_tokenize(s) for s in word.split("/") if s]
+    if not any(_has_wildcard(tokens) for tokens in word_segments):
+        literal = "/".join(_literal_text(tokens) for tokens in word_segments)
+        if word.startswith("/"):
+            literal = "/" + literal
+        return GlobOnDisk(word, literal=resolve_path(literal, cwd))
+    base = resolve_path("", cwd)
+    found = islice(_expand_on_disk(word, word_segments, base), _GLOB_EXPANSION_LIMIT)
+    return GlobOnDisk(word, base, tuple(resolve_path(hit, base) for hit in found))
 
 
 class PathPatterns:
@@ -79,12 +117,22 @@ class PathPatterns:
         on another machine). Negations are not credited in the lexical check: a glob can
         expand to names a negation does not cover.
         """
-        try:
-            return self._could_match_glob(glob_word, cwd, project_root)
-        except (TypeError, ValueError, OSError, RecursionError):
-            # An unreadable word cannot be cleared, so the answer is the broadest pattern.
-            first = next((r for r in self._rules if not r.negated), None)
-            return None if first is None else first.text
+        if not isinstance(glob_word, str) or not self._rules:
+            return None
+        return self.could_match_seen(glob_on_disk(glob_word, cwd), project_root)
+
+    def could_match_seen(self, seen: GlobOnDisk, project_root: str | None) -> str | None:
+        """could_match_glob over a glob already looked up on disk (glob_on_disk): pure."""
+        if not self._rules:
+            return None
+        if not seen.unreadable:
+            try:
+                return self._could_match_seen(seen, project_root)
+            except (TypeError, ValueError, RecursionError):
+                pass
+        # An unreadable word cannot be cleared, so the answer is the broadest pattern.
+        first = next((r for r in self._rules if not r.negated), None)
+        return None if first is None else first.text
 
     # -- matching ---------------------------------------------------------------------------
 
@@ -134,29 +182,14 @@ class PathPatterns:
 
     # -- globs ------------------------------------------------------------------------------
 
-    def _could_match_glob(
-        self, glob_word: str, cwd: str | None, project_root: str | None
-    ) -> str | None:
-        if not isinstance(glob_word, str) or not self._rules:
-            return None
-        word = glob_word
-        if word == "~" or word.startswith("~/"):
-            word = _escape_glob(os.path.expanduser("~")) + word[1:]
-        elif word.startswith("~"):
-            word = os.path.expanduser(word)
+    def _could_match_seen(self, seen: GlobOnDisk, project_root: str | None) -> str | None:
+        if seen.literal is not None:
+            return self.match(seen.literal, project_root)
+        word, base = seen.word, seen.base
         word_segments = [_tokenize(s) for s in word.split("/") if s]
-        if not any(_has_wildcard(tokens) for tokens in word_segments):
-            literal = "/".join(_literal_text(tokens) for tokens in word_segments)
-            if word.startswith("/"):
-                literal = "/" + literal
-            return self.match(resolve_path(literal, cwd), project_root)
-
-        base = resolve_path("", cwd)
         best: int | None = None
-        for hit in islice(_expand_on_disk(word, word_segments, base), _GLOB_EXPANSION_LIMIT):
-            index = self._match_index(resolve_path(hit, base), project_root)
-            best = _min_index((best, index))
-
+        for hit in seen.hits:
+            best = _min_index((best, self._match_index(hit, project_root)))
         glob_segments = _absolute_segments(word, word_segments, base)
         root = self._root(project_root)
         inside = _could_be_inside(glob_segments, root.segments)

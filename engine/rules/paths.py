@@ -10,6 +10,7 @@ from engine.analysis.commands import Access, FileAccess
 from engine.decide import Finding, Outcome, Risk
 from engine.facts.model import FileFact, PathFact, SeenFile, Where
 from engine.fs import Walk
+from engine.paths import GlobOnDisk
 from engine.rules.book import Hit, RuleBook, finding
 
 _WALK_MEMO_LIMIT = 4096
@@ -56,8 +57,8 @@ def file_fact(book: RuleBook, fact: FileFact) -> Iterable[Finding]:
                 Risk.MEDIUM,
             )
         return
-    if fact.unseen_glob:
-        yield from _unseen_glob(book, access, where)
+    if fact.unseen_glob is not None:
+        yield from _unseen_glob(book, access, fact.unseen_glob, where)
         return
     seen_rules: set[str] = set()
     for found in _seen_files(book, access, fact.files, where):
@@ -169,10 +170,12 @@ def _walk_hits(book: RuleBook, walk: Walk, access: Access, root: str) -> list[Hi
     return hits
 
 
-def _unseen_glob(book: RuleBook, access: FileAccess, where: Where) -> Iterable[Finding]:
+def _unseen_glob(
+    book: RuleBook, access: FileAccess, seen: GlobOnDisk, where: Where
+) -> Iterable[Finding]:
     word = access.word
     for patterns, index, rule, outcome in book.path_rules(access.access):
-        pattern = patterns.could_match_glob(word.value, where.cwd, where.root)
+        pattern = patterns.could_match_seen(seen, where.root)
         if pattern is not None:
             yield _path_rule_finding(
                 rule, index[pattern], outcome, access.access, word.value, pattern, access.by

@@ -104,10 +104,11 @@ class SelfProtection:
                 )
             return
         if named is None:
-            return
+            raise ValueError(f"`{word.value}` was not resolved by the facts stage")
         if word.glob:
             # What the text could match (the files may not exist yet, or not here) is
-            # already absolute and real; then what it does match here.
+            # absolute already: the state's real paths, the settings' own; then what the
+            # glob does match here.
             could = [HeldPath(c) for c in self._could_match(named.path, access)]
             for hit in [*could, *named.matches]:
                 finding = self.access(access, hit.path, word.value, by, root, hit.settings)
