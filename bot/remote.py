@@ -18,7 +18,8 @@ from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from bot.remote_edge import ApprovalAsk, GrantUse, create_judged_approval, spend_grant
-from bot.server import LARGE_REQUEST_BYTES, GovernanceServer, Peer
+from bot.server import GovernanceServer, Peer
+from bot.server.unix import LARGE_REQUEST_BYTES
 from engine.approvals import ApprovalState
 from engine.events import CallContext, ToolEvent
 from engine.redact import redact_text
