@@ -19,6 +19,7 @@ from bot.server.unix import _READER_LIMIT
 from engine.state.postgres import PostgresStore
 
 log = logging.getLogger("governance.server")
+
 RISK_SUMMARY_PERIOD_S = float(os.environ.get("GOVERNANCE_RISK_SUMMARY_S", "30"))
 # How long a stop waits for the hooks it released to receive their answers.
 SHUTDOWN_GRACE_S = 5.0

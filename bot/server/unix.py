@@ -19,6 +19,7 @@ from engine.events import CallContext, ToolEvent
 from engine.store import ApprovalRecord
 
 log = logging.getLogger("governance.server")
+
 # Requests above this size are handled off the event loop, so one large Write does not hold
 # every other agent's call: parsed and judged in a thread, hashed and redacted (seconds for
 # 15 MB, in regex calls that keep the GIL) in a helper process.
