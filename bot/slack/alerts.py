@@ -24,7 +24,6 @@ from bot.slack.blocks import (
 )
 
 FLAG_ACTION = "governance_flag_false_positive"
-
 ALERT_BLOCK_PREFIX = "governance_alert:"
 
 

@@ -24,7 +24,6 @@ if TYPE_CHECKING:
     from bot.slack.runner import SlackSettings
 
 log = logging.getLogger("governance.slack")
-
 _MENTION = re.compile(r"<@([UW][A-Z0-9]+)(?:\|[^>]*)?>")
 _BREAK_GLASS = "break-glass|"  # private_metadata of the MFA modal that opens a window
 

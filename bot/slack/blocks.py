@@ -20,39 +20,24 @@ from slack_sdk.models.blocks import (
 
 # Slack's documented Block Kit limits.
 MAX_MESSAGE_BLOCKS = 50
-
 MAX_VIEW_BLOCKS = 100
-
 MAX_SECTION_TEXT = 3000
-
 MAX_FIELD_TEXT = 2000
-
 MAX_FIELDS = 10
-
 MAX_HEADER_TEXT = 150
-
 MAX_BUTTON_TEXT = 75
-
 MAX_BUTTON_VALUE = 2000
-
 MAX_ID = 255
-
 MAX_CONTEXT_ELEMENTS = 10
-
 MAX_FALLBACK_TEXT = 3000
 
 # A short value (user, host, branch…) is a label, not content: anything longer is noise or an
 # attempt to push the command out of view.
 _SHORT = 200
-
 _CONTROL = re.compile(r"[\x00-\x1f\x7f\u2028\u2029]+")
-
 _SLACK_USER = re.compile(r"^[UW][A-Z0-9]{2,30}$")
-
 _SLACK_GROUP = re.compile(r"^S[A-Z0-9]{2,30}$")
-
 _ZWSP = "\u200b"
-
 _FENCE = re.compile(r"`(?=`)")
 
 

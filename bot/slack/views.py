@@ -48,13 +48,9 @@ from engine.approvals import ApprovalState, Vote, VoteRecord
 from engine.store import ApprovalRecord
 
 APPROVE_ACTION = "governance_approve"
-
 DENY_ACTION = "governance_deny"
-
 MFA_CALLBACK = "governance_mfa"
-
 MFA_BLOCK = "mfa_code_block"
-
 MFA_INPUT = "mfa_code"
 
 # Block ids carry the approval id so a list of requests in one message (pending, App Home, a DM)
@@ -62,11 +58,8 @@ MFA_INPUT = "mfa_code"
 APPROVAL_BLOCK_PREFIX = "governance_approval:"
 
 _PREVIEW = 400  # command preview in lists and DMs, where many requests share one message
-
 _REASON = 1000
-
 _FILE_KEYS = ("file_path", "notebook_path", "path")
-
 _CONTENT_KEYS = ("content", "new_string", "new_source")
 
 _OUTCOME = {
