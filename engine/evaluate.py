@@ -9,6 +9,7 @@ from typing import Any
 from engine.decide import Decision, decide
 from engine.events import CallContext, ToolEvent
 from engine.facts.build import FactFinder
+from engine.facts.guarded import locate
 from engine.facts.model import Facts
 from engine.fs import FileSystem
 from engine.policy import Policy
@@ -44,8 +45,10 @@ class Engine:
     ) -> None:
         self.policy = policy
         self.filesystem = filesystem or _shared_filesystem()
-        self._facts = FactFinder(policy, self.filesystem)
-        self._rules = RuleBook(policy, state)
+        state = state or ProtectedState()
+        protected = locate(state)  # once: the guards' paths as this machine has them
+        self._facts = FactFinder(policy, self.filesystem, protected)
+        self._rules = RuleBook(policy, state, protected)
 
     def evaluate(self, event: ToolEvent, context: CallContext | None = None) -> Decision:
         return self.judge(self.facts(event, context))

@@ -1,4 +1,4 @@
-"""Linux inotify over the directories the engine has walked: tells engine/fs.py which
+"""Linux inotify over the directories the engine has walked: tells engine/fs/ which
 directories changed since it looked. It only reports changes; it caches nothing itself."""
 
 from __future__ import annotations

@@ -1,22 +1,24 @@
-"""Reads the file list out of a git index (versions 2 to 4) without running git.
-Pure: bytes in, paths out; finding and caching the index file is engine/fs.py's job."""
+"""Reads the file list, and each file's object id, out of a git index (versions 2 to 4)
+without running git. Pure: bytes in, paths out; finding and caching the index is the caller's."""
 
 from __future__ import annotations
 
 import struct
 
 
-def parse_git_index(data: bytes) -> list[str] | None:
-    """Paths recorded in a git index file (versions 2 to 4), None if it is not one."""
+def index_entries(data: bytes) -> dict[str, bytes] | None:
+    """Each path in a git index with the SHA-1 object id of its staged blob, None if the data
+    is not an index (SHA-256 repositories are not read)."""
     if len(data) < 12 or data[:4] != b"DIRC":
         return None
     version, count = struct.unpack(">II", data[4:12])
     if version not in (2, 3, 4):
         return None
-    names: list[str] = []
+    entries: dict[str, bytes] = {}
     offset, previous = 12, b""
     try:
         for _ in range(count):
+            object_id = data[offset + 40 : offset + 60]
             flags = struct.unpack(">H", data[offset + 60 : offset + 62])[0]
             header = 62 + (2 if version >= 3 and flags & 0x4000 else 0)
             start = offset + header
@@ -30,10 +32,10 @@ def parse_git_index(data: bytes) -> list[str] | None:
                 name = data[start:end]
                 offset += (header + len(name) + 8) & ~7
             previous = name
-            names.append(name.decode("utf-8", "surrogateescape"))
+            entries[name.decode("utf-8", "surrogateescape")] = object_id
     except (ValueError, struct.error, IndexError):
         return None
-    return names
+    return entries
 
 
 def _varint(data: bytes, offset: int) -> tuple[int, int]:

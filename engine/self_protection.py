@@ -12,6 +12,27 @@ CLI_RULE = RULE_PREFIX + "governance_cli"
 STOP_RULE = RULE_PREFIX + "stop_server"
 RULES = (STATE_RULE, SETTINGS_RULE, CLI_RULE, STOP_RULE)
 
+# Claude Code's settings files that can hold (or drop) our hook: project and user level
+# (`<dir>/.claude/settings.json`, `settings.local.json`) and the organisation's managed file.
+SETTINGS_TAILS = ("/.claude/settings.json", "/.claude/settings.local.json")
+MANAGED_SETTINGS = (
+    "/etc/claude-code/managed-settings.json",
+    "/Library/Application Support/ClaudeCode/managed-settings.json",
+)
+# `find` options that act on every file found (run it, delete it, print it to a file).
+FIND_ACTIONS = frozenset({"-exec", "-execdir", "-ok", "-okdir", "-delete", "-fprint"})
+
+
+def path_candidates(value: str) -> tuple[str, ...]:
+    """The paths an argument may name: itself, an option's value (`--db=PATH`) and what follows
+    an address prefix (`UNIX-CONNECT:PATH`, `unix:PATH`), which socat or a driver opens."""
+    candidates = [value]
+    if value.startswith("-") and "=" in value:
+        candidates.append(value.split("=", 1)[1])
+    if ":" in value:
+        candidates.append(value.rsplit(":", 1)[1])
+    return tuple(dict.fromkeys(c for c in candidates if c))
+
 
 @dataclass(frozen=True, slots=True)
 class ProtectedState:

@@ -8,10 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from engine import redact
 from engine.cases import load_cases, run_cases
 from engine.evaluate import Engine
 from engine.policy import load_policy
+from engine.redact import keys as redaction_keys
+from engine.redact import text as redaction_text
 from tests.pg import PgServer
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -22,8 +23,8 @@ SEED_POLICY = FIXTURES / "seed-policies.json"
 def _redaction_computed_afresh() -> None:
     """Each test redacts from scratch. Results cached by an earlier test (or by the clean run
     mutmut forks each mutant from) would answer for the code this test means to exercise."""
-    redact._redact_short.cache_clear()
-    redact._key_facts_cached.cache_clear()
+    redaction_text._redact_short.cache_clear()
+    redaction_keys._key_facts_cached.cache_clear()
 
 
 @pytest.fixture(scope="session")

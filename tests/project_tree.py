@@ -106,7 +106,7 @@ def _node_modules(root: Path) -> None:
     (agent / "test" / "snakeoil.key").write_text("-----BEGIN PRIVATE KEY-----\nfake\n")
 
 
-def _git(root: Path, *args: str) -> None:
+def git(root: Path, *args: str) -> None:
     env = {
         **os.environ,
         "GIT_AUTHOR_NAME": "Dev",
@@ -130,11 +130,11 @@ def build_project_tree(base: Path, bulk: bool = True) -> Path:
     (root / "share").mkdir()
     (root / "share" / "readme.txt").write_text("shared notes\n")
     (root / "share" / "env.txt").symlink_to("../.env")  # a link that reads as the secret
-    _git(root, "init", "-q", "-b", "main")
-    _git(root, "add", "-A")
-    _git(root, "commit", "-q", "-m", "initial import")
+    git(root, "init", "-q", "-b", "main")
+    git(root, "add", "-A")
+    git(root, "commit", "-q", "-m", "initial import")
     (root / "src" / "app.ts").write_text("export const app = { listen: (p: number) => p };\n")
-    _git(root, "commit", "-q", "-am", "simplify app")
+    git(root, "commit", "-q", "-am", "simplify app")
     for relative, text in _UNTRACKED.items():
         (root / relative).write_text(text)
     for number in range(BULK_ENTRIES // 500 if bulk else 0):

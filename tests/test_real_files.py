@@ -16,7 +16,7 @@ from engine.decide import Outcome
 from engine.evaluate import Engine
 from engine.events import CallContext, ToolEvent
 from engine.fs import FileSystem, WalkSpec
-from engine.gitindex import parse_git_index
+from engine.gitindex import index_entries
 from engine.policy import load_policy
 from tests.conftest import SEED_POLICY, case_failures
 from tests.project_tree import PROTECTED, build_project_tree
@@ -178,12 +178,14 @@ def test_a_glob_in_a_directory_that_is_not_here_cannot_be_expanded() -> None:
 
 
 def test_the_git_index_parser_agrees_with_git(tree: Path) -> None:
-    listed = (
-        subprocess.run(["git", "ls-files", "-z"], cwd=tree, capture_output=True, check=True)
-        .stdout.decode()
-        .split("\0")[:-1]
-    )
-    assert parse_git_index((tree / ".git" / "index").read_bytes()) == listed
+    staged = subprocess.run(
+        ["git", "ls-files", "-s", "-z"], cwd=tree, capture_output=True, check=True
+    ).stdout.decode()
+    # `<mode> <object id> <stage>\t<path>`: the parser gives each path its object id.
+    listed = {
+        line.split("\t", 1)[1]: bytes.fromhex(line.split()[1]) for line in staged.split("\0")[:-1]
+    }
+    assert index_entries((tree / ".git" / "index").read_bytes()) == listed
 
 
 def test_the_index_parser_reads_version_4(tmp_path: Path) -> None:
@@ -193,7 +195,7 @@ def test_the_index_parser_reads_version_4(tmp_path: Path) -> None:
         (tmp_path / name).write_text(name)
     subprocess.run(["git", "add", "."], cwd=tmp_path, check=True)
     subprocess.run(["git", "update-index", "--index-version", "4"], cwd=tmp_path, check=True)
-    assert parse_git_index((tmp_path / ".git" / "index").read_bytes()) == [
+    assert list(index_entries((tmp_path / ".git" / "index").read_bytes()) or ()) == [
         "a/b/c.txt",
         "a/b/d.txt",
         "a/e.txt",
@@ -202,7 +204,7 @@ def test_the_index_parser_reads_version_4(tmp_path: Path) -> None:
 
 
 def test_a_file_that_is_not_an_index_is_refused() -> None:
-    assert parse_git_index(b"not an index") is None
+    assert index_entries(b"not an index") is None
 
 
 # ---------------------------------------------------------------- odd input

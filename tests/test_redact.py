@@ -532,7 +532,7 @@ def test_odd_values_come_back_unchanged_or_hidden() -> None:
     assert redact_text(b"password=x") == b"password=x"  # type: ignore[arg-type]
 
 
-# One case per entry of the pattern table in engine/redact.py, each in prose where no
+# One case per entry of the pattern table in engine/redact/shapes.py, each in prose where no
 # secret-sounding name is near, so only that entry can catch it.
 _EVERY_KIND = [
     pytest.param(

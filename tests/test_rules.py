@@ -12,6 +12,7 @@ import pytest
 
 from engine.evaluate import Engine
 from engine.events import CallContext, ToolEvent
+from engine.fs import FileSystem
 from engine.policy import parse_policy
 from engine.self_protection import ProtectedState
 from tests.conftest import SEED_POLICY
@@ -27,7 +28,7 @@ def _strict_policy() -> dict[str, Any]:
         blocked_models=["gpt-*", "o1"], max_prompt_chars=10, max_context_tokens=3
     )
     sections["git_operations"]["blocked_branches"] += ["release/*", "v[0-9]?*"]
-    sections["bash_commands"]["blocked_patterns"].append("sudo -u root")
+    sections["bash_commands"]["blocked_patterns"] += ["sudo -u root", "sudo .*rm -rf"]
     sections["bash_commands"]["allowed_patterns"].append("npm publish")
     sections["network_operations"] = {
         "allowed_hosts": ["*.github.com", "PyPI.org"],
@@ -102,6 +103,11 @@ TREE_ENGINES = {
     "exempt": Engine(parse_policy(_exempt_policy("*.tmp"), "exempt")),
     # A pattern with a folder is anchored at the project's root.
     "anchored": Engine(parse_policy(_exempt_policy("sub/*.tmp"), "anchored")),
+    # A walk budget of three entries, so a folder of four is past it.
+    "tiny": Engine(
+        parse_policy(json.loads(SEED_POLICY.read_text()), "tiny"),
+        filesystem=FileSystem(max_entries=3),
+    ),
 }
 ROWS = [json.loads(line) for line in CASES.read_text().splitlines() if line.strip()]
 
@@ -111,7 +117,9 @@ def test_each_rule_says_what_it_found_and_why(row: dict[str, Any]) -> None:
     if "prompt" in row:
         event = ToolEvent(hook_event_name="UserPromptSubmit", prompt=row["prompt"])
     else:
-        event = ToolEvent(tool_name=row["tool_name"], tool_input=row["tool_input"], cwd="/srv/app")
+        event = ToolEvent(
+            tool_name=row["tool_name"], tool_input=row["tool_input"], cwd=row.get("cwd", "/srv/app")
+        )
     context = CallContext(**row.get("context", {"git_branch": "feature/x"}))
     decision = ENGINES[row["policy"]].evaluate(event, context)
     found = [
@@ -228,6 +236,40 @@ TREE_CASES = [
             )
         ],
     ),
+    (
+        "tiny",
+        "kubectl create configmap c --from-file many",
+        "approve",
+        [
+            (
+                "builtin.walk_budget",
+                "kubectl would pass every file under `many`, but more than 3 entries under "
+                "`{root}/many`: the engine could not check them for protected files within its "
+                "budget, so it needs approval; name a narrower path",
+                "kubectl many",
+            )
+        ],
+    ),
+    # `.git/**` is anchored at the project's root: found in a walk by its path from the root.
+    (
+        "seed",
+        "chmod -R u+w .",
+        "deny",
+        [
+            (
+                "file_operations.write_protected_paths[0]",
+                "chmod -R would change ./.git/config (and 1 more), under write-protected "
+                "`.git/**`: needs approval; name the files to change instead of the whole tree",
+                "chmod -R ./.git/config",
+            ),
+            (
+                "file_operations.protected_paths[0]",
+                "chmod -R would change ./sub/.env (and 1 more), which matches protected path "
+                "`.env*`; name the files to change instead of the whole tree",
+                "chmod -R ./sub/.env",
+            ),
+        ],
+    ),
 ]
 
 
@@ -243,6 +285,8 @@ def test_a_walked_tree_is_judged_on_the_files_in_it(
         "sub/x.pem",
         "lock/package-lock.json",
         "logX/c.tmp",
+        ".git/config",
+        *(f"many/{n}.txt" for n in range(4)),
     ):
         (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
         (tmp_path / name).write_text("x")
@@ -252,3 +296,24 @@ def test_a_walked_tree_is_judged_on_the_files_in_it(
     assert decision.would_be.value == expected
     found = [(f.rule, f.reason, f.fragment) for f in decision.findings]
     assert found == [tuple(part.format(root=tmp_path) for part in row) for row in findings]
+
+
+def test_a_link_in_a_walked_tree_is_named_with_the_file_it_reaches(tmp_path: Path) -> None:
+    (tmp_path / "secrets").mkdir()
+    (tmp_path / "secrets" / ".env").write_text("API_KEY=x\n")
+    (tmp_path / "share").mkdir()
+    (tmp_path / "share" / "readme.txt").write_text("notes\n")
+    (tmp_path / "share" / "env.txt").symlink_to("../secrets/.env")
+    event = ToolEvent(
+        tool_name="Bash", tool_input={"command": "zip -r s.zip share"}, cwd=str(tmp_path)
+    )
+    decision = TREE_ENGINES["seed"].evaluate(event, CallContext(repo=str(tmp_path)))
+    target = tmp_path / "secrets" / ".env"
+    assert [(f.rule, f.reason, f.fragment) for f in decision.findings] == [
+        (
+            "file_operations.protected_paths[0]",
+            f"zip -r would read share/env.txt (a link to {target}), which matches protected "
+            "path `.env*`; add -x '*env.txt' or archive a narrower path",
+            f"zip -r share/env.txt (a link to {target})",
+        )
+    ]

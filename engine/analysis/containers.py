@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from engine.analysis.vectors import Call
+from engine.analysis.vector_model import Call
 
 _RUNTIMES = frozenset({"docker", "podman", "nerdctl"})
 PROGRAMS = _RUNTIMES | {"kubectl"}

@@ -1,10 +1,11 @@
-"""Scripts a command line writes and then runs (`printf … > t.sh; sh t.sh`): each run is followed
-by the script's commands. Pure: knows files from the line itself only; never reads the disk."""
+"""Scripts a command line runs (`printf … > t.sh; sh t.sh`, `./deploy.sh`): each run is followed
+by the script's commands. Pure: files on disk come only through the caller's `read` function."""
 
 from __future__ import annotations
 
 import posixpath
 import shlex
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 from engine.analysis.code import code_argument, interpreter_language
@@ -37,6 +38,20 @@ _UNKNOWN = None  # content only known at run time
 
 
 @dataclass(frozen=True, slots=True)
+class DiskScript:
+    """A script file found on disk: its text (None when it was not read, `unread` saying why)
+    and whether the repository's git index holds it unchanged (the project's own code)."""
+
+    text: str | None
+    known_to_git: bool
+    unread: str = ""
+
+
+# Reads the script at a path (relative to the call's cwd); None when there is no such file.
+ReadScript = Callable[[str], DiskScript | None]
+
+
+@dataclass(frozen=True, slots=True)
 class _Run:
     """A command that runs the file `path` as a program in `language` (None: by its #!)."""
 
@@ -44,9 +59,17 @@ class _Run:
     language: str | None
 
 
-def with_scripts(analysis: ShellAnalysis, depth: int = 0) -> ShellAnalysis:
-    """The analysis with each run of a script written earlier in the line followed by the
-    commands of that script; a script whose text is only known at run time is opaque."""
+def runs_scripts(analysis: ShellAnalysis) -> bool:
+    """Whether any command of the line runs a script file (so the disk may have its text)."""
+    return any(_script_run(command) for command in analysis.commands)
+
+
+def with_scripts(
+    analysis: ShellAnalysis, depth: int = 0, read: ReadScript | None = None
+) -> ShellAnalysis:
+    """The analysis with each run of a script followed by the commands of that script: one
+    written earlier in the line as written, else (given `read`) the file on disk. A script
+    whose text is only known at run time is opaque."""
     runs = [_script_run(command) for command in analysis.commands]
     if not any(runs) or depth > _MAX_DEPTH:
         return analysis
@@ -56,7 +79,7 @@ def with_scripts(analysis: ShellAnalysis, depth: int = 0) -> ShellAnalysis:
     for command, run in zip(analysis.commands, runs, strict=True):
         commands.append(command)
         key = _key(run.path.value, command.workdir) if run and not run.path.dynamic else None
-        if key is not None and key in files:
+        if run is not None and key is not None and key in files:
             text = files[key]
             if text is _UNKNOWN:
                 opaque.append(
@@ -64,11 +87,41 @@ def with_scripts(analysis: ShellAnalysis, depth: int = 0) -> ShellAnalysis:
                     "command line with text only known at run time"
                 )
             else:
-                inner = with_scripts(analyze(_as_command_line(run, text)), depth + 1)
+                inner = with_scripts(analyze(_as_command_line(run, text)), depth + 1, read)
                 commands.extend(_inside(c, command) for c in inner.commands)
                 opaque.extend(f"in {run.path.value}: {reason}" for reason in inner.opaque)
+        elif run is not None and key is not None and read is not None:
+            script = read(key)
+            if script is not None:
+                _follow_file(run, command, script, depth, read, commands, opaque)
         _record_writes(command, files)
     return ShellAnalysis(tuple(commands), tuple(opaque), analysis.fork_bombs)
+
+
+def _follow_file(
+    run: _Run,
+    command: SimpleCommand,
+    script: DiskScript,
+    depth: int,
+    read: ReadScript,
+    commands: list[SimpleCommand],
+    opaque: list[str],
+) -> None:
+    """A script already on disk: its commands are judged like the line's own. What cannot be
+    seen in it is opaque unless git holds the file unchanged: a project's own script, such as
+    `./gradlew`, may run what only its run time knows; a file the agent could have written may
+    not."""
+    path = run.path.value
+    if script.text is None:
+        if not script.known_to_git:
+            opaque.append(f"`{command.display()}` runs `{path}`, {script.unread}")
+        return
+    inner = with_scripts(analyze(_as_command_line(run, script.text)), depth + 1, read)
+    commands.extend(_inside(c, command) for c in inner.commands)
+    if not script.known_to_git:
+        opaque.extend(
+            f"in {path} (not committed to git as it is): {reason}" for reason in inner.opaque
+        )
 
 
 def _script_run(command: SimpleCommand) -> _Run | None:

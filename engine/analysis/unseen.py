@@ -11,14 +11,8 @@ from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 from engine.analysis import containers, minilangs
-from engine.analysis.vectors import (
-    PROGRAMS,
-    Call,
-    Payload,
-    command_payloads,
-    env_payloads,
-    shell_join,
-)
+from engine.analysis.vector_model import Call, Payload, shell_join
+from engine.analysis.vectors import PROGRAMS, command_payloads, env_payloads
 
 if TYPE_CHECKING:
     from tree_sitter import Node

@@ -11,18 +11,23 @@ from engine.fs import WalkSpec
 # Options that load every file of a directory they are given (kubectl reads its top level).
 _DIRECTORY_LOADERS = {"--from-file": WalkSpec(max_depth=1)}
 _URL = re.compile(r"^[a-z][a-z0-9+.-]*://", re.IGNORECASE)
-_NOT_A_PATH = re.compile(r"^[-+]?[0-9.]*$|^(true|false|yes|no|none|null)$", re.IGNORECASE)
+# Numbers and booleans are values, not files; `.` and `..` are folders.
+_NOT_A_PATH = re.compile(
+    r"^$|^[-+]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)$|^(true|false|yes|no|none|null)$", re.IGNORECASE
+)
 
 
 def option_files(words: tuple[Word, ...]) -> list[tuple[Word, WalkSpec | None]]:
     """Paths named inside `--option=value`, `key=path` and `@file` words, with the walk of the
     options that load a whole directory."""
     found: list[tuple[Word, WalkSpec | None]] = []
-    for word in words[1:]:
+    for position, word in enumerate(words[1:], start=1):
         value = word.value
         option = ""
         if value.startswith("--") and "=" in value:
             option, _, value = value.partition("=")
+        elif words[position - 1].value in _DIRECTORY_LOADERS:
+            option = words[position - 1].value  # `--from-file DIR`: the value is its own word
         elif "@" in value and not _URL.match(value):
             value = value.rsplit("@", 1)[1]
         elif "=" not in value or value.startswith("-") or _URL.match(value):

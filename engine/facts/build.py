@@ -11,13 +11,14 @@ from urllib.parse import urlsplit
 from engine.analysis.commands import Access, CommandEffects, FileAccess, SqlSource, effects
 from engine.analysis.mcp import classify
 from engine.analysis.routes import with_routes
-from engine.analysis.scripts import with_scripts
+from engine.analysis.scripts import runs_scripts, with_scripts
 from engine.analysis.shell import ShellAnalysis, SimpleCommand, Word, analyze
 from engine.analysis.sql import analyze_sql
 from engine.analysis.sql_sources import embedded_sql, split_escapes, written_file
 from engine.analysis.substitutions import substituted_files
 from engine.events import CallContext, ToolEvent
 from engine.facts.files import FileFinder, fed_by_find
+from engine.facts.guarded import PathLooker, ProtectedPaths, delete_targets
 from engine.facts.model import (
     CommandFacts,
     CommandLine,
@@ -29,6 +30,7 @@ from engine.facts.model import (
     WebFact,
     Where,
 )
+from engine.facts.script_files import ScriptFiles
 from engine.fs import FileSystem
 from engine.git import GitPush, analyze_push
 from engine.paths import resolve_path
@@ -60,12 +62,20 @@ def _followed(command: str) -> ShellAnalysis:
     return with_routes(with_scripts(analyze(command)))
 
 
-class FactFinder:
-    """Turns tool calls into Facts, with one policy's MCP mapping and one filesystem cache."""
+@lru_cache(maxsize=8192)
+def _runs_scripts(command: str) -> bool:
+    return runs_scripts(analyze(command))
 
-    def __init__(self, policy: Policy, filesystem: FileSystem) -> None:
+
+class FactFinder:
+    """Turns tool calls into Facts, with one policy's MCP mapping and one filesystem cache;
+    `protected` says which words the self-protection guard needs resolved."""
+
+    def __init__(self, policy: Policy, filesystem: FileSystem, protected: ProtectedPaths) -> None:
         self.policy = policy
-        self.files = FileFinder(filesystem)
+        self.looker = PathLooker(protected)
+        self.files = FileFinder(filesystem, self.looker)
+        self.scripts = ScriptFiles(filesystem)
 
     def facts(self, event: ToolEvent, context: CallContext | None = None) -> Facts:
         context = context or CallContext()
@@ -102,6 +112,14 @@ class FactFinder:
         if not isinstance(command, str):
             return Facts("Bash", _BASH_CHECKS, malformed="Bash call without a command string")
         analysis = _followed(command)
+        if _runs_scripts(command):
+            # A script already on disk is followed as its text: not cached by the line's text.
+            cwd = where.cwd
+            analysis = with_routes(
+                with_scripts(
+                    analyze(command), read=lambda path: self.scripts.script(resolve_path(path, cwd))
+                )
+            )
         line = self.line(analysis, where)
         return Facts(
             "Bash",
@@ -142,8 +160,9 @@ class FactFinder:
     def _mcp(self, tool: str, tool_input: dict[str, Any], where: Where) -> Facts:
         found = classify(tool, tool_input, self.policy.policies.mcp_tools)
         paths = tuple(
-            PathFact(access, resolve_path(raw, where.cwd, where.home), raw, tool, where.root)
+            PathFact(access, path, raw, tool, where.root, self.looker.held(path, access, tool))
             for access, raw in found.paths
+            for path in (resolve_path(raw, where.cwd, where.home),)
         )
         sql = [SqlText(analyze_sql(text), tool) for text in found.sql]
         for text in found.maybe_sql:
@@ -206,7 +225,11 @@ class FactFinder:
                     for access in fed_by_find(substituted, command, upstream)
                 ]
             )
-            commands.append(CommandFacts(command, where, command_effects, push, sql, files))
+            named = self.looker.named(command, where.cwd)
+            targets = delete_targets(command, where)
+            commands.append(
+                CommandFacts(command, where, command_effects, push, sql, files, named, targets)
+            )
         return CommandLine(analysis.opaque, analysis.fork_bombs, tuple(commands))
 
     def _push(self, command: SimpleCommand, where: Where) -> GitPush | None:

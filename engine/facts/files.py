@@ -8,6 +8,7 @@ import os
 from engine.analysis.commands import Access, FileAccess
 from engine.analysis.shell import SimpleCommand
 from engine.analysis.substitutions import listing_walks
+from engine.facts.guarded import PathLooker
 from engine.facts.model import FileFact, SeenFile, Where
 from engine.fs import FileSystem
 from engine.paths import resolve_path
@@ -17,12 +18,14 @@ from engine.walks import GIT_TOP, XARGS_INPUT
 class FileFinder:
     """Expands file accesses against one filesystem cache; real cwds are looked up once a call."""
 
-    def __init__(self, filesystem: FileSystem) -> None:
+    def __init__(self, filesystem: FileSystem, looker: PathLooker) -> None:
         self.filesystem = filesystem
+        self.looker = looker
         self._call_cwds: dict[str, str] = {}
 
     def new_call(self) -> None:
         self._call_cwds.clear()
+        self.looker.new_call()
 
     def fact(self, access: FileAccess, where: Where, globstar: bool = False) -> FileFact:
         word = access.word
@@ -30,11 +33,13 @@ class FileFinder:
             return FileFact(access, where)
         shown_words = [word.value]
         resolved: tuple[str, ...] = ()
+        named = None
         if word.glob:
+            named = self.looker.glob(word, where.cwd, access.access, access.by)
             expansion = self.filesystem.expand_glob(word.value, self._real_cwd(where), globstar)
             if expansion is None:
                 # The glob starts in a directory that is not here: reason without the disk.
-                return FileFact(access, where, unseen_glob=True)
+                return FileFact(access, where, unseen_glob=True, named=named)
             shown_words, resolved = list(expansion.matches), expansion.paths
         files = []
         for position, shown in enumerate(shown_words):
@@ -46,15 +51,17 @@ class FileFinder:
             else:
                 path = self.resolve(shown, where)
             files.append(self._seen(access, shown, path, where))
-        return FileFact(access, where, tuple(files))
+        return FileFact(access, where, tuple(files), named=named)
 
     def _seen(self, access: FileAccess, shown: str, path: str, where: Where) -> SeenFile:
+        settings = self.looker.held(path, access.access, access.by)
         if access.walk is None or not self.filesystem.is_dir(path):
-            return SeenFile(shown, path)
+            return SeenFile(shown, path, settings=settings)
         if access.access is Access.DELETE and where.is_catastrophic(path):
             # Judged by builtin.rm_root; walking `/` would only spend the budget.
-            return SeenFile(shown, path, walkable=True)
-        return SeenFile(shown, path, self.filesystem.walk(path, access.walk), walkable=True)
+            return SeenFile(shown, path, walkable=True, settings=settings)
+        walk = self.filesystem.walk(path, access.walk)
+        return SeenFile(shown, path, walk, walkable=True, settings=settings)
 
     def git_config(self, where: Where) -> tuple[tuple[str, str], ...]:
         """The settings of the repository the call runs in, as `git push` reads them."""

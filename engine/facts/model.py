@@ -34,13 +34,43 @@ class Where(NamedTuple):
 
 
 class PathFact(NamedTuple):
-    """One resolved file that a tool reads, writes or deletes, as the caller named it."""
+    """One resolved file that a tool reads, writes or deletes, as the caller named it.
+
+    `settings`: the Claude Code settings files inside it, when a delete or a move of it
+    would take them along (see HeldPath)."""
 
     access: Access
     path: str
     shown: str
     by: str
     root: str | None = None
+    settings: tuple[str, ...] = ()
+
+
+class ProtectedPaths(NamedTuple):
+    """The governance state's files as this machine has them (links followed), this process's
+    home, and the file names that may name them in a command's words. Found once per engine."""
+
+    entries: tuple[tuple[str, str], ...]  # (real path, what it is)
+    home: str
+    names: frozenset[str]
+
+
+class HeldPath(NamedTuple):
+    """A path on this machine, and the Claude Code settings files (`.claude/settings*.json`)
+    found inside it: looked for only where a delete or a move would take them along."""
+
+    path: str
+    settings: tuple[str, ...] = ()
+
+
+class NamedPath(NamedTuple):
+    """A shell word as the path it names on this machine: joined to the cwd, links followed;
+    for a glob, the files it expands to on disk (at most a bounded number)."""
+
+    value: str
+    path: str
+    matches: tuple[HeldPath, ...] = ()
 
 
 class SeenFile(NamedTuple):
@@ -52,19 +82,22 @@ class SeenFile(NamedTuple):
     path: str
     walk: Walk | None = None
     walkable: bool = False
+    settings: tuple[str, ...] = ()  # Claude Code settings inside it (see HeldPath)
 
 
 class FileFact(NamedTuple):
     """One file access of a command after glob expansion: the files it really touches.
 
     A word only known at run time has no files; a glob whose directory is not here is
-    `unseen_glob` and judged by what it could match.
+    `unseen_glob` and judged by what it could match. `named`: a glob as the self-protection
+    guard reads it (the pattern resolved as a path, its matches on disk).
     """
 
     access: FileAccess
     where: Where
     files: tuple[SeenFile, ...] = ()
     unseen_glob: bool = False
+    named: NamedPath | None = None
 
 
 class SqlFact(NamedTuple):
@@ -81,7 +114,12 @@ class SqlFact(NamedTuple):
 
 
 class CommandFacts(NamedTuple):
-    """One simple command that would execute, with its effects after expansion."""
+    """One simple command that would execute, with its effects after expansion.
+
+    `named`: its words that name the protected state or are the start of a `find` that acts
+    on what it finds, as paths (`~` is this process's home). `targets`: the paths a recursive
+    delete (`rm`, `find -delete`) starts from, resolved with the call's home.
+    """
 
     command: SimpleCommand
     where: Where
@@ -89,6 +127,22 @@ class CommandFacts(NamedTuple):
     push: GitPush | None
     sql: tuple[SqlFact, ...]
     files: tuple[FileFact, ...]
+    named: tuple[NamedPath, ...] = ()
+    targets: tuple[NamedPath, ...] = ()
+
+    def named_path(self, value: str) -> NamedPath:
+        """The word `value` as a path; facts/guarded.py resolves every word a guard reads."""
+        for named in self.named:
+            if named.value == value:
+                return named
+        raise KeyError(value)
+
+    def target(self, value: str) -> str:
+        """The resolved start of a recursive delete named by the word `value`."""
+        for named in self.targets:
+            if named.value == value:
+                return named.path
+        raise KeyError(value)
 
 
 class CommandLine(NamedTuple):

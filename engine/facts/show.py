@@ -27,7 +27,8 @@ def describe(facts: Facts) -> list[str]:
     if facts.prompt is not None:
         lines.append(f"prompt of {len(facts.prompt)} characters")
     for path in facts.paths:
-        lines.append(f"{path.by} {_VERBS[path.access]} {_file(path.shown, path.path)}")
+        line = f"{path.by} {_VERBS[path.access]} {_file(path.shown, path.path)}"
+        lines.append(line + _settings(path.settings))
     for files in facts.files:
         lines += _file_fact(files)
     for text in facts.sql:
@@ -90,8 +91,13 @@ def _file_fact(fact: FileFact) -> list[str]:
                 if walk.complete
                 else f"  (tree not walked whole: {walk.reason})"
             )
-        lines.append(line)
+        lines.append(line + _settings(seen.settings))
     return lines
+
+
+def _settings(settings: tuple[str, ...]) -> str:
+    """Claude Code settings files a delete or a move would take along."""
+    return f"  (holds Claude Code settings: {', '.join(settings)})" if settings else ""
 
 
 def _file(shown: str, path: str, cwd: str = "/") -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from engine.analysis.commands import Access
 from engine.decide import Finding, Outcome, Risk
+from engine.facts.model import ProtectedPaths
 from engine.paths import PathPatterns
 from engine.policy import Policy
 from engine.rules.self_protection import SelfProtection
@@ -29,9 +30,9 @@ def finding(rule: str, outcome: Outcome, reason: str, fragment: str, risk: Risk)
 class RuleBook:
     """One policy's rules, compiled once per engine; `walk_memo` caches walk hits by walk."""
 
-    def __init__(self, policy: Policy, state: ProtectedState | None = None) -> None:
+    def __init__(self, policy: Policy, state: ProtectedState, protected: ProtectedPaths) -> None:
         self.policy = policy
-        self.guard = SelfProtection(state)
+        self.guard = SelfProtection(state, protected)
         self.walk_memo: dict[tuple[int, Access, str], list[Hit]] = {}
         sections = policy.policies
         bash = sections.bash_commands

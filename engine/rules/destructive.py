@@ -1,5 +1,5 @@
 """Built-in detectors of destruction: recursive deletes of the system or a home, disk wipes,
-world-writable modes, fork bombs. Judges one command's words; resolves paths, reads no file."""
+world-writable modes, fork bombs. Judges one command's words and the paths the facts resolved."""
 
 from __future__ import annotations
 
@@ -7,10 +7,9 @@ import re
 from collections.abc import Iterable
 
 from engine.analysis.modes import world_writable
-from engine.analysis.shell import SimpleCommand, Word
+from engine.analysis.shell import Word
 from engine.decide import Finding, Outcome, Risk
-from engine.facts.model import CommandLine, Where
-from engine.paths import resolve_path
+from engine.facts.model import CommandFacts, CommandLine
 from engine.rules.book import finding
 
 _BLOCK_DEVICE = re.compile(
@@ -32,10 +31,11 @@ def fork_bombs(line: CommandLine) -> Iterable[Finding]:
         )
 
 
-def destructive(command: SimpleCommand, where: Where) -> Iterable[Finding]:
+def destructive(facts: CommandFacts) -> Iterable[Finding]:
+    command = facts.command
     name, words = command.name, command.words
     if name == "rm":
-        yield from _rm(words, where)
+        yield from _rm(words, facts)
     elif name == "chmod":
         # A mode starting with `-` (`chmod -w f`) only removes rights: skip options.
         yield from _world_writable_finding(
@@ -52,7 +52,7 @@ def destructive(command: SimpleCommand, where: Where) -> Iterable[Finding]:
         for start in words[1:]:
             if start.value.startswith(("-", "(", "!")):
                 break
-            if _is_catastrophic_target(start, where):
+            if _is_catastrophic_target(start, facts):
                 yield finding(
                     "builtin.rm_root",
                     Outcome.DENY,
@@ -86,21 +86,20 @@ def _disk(fragment: str) -> Finding:
     )
 
 
-def _is_catastrophic_target(word: Word, where: Where) -> bool:
+def _is_catastrophic_target(word: Word, facts: CommandFacts) -> bool:
+    """The word's resolved path (for a glob, its folder's) is the system or a home."""
     value = word.value
     if word.dynamic:
         return False
     if word.glob:
-        parent = value.rsplit("/", 1)[0] if "/" in value else "."
-        if value.startswith("/") and parent == "":
+        if value.startswith("/") and "/" not in value[1:]:
             return True  # `/*`, `/e*`
-        return where.is_catastrophic(resolve_path(parent or "/", where.cwd, where.home))
-    if value in {"~", "~/", "$HOME", "${HOME}"}:
+    elif value in {"~", "~/", "$HOME", "${HOME}"}:
         return True
-    return where.is_catastrophic(resolve_path(value, where.cwd, where.home))
+    return facts.where.is_catastrophic(facts.target(value))
 
 
-def _rm(words: tuple[Word, ...], where: Where) -> Iterable[Finding]:
+def _rm(words: tuple[Word, ...], facts: CommandFacts) -> Iterable[Finding]:
     recursive = no_preserve = False
     targets: list[Word] = []
     only_targets = False
@@ -128,7 +127,7 @@ def _rm(words: tuple[Word, ...], where: Where) -> Iterable[Finding]:
     if not recursive:
         return
     for target in targets:
-        if _is_catastrophic_target(target, where):
+        if _is_catastrophic_target(target, facts):
             yield finding(
                 "builtin.rm_root",
                 Outcome.DENY,

@@ -3,7 +3,7 @@ write-protected paths, deletes that need approval, protected files found in a wa
 
 from __future__ import annotations
 
-import os
+import posixpath
 from collections.abc import Iterable
 
 from engine.analysis.commands import Access, FileAccess
@@ -18,7 +18,7 @@ _WALK_MEMO_LIMIT = 4096
 def path_fact(book: RuleBook, fact: PathFact) -> Iterable[Finding]:
     """One resolved file a tool reads, writes or deletes."""
     access, path, shown, by, root = fact.access, fact.path, fact.shown, fact.by, fact.root
-    guarded = book.guard.access(access, path, shown, by, root)
+    guarded = book.guard.access(access, path, shown, by, root, fact.settings)
     if guarded is not None:
         yield guarded
     for patterns, index, rule, outcome in book.path_rules(access):
@@ -44,7 +44,7 @@ def file_fact(book: RuleBook, fact: FileFact) -> Iterable[Finding]:
     access, where = fact.access, fact.where
     word = access.word
     if word.dynamic or word.glob:
-        yield from book.guard.word(word, where.cwd, access.by, access.access, where.root)
+        yield from book.guard.word(word, fact.named, access.by, access.access, where.root)
     if word.dynamic:
         if access.access is Access.DELETE and book.deletes_need_approval:
             yield finding(
@@ -73,7 +73,10 @@ def _seen_files(
     for seen in files:
         if not access.contents_only or not seen.walkable:  # not here: judged by its name
             yield from path_fact(
-                book, PathFact(access.access, seen.path, seen.shown, access.by, where.root)
+                book,
+                PathFact(
+                    access.access, seen.path, seen.shown, access.by, where.root, seen.settings
+                ),
             )
         walk = seen.walk
         if walk is None:
@@ -205,7 +208,7 @@ def _path_rule_finding(
 
 
 def _display_path(path: str, root: str, shown: str) -> str:
-    relative = os.path.relpath(path, root)
+    relative = posixpath.relpath(path, root)
     base = shown.rstrip("/") or "/"
     if base == ".":
         return f"./{relative}"

@@ -49,12 +49,12 @@ def _line(book: RuleBook, line: CommandLine, found: list[Finding]) -> None:
 
 
 def _command(book: RuleBook, facts: CommandFacts, found: list[Finding]) -> None:
-    command, where, effects = facts.command, facts.where, facts.effects
-    found.extend(book.guard.command(command, where.cwd, where.root))
+    command, effects = facts.command, facts.effects
+    found.extend(book.guard.command(facts))
     accessed = frozenset(access.word.value for access in effects.files)
-    found.extend(book.guard.mentions(command, where.cwd, accessed))
+    found.extend(book.guard.mentions(facts, accessed))
     found.extend(patterns.command_patterns(book, command, effects))
-    found.extend(destructive.destructive(command, where))
+    found.extend(destructive.destructive(facts))
     found.extend(git.git(book, facts))
     for source in facts.sql:
         _sql(book, source, found)

@@ -5,32 +5,27 @@ agent's reach. Always on and critical; it reads no policy and is told the state'
 from __future__ import annotations
 
 import fnmatch
-import glob
-import os
+import posixpath
 import re
 from collections.abc import Iterable
-from itertools import islice
 
 from engine.analysis.code import interpreter_language
 from engine.analysis.commands import Access
 from engine.analysis.shell import SimpleCommand, Word
 from engine.decide import Finding, Outcome, Risk
-from engine.paths import resolve_path
+from engine.facts.model import CommandFacts, HeldPath, NamedPath, ProtectedPaths
 from engine.self_protection import (
     CLI_RULE,
+    FIND_ACTIONS,
+    MANAGED_SETTINGS,
     SETTINGS_RULE,
+    SETTINGS_TAILS,
     STATE_RULE,
     STOP_RULE,
     ProtectedState,
+    path_candidates,
 )
 
-# Claude Code's settings files that can hold (or drop) our hook: project and user level
-# (`<dir>/.claude/settings.json`, `settings.local.json`) and the organisation's managed file.
-_SETTINGS_TAILS = ("/.claude/settings.json", "/.claude/settings.local.json")
-MANAGED_SETTINGS = (
-    "/etc/claude-code/managed-settings.json",
-    "/Library/Application Support/ClaudeCode/managed-settings.json",
-)
 # `governance` subcommands only a human may run: they decide, enrol, open windows, remove the
 # hook, cut the audit trail, or replace the server.
 _HUMAN_ONLY = frozenset({"approve", "deny", "mfa", "break-glass", "install-service", "serve"})
@@ -44,50 +39,33 @@ _PKILL_VALUE_OPTIONS = frozenset(
     {"-u", "-U", "-g", "-G", "-P", "-s", "-t", "--signal", "-F", "--pidfile", "--ns", "-d"}
 )
 _STATE_VARIABLES = re.compile(r"GOVERNANCE_(DB|SOCKET|SPOOL_DIR|POLICY)\b")
-_GLOB_LIMIT = 2000
-_FIND_ACTIONS = frozenset({"-exec", "-execdir", "-ok", "-okdir", "-delete", "-fprint"})
 _NO_MENTION = frozenset({"echo", "printf", ":", "true", "false", "logger", "test", "["})
 
 
 class SelfProtection:
     """Judges one command or file access against the protected state; yields findings only."""
 
-    def __init__(self, state: ProtectedState | None = None) -> None:
-        self.state = state or ProtectedState()
-        entries: dict[str, str] = {}
-        database = self.state.database
-        if database:
-            for suffix, what in (
-                ("", "the governance database"),
-                ("-wal", "the governance database's WAL"),
-                ("-shm", "the governance database's shared memory"),
-                ("-journal", "the governance database's journal"),
-            ):
-                entries[resolve_path(database + suffix, "/")] = what
-        for path, what in (
-            (self.state.socket, "the governance server's socket"),
-            (self.state.spool, "the governance spool"),
-            (self.state.policy, "the policy file in use"),
-            (self.state.witness, "the audit trail's witness file"),
-        ):
-            if path:
-                entries[resolve_path(path, "/")] = what
-        self._state = entries
+    def __init__(self, state: ProtectedState, protected: ProtectedPaths) -> None:
+        self.state = state
+        self._state = dict(protected.entries)
         self._settings = {path: "the managed Claude Code settings" for path in MANAGED_SETTINGS}
-        self._home = os.path.expanduser("~")
-        self._basenames = {os.path.basename(p) for p in entries} | {
-            "settings.json",
-            "settings.local.json",
-            "managed-settings.json",
-        }
+        self._home = protected.home
+        self._basenames = protected.names
 
     # ------------------------------------------------------------ files
 
     def access(
-        self, access: Access, path: str, shown: str, by: str, root: str | None = None
+        self,
+        access: Access,
+        path: str,
+        shown: str,
+        by: str,
+        root: str | None = None,
+        settings: tuple[str, ...] = (),
     ) -> Finding | None:
         """A resolved file access: the protected file itself, anything under a protected dir,
-        and (for writes and deletes, which take what is inside along) a dir holding one."""
+        and (for writes and deletes, which take what is inside along) a dir holding one;
+        `settings` are the Claude Code settings files found inside it."""
         found = self._match(path)
         if found is not None:
             return self._file_finding(found, access, shown, by)
@@ -97,11 +75,11 @@ class SelfProtection:
             held = None
         elif access in (Access.WRITE, Access.DELETE):
             # Only a delete or a move takes a folder's settings files along with it.
-            held = self._held(path, include_settings=access is Access.DELETE or by == "mv")
+            held = self._held(path, access is Access.DELETE or by == "mv", settings)
         elif path != root:
             # Copying or archiving a folder that holds the database copies the database; a
             # read of the whole project is ordinary work.
-            held = self._held(path, include_settings=False)
+            held = self._held(path, False, ())
         else:
             held = None
         if held is not None:
@@ -112,10 +90,11 @@ class SelfProtection:
         return None
 
     def word(
-        self, word: Word, cwd: str, by: str, access: Access, root: str | None
+        self, word: Word, named: NamedPath | None, by: str, access: Access, root: str | None
     ) -> Iterable[Finding]:
-        """A shell word that is a file access: globs are expanded on disk, words only known at
-        run time are judged by the state variables they name."""
+        """A shell word that is a file access, as the path it names (`named`; for a glob, with
+        its matches on disk); words only known at run time are judged by the state variables
+        they name."""
         if word.dynamic:
             if _STATE_VARIABLES.search(word.value):
                 yield self._finding(
@@ -124,23 +103,28 @@ class SelfProtection:
                     f"{by} {word.value}",
                 )
             return
+        if named is None:
+            return
         if word.glob:
-            pattern = resolve_path(word.value, cwd)
-            for hit in [*self._could_match(pattern, access), *_expand(pattern)]:
-                finding = self.access(access, resolve_path(hit, cwd), word.value, by, root)
+            # What the text could match (the files may not exist yet, or not here) is
+            # already absolute and real; then what it does match here.
+            could = [HeldPath(c) for c in self._could_match(named.path, access)]
+            for hit in [*could, *named.matches]:
+                finding = self.access(access, hit.path, word.value, by, root, hit.settings)
                 if finding is not None:
                     yield finding
                     return
             return
-        finding = self.access(access, resolve_path(word.value, cwd), word.value, by, root)
+        finding = self.access(access, named.path, word.value, by, root)
         if finding is not None:
             yield finding
 
     def mentions(
-        self, command: SimpleCommand, cwd: str, accessed: frozenset[str] = frozenset()
+        self, facts: CommandFacts, accessed: frozenset[str] = frozenset()
     ) -> Iterable[Finding]:
         """Any argument naming protected state (`nc -U SOCK`, `--db=DB`, `sqlite3 DB`, a path
         inside `python -c` code): programs we do not model may open what they are given."""
+        command = facts.command
         if command.name in _NO_MENTION:
             return
         for word in command.words[1:]:
@@ -154,9 +138,9 @@ class SelfProtection:
                     )
                     return
                 continue
-            found = self._named_in(value, cwd)
+            found = self._named_in(value, facts)
             if found is not None:
-                if value in accessed and self._match(resolve_path(value, cwd)) is not None:
+                if value in accessed and self._match(facts.named_path(value).path) is not None:
                     continue  # judged as the file access it is
                 rule, what = found
                 yield self._finding(
@@ -164,7 +148,7 @@ class SelfProtection:
                 )
                 return
 
-    def _named_in(self, value: str, cwd: str) -> tuple[str, str] | None:
+    def _named_in(self, value: str, facts: CommandFacts) -> tuple[str, str] | None:
         for entry, what in self._state.items():
             if entry in value:
                 return STATE_RULE, what
@@ -172,8 +156,10 @@ class SelfProtection:
             if entry in value:
                 return SETTINGS_RULE, what
         if any(name in value for name in self._basenames):
-            candidate = value.split("=", 1)[-1] if value.startswith("-") else value
-            return self._match(resolve_path(candidate, cwd))
+            for candidate in path_candidates(value):
+                found = self._match(facts.named_path(candidate).path)
+                if found is not None:
+                    return found
         return None
 
     def _could_match(self, pattern: str, access: Access) -> list[str]:
@@ -182,8 +168,8 @@ class SelfProtection:
         candidates = list(self._state) + list(self._settings)
         if access in (Access.WRITE, Access.DELETE):
             candidates += [parent for entry in self._state for parent in _parents(entry)]
-        folder = os.path.dirname(pattern)
-        if fnmatch.fnmatchcase(".claude", os.path.basename(folder)):
+        folder = posixpath.dirname(pattern)
+        if fnmatch.fnmatchcase(".claude", posixpath.basename(folder)):
             candidates += [f"{folder}/settings.json", f"{folder}/settings.local.json"]
         return [c for c in candidates if fnmatch.fnmatchcase(c, pattern)]
 
@@ -193,11 +179,13 @@ class SelfProtection:
                 return STATE_RULE, what
         if path in self._settings:
             return SETTINGS_RULE, self._settings[path]
-        if path.endswith(_SETTINGS_TAILS):
+        if path.endswith(SETTINGS_TAILS):
             return SETTINGS_RULE, "Claude Code settings that hold the governance hook"
         return None
 
-    def _held(self, path: str, include_settings: bool) -> tuple[str, str] | None:
+    def _held(
+        self, path: str, include_settings: bool, settings: tuple[str, ...]
+    ) -> tuple[str, str] | None:
         inside = path.rstrip("/") + "/"
         for entry, what in self._state.items():
             if entry.startswith(inside):
@@ -206,8 +194,7 @@ class SelfProtection:
             return None
         if path.endswith("/.claude") or any(p.startswith(inside) for p in self._settings):
             return SETTINGS_RULE, "Claude Code settings that hold the governance hook"
-        tails = (os.path.join(path, tail.lstrip("/")) for tail in _SETTINGS_TAILS)
-        if any(os.path.exists(candidate) for candidate in tails):
+        if settings:
             return SETTINGS_RULE, "Claude Code settings that hold the governance hook"
         return None
 
@@ -217,17 +204,17 @@ class SelfProtection:
 
     # ------------------------------------------------------------ commands
 
-    def command(
-        self, command: SimpleCommand, cwd: str = "/", root: str | None = None
-    ) -> Iterable[Finding]:
+    def command(self, facts: CommandFacts) -> Iterable[Finding]:
         """The approver's CLI, anything that stops the server, and `find … -exec` over a
         folder holding state (what `{}` stands for is every file found)."""
+        command, root = facts.command, facts.where.root
         name, argv = command.name, command.argv
-        if name == "find" and _FIND_ACTIONS & set(argv):
+        if name == "find" and FIND_ACTIONS & set(argv):
             for start in command.words[1:]:
                 if start.value.startswith(("-", "(", "!")):
                     break
-                yield from self.word(start, cwd, "find -exec", Access.READ, root)
+                named = None if start.dynamic else facts.named_path(start.value)
+                yield from self.word(start, named, "find -exec", Access.READ, root)
         elif name == "governance" or _runs_governance_module(name, argv):
             start = 3 if name != "governance" else 1
             yield from self._cli(argv[start:], command.display())
@@ -329,13 +316,6 @@ _VERBS = {
     Access.DELETE: "deletes",
     Access.MENTION: "opens",
 }
-
-
-def _expand(pattern: str) -> list[str]:
-    try:
-        return list(islice(glob.iglob(pattern), _GLOB_LIMIT))
-    except (OSError, ValueError):  # a NUL byte or an unreadable folder: the text check stands
-        return []
 
 
 def _parents(path: str) -> list[str]:

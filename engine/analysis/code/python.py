@@ -14,6 +14,7 @@ from engine.analysis.code.internals import (
     _Budget,
     _mode_access,
 )
+from engine.analysis.code.python_names import _PythonNames
 from engine.analysis.code.python_tables import (
     _PY_DANGEROUS_MODULES,
     _PY_DESERIALIZE,
@@ -35,7 +36,7 @@ from engine.analysis.code.python_values import _PythonValues, _quote_val, _Val
 from engine.analysis.modes import world_writable
 
 
-class _PythonAnalyzer(_PythonValues):
+class _PythonAnalyzer(_PythonNames, _PythonValues):
     def __init__(
         self,
         code: str,

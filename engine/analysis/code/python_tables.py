@@ -1,5 +1,5 @@
 """The Python calls the analyzer knows: shell runners, exec forms, file operations, decoders,
-network calls. Data only; python.py and python_values.py read it."""
+network calls. Data only; python.py, python_names.py and python_values.py read it."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
 """The shell stage of analysis: a bash command line as the simple commands that would execute
-(walker.py, with expand.py and unwrap.py), their words (words.py) and wrappers (wrappers.py)."""
+(walker.py, with pipeline.py, expand.py, unwrap.py), their words (words.py), wrappers.py."""
 
 from engine.analysis.shell.expansion import brace_expand
 from engine.analysis.shell.walker import analyze, analyze_uncached

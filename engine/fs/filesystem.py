@@ -1,76 +1,34 @@
-"""Every filesystem look the engine makes: glob expansion as bash does it, tree walks with a
-budget, the git index; cached by directory mtime. It reports files, never judges them."""
+"""Every look at directories the engine makes: listings, glob expansion as bash does it, tree
+walks with a budget; cached until a directory changes. It reports files, never judges them."""
 
 from __future__ import annotations
 
-import fnmatch
 import itertools
 import os
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
-from functools import lru_cache
 
 from pathspec import GitIgnoreSpec
 
+from engine.fs.filters import visible, wanted_file
+from engine.fs.git_repo import GitRepoFiles, git_root
+from engine.fs.model import (
+    DIR,
+    FILE,
+    LINK,
+    WALK_MAX_ENTRIES,
+    WALK_MAX_SECONDS,
+    WALK_MAX_WALL_SECONDS,
+    Expansion,
+    Walk,
+    WalkSpec,
+)
 from engine.fswatch import DirectoryWatcher
-from engine.gitconfig import parse_git_config
-from engine.gitindex import parse_git_index
-from engine.globs import glob_match, is_glob, segment_regex
+from engine.globs import is_glob, segment_regex
 
-# The walk budget: past any bound the walk stops and the call needs approval. Time is
-# counted in CPU seconds, so a busy machine does not turn allows into approvals, with a
-# wall-clock cap for disks that are slow to answer.
-WALK_MAX_ENTRIES = 20_000
-WALK_MAX_SECONDS = 0.05
-WALK_MAX_WALL_SECONDS = 0.5
 _GLOB_MAX_MATCHES = 4_096
 _CACHE_LIMIT = 50_000
-_MAX_CONFIG_BYTES = 1_000_000
-_FILE = "f"
-_DIR = "d"
-_LINK = "l"
-
-
-@dataclass(frozen=True, slots=True)
-class WalkSpec:
-    """How one tool descends into a directory: what it skips and what it reads."""
-
-    hidden: bool = True  # dotfiles and dot-directories are visited
-    ignore_files: tuple[str, ...] = ()  # gitignore-style files honoured in each directory
-    git_ignores_need_repo: bool = True  # `.gitignore` only counts inside a git work tree
-    exclude: tuple[str, ...] = ()  # globs on the base name of files to skip
-    exclude_dir: tuple[str, ...] = ()  # globs on the base name of directories to skip
-    include: tuple[str, ...] = ()  # when set, only files whose base name matches one
-    path_globs: tuple[str, ...] = ()  # gitignore-style `-g` globs (`!x` excludes)
-    names: tuple[tuple[bool, str, bool], ...] = ()  # find `-name`: (negated, glob, casefold)
-    # find `-path`: (negated, glob, casefold), the glob on "/" + the path below the start
-    paths: tuple[tuple[bool, str, bool], ...] = ()
-    tracked_only: bool = False  # git grep / git archive: files in the git index
-    untracked_only: bool = False  # git add -A: files git does not track yet
-    max_depth: int | None = None
-    follow_links: bool = False  # symlinked files are read through (zip, grep -R, tar -h)
-
-
-@dataclass(frozen=True, slots=True)
-class Walk:
-    """The files a walk found; `complete` is False when the budget stopped it."""
-
-    root: str
-    files: tuple[str, ...]
-    complete: bool
-    reason: str = ""
-    serial: int = 0
-    links: tuple[tuple[str, str], ...] = ()  # (target read through a link, the link)
-
-
-@dataclass(frozen=True, slots=True)
-class Expansion:
-    """What a glob word expands to, in bash's order; no match leaves the word itself."""
-
-    matches: tuple[str, ...]
-    literal: bool  # nothing matched: bash passes the word unchanged
-    paths: tuple[str, ...] = ()  # each match as an absolute path, symlinks resolved
 
 
 @dataclass(slots=True)
@@ -100,8 +58,7 @@ class FileSystem:
         self._walks_by_dir: dict[str, set[tuple[str, WalkSpec]]] = {}
         self._watcher = DirectoryWatcher()
         self._ignores: dict[str, tuple[int, GitIgnoreSpec | None]] = {}
-        self._index: dict[str, tuple[int, frozenset[str] | None]] = {}
-        self._configs: dict[str, tuple[int, tuple[tuple[str, str], ...]]] = {}
+        self._git = GitRepoFiles(self._watcher)
 
     def close(self) -> None:
         """Stops watching; later looks fall back to checking directory mtimes."""
@@ -114,7 +71,7 @@ class FileSystem:
 
     def git_top(self, path: str) -> str | None:
         """The top of the git work tree holding `path`, if any."""
-        return _git_root(path)
+        return git_root(path)
 
     def listing(self, directory: str) -> tuple[tuple[str, str], ...] | None:
         """(name, kind) of each entry, kind `d` for directories (symlinks not followed)."""
@@ -157,7 +114,7 @@ class FileSystem:
             return None
         path = parent.rstrip("/") + "/" + names[-1]
         # A name that is not there is not a symlink either: its path is already real.
-        return os.path.realpath(path) if seen[3].get(names[-1]) == _LINK else path
+        return os.path.realpath(path) if seen[3].get(names[-1]) == LINK else path
 
     def _real_dir(self, start: str, names: list[str]) -> str | None:
         """The real path of the directory `start/names…` (`start` already real), read from
@@ -174,9 +131,9 @@ class FileSystem:
             seen = self._listing(current)
             kind = seen[3].get(name) if seen is not None else None
             path = current.rstrip("/") + "/" + name
-            if kind == _DIR:
+            if kind == DIR:
                 current = path
-            elif kind == _LINK and os.path.isdir(path):
+            elif kind == LINK and os.path.isdir(path):
                 current = os.path.realpath(path)
             else:
                 return None
@@ -244,25 +201,25 @@ class FileSystem:
             if rest:
                 yield from self._expand(directory, rest, globstar)
             else:
-                yield from ((n, k == _LINK) for n, k in listing if not n.startswith("."))
+                yield from ((n, k == LINK) for n, k in listing if not n.startswith("."))
             for name, kind in listing:
-                if kind == _DIR and not name.startswith("."):
+                if kind == DIR and not name.startswith("."):
                     for below, linked in self._expand(f"{directory}/{name}", segments, globstar):
                         yield f"{name}/{below}", linked
             return
         if not is_glob(head):
             path = os.path.join(directory, head)
-            kind = _LINK if os.path.islink(path) else _DIR if os.path.isdir(path) else _FILE
+            kind = LINK if os.path.islink(path) else DIR if os.path.isdir(path) else FILE
             candidates = [(head, kind)] if os.path.lexists(path) else []
         else:
             regex = segment_regex(head.replace("**", "*"))
             candidates = [(n, k) for n, k in listing if regex.fullmatch(n)]
         for name, kind in candidates:
             if not rest:
-                yield name, kind == _LINK
-            elif kind == _DIR or (kind == _LINK and os.path.isdir(f"{directory}/{name}")):
+                yield name, kind == LINK
+            elif kind == DIR or (kind == LINK and os.path.isdir(f"{directory}/{name}")):
                 for below, linked in self._expand(f"{directory}/{name}", rest, globstar):
-                    yield f"{name}/{below}", linked or kind == _LINK
+                    yield f"{name}/{below}", linked or kind == LINK
 
     # ---------------------------------------------------------------- walks
 
@@ -302,7 +259,7 @@ class FileSystem:
         wall_deadline = time.perf_counter() + max(self.max_seconds, WALK_MAX_WALL_SECONDS)
         tracked: frozenset[str] | None = None
         watched: list[tuple[str, int]] = []
-        repo = _git_root(root)
+        repo = git_root(root)
         if spec.tracked_only or spec.untracked_only:
             tracked = self.tracked_files(repo) if repo else None
             if tracked is None:
@@ -335,7 +292,7 @@ class FileSystem:
             local = inherited
             for name in spec.ignore_files:
                 needs_repo = name == ".gitignore" and spec.git_ignores_need_repo
-                if (name, _FILE) in listing and (repo or not needs_repo):
+                if (name, FILE) in listing and (repo or not needs_repo):
                     ignore = self._ignore_file(os.path.join(directory, name), watched)
                     if ignore is not None:
                         local = (*local, (directory, ignore))
@@ -343,14 +300,14 @@ class FileSystem:
             descend = spec.max_depth is None or depth + 1 < spec.max_depth
             for name, kind in listing:
                 path = prefix + name
-                if (filtered or local) and not _visible(name, kind, path, spec, local):
+                if (filtered or local) and not visible(name, kind, path, spec, local):
                     continue
-                if kind == _DIR:
+                if kind == DIR:
                     if descend:
                         stack.append((path, depth + 1, local))
-                elif not filtered or _wanted_file(name, path, spec, tracked, root):
+                elif not filtered or wanted_file(name, path, spec, tracked, root):
                     files.append(path)
-                    if kind == _LINK and spec.follow_links:
+                    if kind == LINK and spec.follow_links:
                         # The tool reads what the link points at, wherever that is.
                         links.append((os.path.realpath(path), path))
         direct = set(files)
@@ -397,45 +354,19 @@ class FileSystem:
         self._ignores[path] = (mtime, spec)
         return spec
 
-    # ---------------------------------------------------------------- git index
+    # ---------------------------------------------------------------- git repository
 
     def tracked_files(self, repo: str) -> frozenset[str] | None:
         """Absolute paths of the files in `repo`'s git index, None if it cannot be read."""
-        index_path = os.path.join(repo, ".git", "index")
-        self._watcher.watch(os.path.dirname(index_path))
-        try:
-            mtime = os.stat(index_path).st_mtime_ns
-        except OSError:
-            return frozenset() if os.path.isdir(os.path.join(repo, ".git")) else None
-        cached = self._index.get(index_path)
-        if cached is not None and cached[0] == mtime:
-            return cached[1]
-        try:
-            with open(index_path, "rb") as handle:
-                names = parse_git_index(handle.read())
-        except OSError:
-            names = None
-        result = None if names is None else frozenset(os.path.join(repo, n) for n in names)
-        self._index[index_path] = (mtime, result)
-        return result
+        return self._git.tracked_files(repo)
+
+    def staged_blobs(self, repo: str) -> dict[str, bytes] | None:
+        """Each path in `repo`'s git index (relative) with the SHA-1 of its staged blob."""
+        return self._git.staged_blobs(repo)
 
     def git_config(self, repo: str) -> tuple[tuple[str, str], ...]:
         """The settings in `repo`'s `.git/config` (what a bare `git push` follows there)."""
-        path = os.path.join(repo, ".git", "config")
-        try:
-            mtime = os.stat(path).st_mtime_ns
-        except OSError:
-            return ()
-        cached = self._configs.get(path)
-        if cached is not None and cached[0] == mtime:
-            return cached[1]
-        try:
-            with open(path, encoding="utf-8", errors="replace") as handle:
-                pairs = parse_git_config(handle.read(_MAX_CONFIG_BYTES))
-        except OSError:
-            pairs = ()
-        self._configs[path] = (mtime, pairs)
-        return pairs
+        return self._git.git_config(repo)
 
 
 def _mtime(directory: str, relative: str) -> int:
@@ -445,71 +376,7 @@ def _mtime(directory: str, relative: str) -> int:
         return -1
 
 
-@lru_cache(maxsize=1024)
-def _git_root_cached(directory: str) -> str | None:
-    current = directory
-    while True:
-        if os.path.isdir(os.path.join(current, ".git")):
-            return current
-        parent = os.path.dirname(current)
-        if parent == current:
-            return None
-        current = parent
-
-
-def _git_root(directory: str) -> str | None:
-    start = directory if os.path.isdir(directory) else os.path.dirname(directory)
-    return _git_root_cached(start)
-
-
-def _visible(
-    name: str,
-    kind: str,
-    path: str,
-    spec: WalkSpec,
-    ignores: tuple[tuple[str, GitIgnoreSpec], ...],
-) -> bool:
-    if not spec.hidden and name.startswith("."):
-        return False
-    if (spec.tracked_only or spec.untracked_only) and name == ".git":
-        return False
-    if kind == _DIR and any(glob_match(g, name) for g in spec.exclude_dir):
-        return False
-    for directory, ignore in ignores:
-        relative = path[len(directory.rstrip("/")) + 1 :] + ("/" if kind == _DIR else "")
-        if ignore.match_file(relative):
-            return False
-    excluded = (g[1:].rstrip("/") for g in spec.path_globs if g.startswith("!"))
-    return not any(glob_match(g, name) for g in excluded)
-
-
-def _wanted_file(
-    name: str, path: str, spec: WalkSpec, tracked: frozenset[str] | None, root: str
-) -> bool:
-    if spec.tracked_only and (tracked is None or path not in tracked):
-        return False
-    if spec.untracked_only and tracked is not None and path in tracked:
-        return False
-    if any(glob_match(g, name) for g in spec.exclude):
-        return False
-    if spec.include and not any(glob_match(g, name) for g in spec.include):
-        return False
-    positive = [g for g in spec.path_globs if not g.startswith("!")]
-    if positive and not any(glob_match(g, name) for g in positive):
-        return False
-    for negated, pattern, casefold in spec.names:
-        subject, glob = (name.lower(), pattern.lower()) if casefold else (name, pattern)
-        if glob_match(glob, subject, dotted=True) == negated:
-            return False
-    below = path[len(root.rstrip("/")) :]
-    for negated, pattern, casefold in spec.paths:
-        subject, glob = (below.lower(), pattern.lower()) if casefold else (below, pattern)
-        if fnmatch.fnmatchcase(subject, glob) == negated:  # find's `*` spans `/`
-            return False
-    return True
-
-
 def _kind(entry: os.DirEntry[str]) -> str:
     if entry.is_symlink():
-        return _LINK
-    return _DIR if entry.is_dir(follow_symlinks=False) else _FILE
+        return LINK
+    return DIR if entry.is_dir(follow_symlinks=False) else FILE
