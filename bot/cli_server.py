@@ -20,7 +20,7 @@ from bot.edge.runtime import Edge, policy_cache
 from bot.private_files import SERVER_UMASK
 from bot.remote import listen
 from bot.server import GovernanceServer
-from bot.slack_app import SlackSettings, attach
+from bot.slack.runner import SlackSettings, attach
 from engine.mfa import MfaRegistry, qr_text
 from engine.policy import PolicyError
 from engine.redact import redact_text

@@ -13,7 +13,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from hook_client.main import git_context
+from hook_client.context import git_context
 
 HOOK_NAME = "governance-hook"
 # Longer than the hook's own approval wait (540 s) plus its margins, so the hook always

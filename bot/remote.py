@@ -4,50 +4,29 @@ wait on an approval, audit upload, policy fetch. It calls the server's core; it 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import hashlib
 import json
 import logging
-import re
 import ssl
 import time
-from collections.abc import Awaitable, Callable, Mapping
-from typing import Any, Literal, TypeVar, get_args
+from typing import Any, Literal, get_args
 
 from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from bot.remote_edge import ApprovalAsk, GrantUse, create_judged_approval, spend_grant
-from bot.server import LARGE_REQUEST_BYTES, GovernanceServer, Peer
+from bot.remote_hosts import HostGate, _error
+from bot.server import GovernanceServer, Peer
+from bot.server.unix import LARGE_REQUEST_BYTES
 from engine.approvals import ApprovalState
 from engine.events import CallContext, ToolEvent
-from engine.redact import redact_text
-from engine.state.hosts import (
-    HOST_NAME,
-    Contact,
-    Host,
-    HostRegistry,
-    HostReport,
-    IngestedEvent,
-    contact_due,
-    token_hash,
-)
+from engine.state.hosts import HOST_NAME, Host, IngestedEvent
 from engine.state.streams import EVENT_ID
 
 log = logging.getLogger("governance.remote")
 
 MAX_BODY_BYTES = 17 * 1024 * 1024  # as the socket: a large Write plus the envelope
-HOSTS_REFRESH_S = 0.5  # how soon a revocation closes a host's waiting requests
-CONTACT_EVERY_S = 30.0  # `hosts list` shows last contact to this precision
 POLICY_POLL_S = 0.5
-# What an edge says about itself on every request (the edge client's contract).
-POLICY_VERSION_HEADER = "X-Governance-Policy-Version"
-SPOOL_BACKLOG_HEADER = "X-Governance-Spool-Backlog"
-HOOK_VERSION_HEADER = "X-Governance-Hook-Version"
-_VERSION = re.compile(r"[\x20-\x7e]{1,128}")  # printable ASCII
-_BACKLOG = re.compile(r"[0-9]{1,18}")
-T = TypeVar("T")
-Handler = Callable[[web.Request, Host], Awaitable[web.StreamResponse]]
 
 
 class DecideRequest(BaseModel):
@@ -129,10 +108,6 @@ class AuditBatch(BaseModel):
     events: list[EdgeEvent] = Field(min_length=1, max_length=1000)
 
 
-def _error(status: int, message: str, **extra: Any) -> web.Response:
-    return web.json_response({"error": message, **extra}, status=status)
-
-
 def _invalid(error: ValidationError) -> web.Response:
     first = error.errors()[0]
     where = ".".join(str(part) for part in first["loc"]) or "body"
@@ -154,38 +129,31 @@ async def _json_errors(request: web.Request, handler: Any) -> web.StreamResponse
 
 
 class RemoteApi:
-    """The /v1 routes over one GovernanceServer, with the host table cached in memory."""
+    """The /v1 routes over one GovernanceServer; HostGate says which host each request is."""
 
     def __init__(self, server: GovernanceServer) -> None:
         self.server = server
-        self.registry = HostRegistry(server.store)
-        self._by_hash: dict[str, Host] = {}
-        self._revoked: set[str] = set()
-        self._stops: dict[str, asyncio.Event] = {}
-        self._closing = asyncio.Event()
-        self._contacted: dict[str, Contact] = {}
+        self.hosts = HostGate(server)
         self._policy: tuple[object, str, bytes] | None = None
         self._runner: web.AppRunner | None = None
-        self._refresher: asyncio.Task[None] | None = None
 
     def application(self) -> web.Application:
         app = web.Application(client_max_size=MAX_BODY_BYTES, middlewares=[_json_errors])
         app.add_routes(
             [
                 web.get("/v1/health", self.health),
-                web.post("/v1/decide", self._authenticated(self.decide)),
-                web.post("/v1/approvals", self._authenticated(self.ask)),
-                web.post("/v1/grants/use", self._authenticated(self.use_grant)),
-                web.get("/v1/approvals/{approval_id}/wait", self._authenticated(self.wait)),
-                web.post("/v1/audit/events", self._authenticated(self.ingest)),
-                web.get("/v1/policy", self._authenticated(self.policy)),
+                web.post("/v1/decide", self.hosts.authenticated(self.decide)),
+                web.post("/v1/approvals", self.hosts.authenticated(self.ask)),
+                web.post("/v1/grants/use", self.hosts.authenticated(self.use_grant)),
+                web.get("/v1/approvals/{approval_id}/wait", self.hosts.authenticated(self.wait)),
+                web.post("/v1/audit/events", self.hosts.authenticated(self.ingest)),
+                web.get("/v1/policy", self.hosts.authenticated(self.policy)),
             ]
         )
         return app
 
     async def start(self, host: str, port: int, tls: ssl.SSLContext) -> None:
-        self._refresh_hosts(first=True)
-        self._refresher = asyncio.create_task(self._keep_hosts_fresh())
+        self.hosts.start()
         # A client that hangs up cancels its handler: a waiter gone never spends a grant.
         self._runner = web.AppRunner(
             self.application(), access_log=None, handler_cancellation=True, shutdown_timeout=5
@@ -194,101 +162,9 @@ class RemoteApi:
         await web.TCPSite(self._runner, host, port, ssl_context=tls, backlog=1024).start()
 
     async def stop(self) -> None:
-        self._closing.set()  # waiting requests answer "shutting down" before the sockets close
-        if self._refresher is not None:
-            self._refresher.cancel()
+        self.hosts.stop()  # waiting requests answer first, then the sockets close
         if self._runner is not None:
             await self._runner.cleanup()
-
-    # ------------------------------------------------------------ hosts and tokens
-
-    def _refresh_hosts(self, *, first: bool = False) -> None:
-        hosts = self.registry.hosts()
-        self._by_hash = {host.token_sha256: host for host in hosts if not host.revoked}
-        revoked = {host.name for host in hosts if host.revoked}
-        for name in revoked - self._revoked:
-            self._stop_event(name).set()  # its waiting requests and long-polls end now
-            if not first:  # revoked while we serve: its Slack messages still say "pending"
-                self.server._background(self._announce_cancelled(name))
-        self._revoked = revoked
-
-    async def _announce_cancelled(self, host: str) -> None:
-        """Show the revoked host's cancelled requests as final wherever they were posted
-        (`hosts revoke` runs in another process, which holds no Slack connection)."""
-        for approval in self.server.store.cancelled_for_host(host):
-            with contextlib.suppress(Exception):
-                await self.server.notifier.request_expired(approval)
-
-    async def _keep_hosts_fresh(self) -> None:
-        while True:
-            await asyncio.sleep(HOSTS_REFRESH_S)
-            try:
-                self._refresh_hosts()
-            except Exception:  # a database hiccup must not stop revocations for good
-                log.exception("could not refresh the remote hosts")
-
-    def _stop_event(self, name: str) -> asyncio.Event:
-        return self._stops.setdefault(name, asyncio.Event())
-
-    def _host_for(self, request: web.Request) -> tuple[Host | None, str]:
-        scheme, _, token = request.headers.get("Authorization", "").partition(" ")
-        if scheme.lower() != "bearer" or not token.strip():
-            return None, "no bearer token"
-        host = self._by_hash.get(token_hash(token.strip()))
-        if host is None:  # added since the last refresh, or not a token at all
-            host = self.registry.authenticate(token.strip())
-            if host is not None:
-                self._by_hash[host.token_sha256] = host
-        if host is None or host.name in self._revoked:
-            return None, "unknown or revoked token"
-        return host, ""
-
-    def _authenticated(self, handler: Handler) -> Callable[[web.Request], Awaitable[Any]]:
-        async def guarded(request: web.Request) -> web.StreamResponse:
-            host, why = self._host_for(request)
-            if host is None:
-                self.server.store.append_audit(
-                    "remote_auth_failed",
-                    decision="deny",
-                    reason=why,
-                    payload={"peer": request.remote, "path": request.path},
-                )
-                return _error(401, f"authentication failed: {why}")
-            try:
-                report = host_report(request.headers)
-            except ValueError as error:
-                return _error(400, str(error))
-            now = time.time()
-            last = self._contacted.get(host.name)
-            seen = last.report.updated_by(report) if last is not None else report
-            if contact_due(last, seen, now, CONTACT_EVERY_S):
-                self._contacted[host.name] = Contact(now, seen)
-                self.registry.touch(host.name, now, seen)
-            return await handler(request, host)
-
-        return guarded
-
-    async def _until_stopped(self, host: Host, work: Awaitable[T]) -> T | web.Response:
-        """`work`'s result, or a clear error the moment the host is revoked or we shut down."""
-        task = asyncio.ensure_future(work)
-        stops = [
-            asyncio.ensure_future(self._stop_event(host.name).wait()),
-            asyncio.ensure_future(self._closing.wait()),
-        ]
-        try:
-            await asyncio.wait([task, *stops], return_when=asyncio.FIRST_COMPLETED)
-        finally:
-            for stop in stops:
-                stop.cancel()
-            if not task.done():
-                task.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await task
-        if not task.cancelled():
-            return task.result()
-        if self._closing.is_set():
-            return _error(503, "the governance service is shutting down; retry shortly")
-        return _error(401, f"host {host.name} was revoked")
 
     # ------------------------------------------------------------ routes
 
@@ -314,7 +190,7 @@ class RemoteApi:
         decided = self.server.decide(asked.event, asked.context, peer, wait_s, None, large)
         if wait_s <= 0:
             return web.json_response(await decided)
-        reply = await self._until_stopped(host, decided)
+        reply = await self.hosts.until_stopped(host, decided)
         return reply if isinstance(reply, web.Response) else web.json_response(reply)
 
     async def ask(self, request: web.Request, host: Host) -> web.Response:
@@ -347,7 +223,7 @@ class RemoteApi:
             waiters = self.server.waiters[approval_id]
             waiters.add(future)
             try:
-                stopped = await self._until_stopped(host, asyncio.wait_for(future, timeout))
+                stopped = await self.hosts.until_stopped(host, asyncio.wait_for(future, timeout))
             except TimeoutError:
                 stopped = None
             finally:
@@ -373,7 +249,7 @@ class RemoteApi:
             return _invalid(error)
         now = time.time()
         events = [_ingested(event, host.name, now) for event in batch.events]
-        results = self.registry.ingest(host.name, events)
+        results = self.hosts.registry.ingest(host.name, events)
         stored = sum(1 for _, seq in results if seq is not None)
         return web.json_response(
             {
@@ -391,7 +267,7 @@ class RemoteApi:
         except ValueError:
             return _error(400, "wait must be a number of seconds")
         if known == f'"{version}"' and wait > 0:
-            changed = await self._until_stopped(host, self._policy_change(version, wait))
+            changed = await self.hosts.until_stopped(host, self._policy_change(version, wait))
             if isinstance(changed, web.Response):
                 return changed
             version, body = self._policy_document()
@@ -428,25 +304,6 @@ def _ingested(event: EdgeEvent, host: str, now: float) -> IngestedEvent:
     ts = min(event.ts or now, now)
     return IngestedEvent(
         event.event_id, event.kind, {**fields, "host": host, "ts": ts, "payload": payload}
-    )
-
-
-def host_report(headers: Mapping[str, str]) -> HostReport:
-    """The edge's X-Governance-* headers; a malformed one is a ValueError naming it. A version
-    may come as the policy's ETag (quoted); an empty one says nothing."""
-    versions: dict[str, str | None] = {}
-    for name in (POLICY_VERSION_HEADER, HOOK_VERSION_HEADER):
-        value = headers.get(name, "").strip().strip('"').strip()
-        if value and not _VERSION.fullmatch(value):
-            raise ValueError(f"{name}: give a version in printable ASCII, at most 128 characters")
-        versions[name] = redact_text(value) if value else None
-    backlog = headers.get(SPOOL_BACKLOG_HEADER)
-    if backlog is not None and not _BACKLOG.fullmatch(backlog.strip()):
-        raise ValueError(f"{SPOOL_BACKLOG_HEADER}: give the number of spooled events, e.g. 0")
-    return HostReport(
-        policy_version=versions[POLICY_VERSION_HEADER],
-        spool_backlog=int(backlog) if backlog is not None else None,
-        hook_version=versions[HOOK_VERSION_HEADER],
     )
 
 

@@ -19,7 +19,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.config import ServerConfig
 from bot.server import ConsoleNotifier, GovernanceServer, Peer
-from bot.slack_app import SlackNotifier
+from bot.slack.notifier import SlackNotifier
 from engine.approvals import ApprovalState, Approver, Vote, VoteResult
 from engine.events import CallContext, ToolEvent
 from tests.conftest import SEED_POLICY

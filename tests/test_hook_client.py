@@ -18,7 +18,8 @@ from pathlib import Path
 
 import pytest
 
-from hook_client import main as hook
+from hook_client.config import socket_path, spool_dir
+from hook_client.context import git_context
 
 HOOK = str(Path(sys.executable).parent / "governance-hook")
 
@@ -509,30 +510,30 @@ def test_socket_and_spool_defaults(monkeypatch, tmp_path) -> None:
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("HOME", str(tmp_path))
     state = tmp_path / ".local" / "state" / "governance"
-    assert hook.socket_path() == str(state / "governance.sock")
-    assert hook.spool_dir() == str(state / "spool")
+    assert socket_path() == str(state / "governance.sock")
+    assert spool_dir() == str(state / "spool")
     monkeypatch.setenv("XDG_RUNTIME_DIR", "/run/user/1000")
-    assert hook.socket_path() == "/run/user/1000/governance/governance.sock"
+    assert socket_path() == "/run/user/1000/governance/governance.sock"
     # The spool must survive a reboot, so it never follows the runtime dir.
-    assert hook.spool_dir() == str(state / "spool")
+    assert spool_dir() == str(state / "spool")
     monkeypatch.setenv("GOVERNANCE_SOCKET", "/x/s.sock")
-    assert hook.socket_path() == "/x/s.sock"
+    assert socket_path() == "/x/s.sock"
 
 
 def test_git_context_walks_up_and_tolerates_junk(tmp_path) -> None:
     repo = make_repo(tmp_path / "r", "ref: refs/heads/dev")
     (repo / "a" / "b").mkdir(parents=True)
-    assert hook.git_context(str(repo / "a" / "b")) == (str(repo), "dev")
+    assert git_context(str(repo / "a" / "b")) == (str(repo), "dev")
     junk = tmp_path / "junk"
     junk.mkdir()
     (junk / ".git").write_text("not a gitdir line")
-    assert hook.git_context(str(junk)) == (str(junk), None)
+    assert git_context(str(junk)) == (str(junk), None)
     missing = tmp_path / "missing-gitdir"
     missing.mkdir()
     (missing / ".git").write_text("gitdir: /nonexistent/place")
-    assert hook.git_context(str(missing)) == (str(missing), None)
+    assert git_context(str(missing)) == (str(missing), None)
     # A cwd that no longer exists still walks up to the repository.
-    assert hook.git_context(str(repo / "gone" / "away")) == (str(repo), "dev")
+    assert git_context(str(repo / "gone" / "away")) == (str(repo), "dev")
 
 
 # ---------------------------------------------------------------- command line

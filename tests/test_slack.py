@@ -23,7 +23,7 @@ import pyotp
 import pytest
 from slack_sdk.signature import SignatureVerifier
 
-from bot import slack_views as views
+from bot.slack import alerts, views
 from tests.conftest import SEED_POLICY
 from tests.harness import Server, decision_of, free_port, pre_tool_use
 from tests.slack_api_stub import Call, SlackApiStub, fake_id
@@ -735,7 +735,7 @@ def test_critical_block_alerts_security_and_can_be_flagged_as_false_positive(
     message = slack.stub.message(alert.response["channel"], alert.response["ts"])
     assert message is not None
     block = next(b for b in message["blocks"] if b["type"] == "actions")
-    (button,) = [e for e in block["elements"] if e["action_id"] == views.FLAG_ACTION]
+    (button,) = [e for e in block["elements"] if e["action_id"] == alerts.FLAG_ACTION]
     payload = Slack.block_action(
         LEAD1, alert.response["channel"], alert.response["ts"], block["block_id"], button
     )

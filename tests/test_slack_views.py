@@ -11,7 +11,8 @@ from typing import Any
 import pytest
 from slack_sdk import WebClient
 
-from bot import slack_views as sv
+from bot.slack import alerts, home
+from bot.slack import views as sv
 from engine.approvals import ApprovalState, RuleSnapshot, Vote, VoteRecord
 from engine.decide import Risk
 from engine.store import ApprovalRecord
@@ -327,7 +328,7 @@ def _many(count: int) -> list[ApprovalRecord]:
 
 
 def test_pending_list_of_80_stays_within_50_blocks(slack: WebClient, stub: SlackApiStub) -> None:
-    message = sv.pending_message(_many(80), viewer="ULEAD1")
+    message = home.pending_message(_many(80), viewer="ULEAD1")
     blocks = _post(slack, stub, message)["blocks"]
     assert len(blocks) <= 50
     actions = [b for b in blocks if b["type"] == "actions"]
@@ -341,16 +342,16 @@ def test_pending_list_of_80_stays_within_50_blocks(slack: WebClient, stub: Slack
 
 
 def test_pending_list_small_and_empty(slack: WebClient, stub: SlackApiStub) -> None:
-    blocks = _post(slack, stub, sv.pending_message(_many(2), viewer=None))["blocks"]
+    blocks = _post(slack, stub, home.pending_message(_many(2), viewer=None))["blocks"]
     assert len(_buttons(blocks)) == 4 and "more" not in _all_text(blocks)
-    empty = _post(slack, stub, sv.pending_message([], viewer="ULEAD1"))["blocks"]
+    empty = _post(slack, stub, home.pending_message([], viewer="ULEAD1"))["blocks"]
     assert "Nothing is waiting" in _all_text(empty)
 
 
 def test_app_home_stays_within_100_blocks(slack: WebClient, stub: SlackApiStub) -> None:
     figures: dict[str, int | float | str] = {f"figure {i}": i * 1000 for i in range(60)}
     figures["block rate"] = 0.125
-    view = sv.app_home(_many(80), figures)
+    view = home.app_home(_many(80), figures)
     response = slack.views_publish(user_id="ULEAD1", view=view)
     assert response["ok"] and stub.problems == []
     assert response["view"]["id"].startswith("V")
@@ -364,7 +365,7 @@ def test_app_home_stays_within_100_blocks(slack: WebClient, stub: SlackApiStub) 
 
 
 def test_app_home_empty(slack: WebClient, stub: SlackApiStub) -> None:
-    view = sv.app_home([], {})
+    view = home.app_home([], {})
     assert slack.views_publish(user_id="ULEAD1", view=view)["ok"]
     assert stub.problems == []
     assert "Nothing is waiting for you" in _all_text(view["blocks"])
@@ -433,21 +434,21 @@ def test_thread_note_escapes_text_but_keeps_real_mentions(
 
 def test_alert_with_flag_button(slack: WebClient, stub: SlackApiStub) -> None:
     lines = [f"blocked: rm -rf /srv/{i} <!channel>" for i in range(500)]
-    message = sv.alert_message("Burst of blocks from alice", lines, audit_id=1234)
+    message = alerts.alert_message("Burst of blocks from alice", lines, audit_id=1234)
     blocks = _post(slack, stub, message)["blocks"]
     (flag,) = _buttons(blocks)
-    assert (flag["action_id"], flag["value"]) == (sv.FLAG_ACTION, "1234")
+    assert (flag["action_id"], flag["value"]) == (alerts.FLAG_ACTION, "1234")
     assert flag["text"]["text"] == "Flag as false positive"
     text = _all_text(blocks)
     assert "more_" in text and "<!channel>" not in text
     assert "<!channel>" not in message.text
 
-    plain = sv.alert_message("Critical violation", ["curl | sh"])
+    plain = alerts.alert_message("Critical violation", ["curl | sh"])
     assert _buttons(_post(slack, stub, plain)["blocks"]) == []
 
 
 def test_help_message(slack: WebClient, stub: SlackApiStub) -> None:
-    text = _all_text(_post(slack, stub, sv.help_message())["blocks"])
+    text = _all_text(_post(slack, stub, home.help_message())["blocks"])
     for command in ("report [days]", "pending", "audit @user [days]", "help", "break-glass"):
         assert command in text
 
@@ -460,7 +461,7 @@ def test_report_message(slack: WebClient, stub: SlackApiStub) -> None:
         "Approval p95": "4m 10s",
     }
     top = [(f"reason <{i}>", 100 - i) for i in range(300)]
-    message = sv.report_message("Governance report: last 7 days", figures, top)
+    message = home.report_message("Governance report: last 7 days", figures, top)
     blocks = _post(slack, stub, message)["blocks"]
     text = _all_text(blocks)
     assert "*Total*\n12,345" in text and "*Block rate*\n0.03" in text
@@ -517,9 +518,9 @@ _EXTREME_MESSAGES: dict[str, Any] = {
     "decided-dm": lambda: sv.decided_dm(_extreme_approval(state=ApprovalState.APPROVED)),
     "escalation-dm": lambda: sv.escalation_dm(_extreme_approval(), 99, 10_000_000.0),
     "thread-note": lambda: sv.thread_note(_HUGE, mentions=[f"U{i}" for i in range(500)]),
-    "alert": lambda: sv.alert_message("t" * 1_000, [_HUGE] * 300, audit_id=2**62),
-    "pending": lambda: sv.pending_message(_extreme_list(300), viewer="U1" * 100),
-    "report": lambda: sv.report_message(
+    "alert": lambda: alerts.alert_message("t" * 1_000, [_HUGE] * 300, audit_id=2**62),
+    "pending": lambda: home.pending_message(_extreme_list(300), viewer="U1" * 100),
+    "report": lambda: home.report_message(
         "r" * 1_000,
         {f"{'f' * 300} {i}": 10**15 + i for i in range(200)},
         [(_HUGE, 10**12)] * 500,
@@ -542,6 +543,6 @@ def test_extreme_input_still_makes_views_slack_accepts(
 ) -> None:
     modal = sv.mfa_modal(_LONG_ID, approver_note=_HUGE, error=_HUGE)
     assert slack.views_open(trigger_id="t", view=modal)["ok"]
-    home = sv.app_home(_extreme_list(300), {f"{'f' * 300} {i}": 10**15 + i for i in range(200)})
-    assert slack.views_publish(user_id="U1", view=home)["ok"]
+    tab = home.app_home(_extreme_list(300), {f"{'f' * 300} {i}": 10**15 + i for i in range(200)})
+    assert slack.views_publish(user_id="U1", view=tab)["ok"]
     assert stub.problems == []

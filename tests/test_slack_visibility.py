@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from bot import slack_views as views
+from bot.slack import alerts
 from tests import test_slack as world
 from tests.harness import Server, decision_of, free_port, pre_tool_use
 from tests.slack_api_stub import SlackApiStub
@@ -94,7 +94,7 @@ def test_only_overseers_flag_false_positives(slack: world.Slack) -> None:
     message = slack.stub.message(alert.response["channel"], alert.response["ts"])
     assert message is not None
     block = next(b for b in message["blocks"] if b["type"] == "actions")
-    (button,) = [e for e in block["elements"] if e["action_id"] == views.FLAG_ACTION]
+    (button,) = [e for e in block["elements"] if e["action_id"] == alerts.FLAG_ACTION]
 
     def click(user: str) -> None:
         payload = world.Slack.block_action(

@@ -8,7 +8,7 @@ import contextlib
 from typing import TYPE_CHECKING, Any
 
 from bot.edge.upstream import Upstream, UpstreamError, UpstreamRefused
-from bot.server import Peer, _reply
+from bot.server.protocol import Peer, _reply
 from engine.approvals import choose_rule
 from engine.decide import Decision
 from engine.events import CallContext, ToolEvent

@@ -20,8 +20,8 @@ from slack_sdk.models.blocks import (
 )
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot import slack_views as views
 from bot.remote_prompts import ALLOW, DENY, Prompt, RemotePrompts
+from bot.slack import views
 from engine.redact import redact
 
 ALLOW_ACTION = "governance_prompt_allow"

@@ -5,209 +5,27 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import os
 import pwd
 import re
-import time
-from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from aiohttp import web
-from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot import slack_prompts
-from bot import slack_views as views
 from bot.server import GovernanceServer
-from engine.approvals import ApprovalState, Approver, Vote, VoteResult
+from bot.slack import alerts, home, prompts, views
+from bot.slack.approvers import SlackApprovers
+from bot.slack.notifier import SlackNotifier
+from engine.approvals import ApprovalState, Vote, VoteResult
 from engine.report import build_report, to_slack_blocks
-from engine.store import ApprovalRecord
+
+if TYPE_CHECKING:
+    from bot.slack.runner import SlackSettings
 
 log = logging.getLogger("governance.slack")
-
 _MENTION = re.compile(r"<@([UW][A-Z0-9]+)(?:\|[^>]*)?>")
-_GROUP_CACHE_S = 300
 _BREAK_GLASS = "break-glass|"  # private_metadata of the MFA modal that opens a window
-
-
-@dataclass(frozen=True, slots=True)
-class SlackSettings:
-    bot_token: str
-    app_token: str | None
-    signing_secret: str | None
-    api_url: str | None
-
-    @classmethod
-    def from_env(cls) -> SlackSettings | None:
-        token = os.environ.get("SLACK_BOT_TOKEN")
-        if not token:
-            return None
-        return cls(
-            bot_token=token,
-            app_token=os.environ.get("SLACK_APP_TOKEN"),
-            signing_secret=os.environ.get("SLACK_SIGNING_SECRET"),
-            api_url=os.environ.get("GOVERNANCE_SLACK_API_URL"),
-        )
-
-
-class SlackNotifier:
-    """Posts approval requests and keeps their messages in step with the votes."""
-
-    def __init__(self, server: GovernanceServer, client: AsyncWebClient) -> None:
-        self.server = server
-        self.client = client
-
-    @property
-    def _slack(self):  # the policy may be reloaded: always read the current one
-        return self.server.policy.engine.policy.slack
-
-    async def request_created(self, approval: ApprovalRecord) -> None:
-        message = views.approval_message(approval, ())
-        reply = await self.client.chat_postMessage(
-            channel=approval.snapshot.channel, **message.kwargs()
-        )
-        self.server.store.set_slack_message(approval.id, reply["channel"], reply["ts"])
-
-    async def request_updated(
-        self, approval: ApprovalRecord, result: VoteResult, actor: str
-    ) -> None:
-        final = approval.state is not ApprovalState.PENDING
-        await self._refresh(approval, final=final)
-        if final:
-            await self._tell_requester(approval)
-
-    async def request_escalated(
-        self, approval: ApprovalRecord, level: int, notify: list[str]
-    ) -> None:
-        waited = (time.time() - approval.created_at) / 60
-        # `level` indexes the policy's escalation list; people are told levels counted from 1.
-        message = views.escalation_dm(approval, level + 1, waited)
-        for user in notify:
-            with contextlib.suppress(SlackApiError):
-                channel = (await self.client.conversations_open(users=user))["channel"]["id"]
-                await self.client.chat_postMessage(channel=channel, **message.kwargs())
-        posted = self.server.store.slack_message(approval.id)
-        if posted is not None:
-            note = views.thread_note(
-                f"No decision after {views.duration(waited)}: escalated to level {level + 1}",
-                mentions=notify,
-            )
-            await self.client.chat_postMessage(
-                channel=posted[0], thread_ts=posted[1], **note.kwargs()
-            )
-
-    async def request_expired(self, approval: ApprovalRecord) -> None:
-        await self._refresh(approval, final=True)
-        await self._tell_requester(approval)
-
-    async def alert(self, title: str, lines: list[str], audit_id: int | None = None) -> None:
-        message = views.alert_message(title, lines, audit_id=audit_id)
-        await self.client.chat_postMessage(channel=self._slack.security_channel, **message.kwargs())
-
-    async def _refresh(self, approval: ApprovalRecord, *, final: bool) -> None:
-        posted = self.server.store.slack_message(approval.id)
-        if posted is None:
-            return
-        votes = self.server.store.votes(approval.id)
-        message = views.approval_message(approval, votes, final=final)
-        await self.client.chat_update(channel=posted[0], ts=posted[1], **message.kwargs())
-
-    async def _tell_requester(self, approval: ApprovalRecord) -> None:
-        user = await self._slack_user_for(approval.requester)
-        if user is None:
-            return
-        with contextlib.suppress(SlackApiError):
-            channel = (await self.client.conversations_open(users=user))["channel"]["id"]
-            await self.client.chat_postMessage(
-                channel=channel, **views.decided_dm(approval).kwargs()
-            )
-
-    async def _slack_user_for(self, requester: str | None) -> str | None:
-        """The requester's Slack id: mapped in the policy, or found by email."""
-        if not requester:
-            return None
-        mapped = self._slack.user_map.get(requester, requester)
-        if re.fullmatch(r"[UW][A-Z0-9]{2,}", mapped):
-            return mapped
-        if "@" not in mapped:
-            return None
-        try:
-            return (await self.client.users_lookupByEmail(email=mapped))["user"]["id"]
-        except SlackApiError:
-            return None
-
-
-class SlackApprovers:
-    """Who a Slack user is, for the approval rules: aliases from the policy and their groups."""
-
-    def __init__(self, server: GovernanceServer, client: AsyncWebClient) -> None:
-        self.server = server
-        self.client = client
-        self._groups: dict[str, tuple[float, frozenset[str]]] = {}
-        self._emails: dict[str, tuple[float, str | None]] = {}
-
-    async def approver(self, user_id: str, approval: ApprovalRecord) -> Approver:
-        """The clicker and every name of theirs: OS users `user_map` ties to their Slack id or
-        email count as the same human (one vote, and never a vote on their own request)."""
-        user_map = self.server.policy.engine.policy.slack.user_map
-        names = {user_id}
-        if any("@" in mapped for mapped in user_map.values()):
-            email = await self._email(user_id)
-            if email:
-                names.add(email.lower())
-        lowered = {name.lower() for name in names}
-        aliases = tuple(
-            dict.fromkeys(
-                [name for name, mapped in user_map.items() if mapped.lower() in lowered]
-                + sorted(names - {user_id})
-            )
-        )
-        groups = []
-        for member in approval.snapshot.members:
-            if member.startswith("S") and user_id in await self._group_members(member):
-                groups.append(member)
-        return Approver(user_id, "slack", aliases, tuple(groups))
-
-    async def may_oversee(self, user_id: str) -> bool:
-        """Approvers (any approver pool) and the policy's `slack.auditors` may read pending
-        requests, reports and others' audits, and flag false positives; nobody else."""
-        policy = self.server.policy.engine.policy
-        user_map = policy.slack.user_map
-        names = {user_id, *(name for name, mapped in user_map.items() if mapped == user_id)}
-        entries = [*(m for pool in policy.approver_pools.values() for m in pool)]
-        entries += policy.slack.auditors
-        if names & set(entries):
-            return True
-        for entry in entries:
-            if entry.startswith("S") and user_id in await self._group_members(entry):
-                return True
-        return False
-
-    async def _email(self, user_id: str) -> str | None:
-        cached = self._emails.get(user_id)
-        if cached and time.time() - cached[0] < _GROUP_CACHE_S:
-            return cached[1]
-        try:
-            reply = await self.client.users_info(user=user_id)
-            email = (reply.get("user") or {}).get("profile", {}).get("email")
-        except SlackApiError:
-            email = None
-        self._emails[user_id] = (time.time(), email)
-        return email
-
-    async def _group_members(self, group: str) -> frozenset[str]:
-        cached = self._groups.get(group)
-        if cached and time.time() - cached[0] < _GROUP_CACHE_S:
-            return cached[1]
-        try:
-            reply = await self.client.usergroups_users_list(usergroup=group)
-            members = frozenset(reply.get("users", []))
-        except SlackApiError:
-            members = frozenset()
-        self._groups[group] = (time.time(), members)
-        return members
 
 
 def build_app(server: GovernanceServer, settings: SlackSettings) -> AsyncApp:
@@ -219,8 +37,8 @@ def build_app(server: GovernanceServer, settings: SlackSettings) -> AsyncApp:
     )
     notifier = SlackNotifier(server, client)
     server.notifier = notifier
-    server.prompts.sender = slack_prompts.SlackPromptSender(client, notifier._slack_user_for)
-    slack_prompts.register(app, server.prompts, client)
+    server.prompts.sender = prompts.SlackPromptSender(client, notifier._slack_user_for)
+    prompts.register(app, server.prompts, client)
     approvers = SlackApprovers(server, client)
 
     async def vote(
@@ -330,7 +148,7 @@ def build_app(server: GovernanceServer, settings: SlackSettings) -> AsyncApp:
         server.store.append_audit("slack_refused", user=user_id, decision="refused", reason=reason)
         return f"Not allowed: {reason}."
 
-    @app.action(views.FLAG_ACTION)
+    @app.action(alerts.FLAG_ACTION)
     async def on_flag(ack: AsyncAck, body: dict[str, Any]) -> None:
         await ack()
         audit_id = body["actions"][0]["value"]
@@ -381,7 +199,7 @@ def build_app(server: GovernanceServer, settings: SlackSettings) -> AsyncApp:
                 response_type="ephemeral",
             )
         elif verb == "pending":
-            message = views.pending_message(server.store.pending_approvals(), command["user_id"])
+            message = home.pending_message(server.store.pending_approvals(), command["user_id"])
             await respond(**message.kwargs(), response_type="ephemeral")
         elif verb == "break-glass":
             minutes, reason = _days(words[1:2], 0), " ".join(words[2:])
@@ -410,7 +228,7 @@ def build_app(server: GovernanceServer, settings: SlackSettings) -> AsyncApp:
                 blocks=to_slack_blocks(report), text=f"Audit for {name}", response_type="ephemeral"
             )
         else:
-            await respond(**views.help_message().kwargs(), response_type="ephemeral")
+            await respond(**home.help_message().kwargs(), response_type="ephemeral")
 
     @app.event("app_home_opened")
     async def on_home(event: dict[str, Any]) -> None:
@@ -429,7 +247,7 @@ def build_app(server: GovernanceServer, settings: SlackSettings) -> AsyncApp:
             "block rate": f"{report.block_rate:.1%}",
             "health": report.health,
         }
-        await client.views_publish(user_id=user_id, view=views.app_home(mine, figures))
+        await client.views_publish(user_id=user_id, view=home.app_home(mine, figures))
 
     return app
 
@@ -446,52 +264,3 @@ def _days(words: list[str], default: float) -> float:
     with contextlib.suppress(ValueError, IndexError):
         return max(0.01, min(float(words[0]), 3650.0))
     return default
-
-
-class SlackRunner:
-    """Starts the app in HTTP mode (aiohttp on our loop) or Socket Mode, and stops it."""
-
-    def __init__(self, app: AsyncApp, settings: SlackSettings) -> None:
-        self.app = app
-        self.settings = settings
-        self._runner: web.AppRunner | None = None
-        self._socket_mode: Any = None
-
-    async def start_http(self, host: str, port: int, path: str = "/slack/events") -> None:
-        async def handle(request: web.Request) -> web.Response:
-            bolt_response = await self.app.async_dispatch(await to_bolt_request(request))
-            return await to_aiohttp_response(bolt_response)
-
-        web_app = web.Application()
-        web_app.add_routes([web.post(path, handle)])
-        self._runner = web.AppRunner(web_app, access_log=None)
-        await self._runner.setup()
-        await web.TCPSite(self._runner, host, port).start()
-
-    async def start_socket_mode(self) -> None:
-        from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
-
-        self._socket_mode = AsyncSocketModeHandler(self.app, self.settings.app_token)
-        await self._socket_mode.connect_async()
-
-    async def stop(self) -> None:
-        if self._runner is not None:
-            await self._runner.cleanup()
-        if self._socket_mode is not None:
-            with contextlib.suppress(Exception):
-                await self._socket_mode.close_async()
-
-
-async def attach(
-    server: GovernanceServer, settings: SlackSettings, http_port: int | None, host: str = "0.0.0.0"
-) -> SlackRunner:
-    runner = SlackRunner(build_app(server, settings), settings)
-    if http_port is not None:
-        if not settings.signing_secret:
-            raise RuntimeError("HTTP mode needs SLACK_SIGNING_SECRET to verify Slack's requests")
-        await runner.start_http(host, http_port)
-    elif settings.app_token:
-        await runner.start_socket_mode()
-    else:
-        raise RuntimeError("Socket Mode needs SLACK_APP_TOKEN (or use --http --port N)")
-    return runner

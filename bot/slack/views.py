@@ -1,36 +1,54 @@
-"""Block Kit builders for every Slack surface: approvals, DMs, alerts, reports, modals, App Home.
-Pure: no I/O, no Slack calls, no clock of its own; output always fits Slack's Block Kit limits."""
+"""Block Kit views of approval requests: the channel message, lists, DMs, thread notes, the MFA
+modal. Pure: no I/O, no Slack calls, no clock of its own; output always fits Slack's limits."""
 
 from __future__ import annotations
 
 import json
-import re
-import time
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
-from typing import Any
+from collections.abc import Sequence
 
 from slack_sdk.models.blocks import (
     ActionsBlock,
     Block,
     ButtonElement,
-    ContextBlock,
     DividerBlock,
-    HeaderBlock,
     InputBlock,
-    MarkdownTextObject,
     PlainTextInputElement,
     PlainTextObject,
     SectionBlock,
 )
 from slack_sdk.models.views import View
 
+from bot.slack.blocks import (
+    _SLACK_GROUP,
+    _SLACK_USER,
+    MAX_BUTTON_VALUE,
+    MAX_FIELD_TEXT,
+    MAX_FIELDS,
+    MAX_ID,
+    MAX_MESSAGE_BLOCKS,
+    MAX_SECTION_TEXT,
+    Message,
+    _clip,
+    _context,
+    _date,
+    _dicts,
+    _escape_fit,
+    _fallback,
+    _flat,
+    _header,
+    _inline_code,
+    _md,
+    _people,
+    _plain,
+    _section,
+    _units,
+    escape,
+)
 from engine.approvals import ApprovalState, Vote, VoteRecord
 from engine.store import ApprovalRecord
 
 APPROVE_ACTION = "governance_approve"
 DENY_ACTION = "governance_deny"
-FLAG_ACTION = "governance_flag_false_positive"
 MFA_CALLBACK = "governance_mfa"
 MFA_BLOCK = "mfa_code_block"
 MFA_INPUT = "mfa_code"
@@ -38,34 +56,11 @@ MFA_INPUT = "mfa_code"
 # Block ids carry the approval id so a list of requests in one message (pending, App Home, a DM)
 # keeps its block ids unique; the Bolt app should read the approval id from the button `value`.
 APPROVAL_BLOCK_PREFIX = "governance_approval:"
-ALERT_BLOCK_PREFIX = "governance_alert:"
 
-# Slack's documented Block Kit limits.
-MAX_MESSAGE_BLOCKS = 50
-MAX_VIEW_BLOCKS = 100
-MAX_SECTION_TEXT = 3000
-MAX_FIELD_TEXT = 2000
-MAX_FIELDS = 10
-MAX_HEADER_TEXT = 150
-MAX_BUTTON_TEXT = 75
-MAX_BUTTON_VALUE = 2000
-MAX_ID = 255
-MAX_CONTEXT_ELEMENTS = 10
-MAX_FALLBACK_TEXT = 3000
-
-# A short value (user, host, branch…) is a label, not content: anything longer is noise or an
-# attempt to push the command out of view.
-_SHORT = 200
 _PREVIEW = 400  # command preview in lists and DMs, where many requests share one message
 _REASON = 1000
-
 _FILE_KEYS = ("file_path", "notebook_path", "path")
 _CONTENT_KEYS = ("content", "new_string", "new_source")
-_CONTROL = re.compile(r"[\x00-\x1f\x7f\u2028\u2029]+")
-_SLACK_USER = re.compile(r"^[UW][A-Z0-9]{2,30}$")
-_SLACK_GROUP = re.compile(r"^S[A-Z0-9]{2,30}$")
-_ZWSP = "\u200b"
-_FENCE = re.compile(r"`(?=`)")
 
 _OUTCOME = {
     ApprovalState.PENDING: ("⏳", "Pending"),
@@ -74,166 +69,6 @@ _OUTCOME = {
     ApprovalState.EXPIRED: ("⌛", "Expired"),
     ApprovalState.CANCELLED: ("🚫", "Cancelled"),
 }
-
-
-@dataclass(frozen=True)
-class Message:
-    """A chat message: `text` is the notification/fallback, `blocks` what Slack renders."""
-
-    text: str
-    blocks: list[dict]
-
-    def kwargs(self) -> dict[str, Any]:
-        """For `client.chat_postMessage(channel=..., **message.kwargs())` and chat_update."""
-        return {"text": self.text, "blocks": self.blocks}
-
-
-# ---------------------------------------------------------------------------------------------
-# Text safety
-
-
-def _units(text: str) -> int:
-    # Slack's own counting is undocumented; UTF-16 code units are never fewer than code points,
-    # so a budget kept in them also satisfies slack_sdk's len()-based validators.
-    return len(text.encode("utf-16-le")) // 2
-
-
-def escape(text: str) -> str:
-    """Slack mrkdwn escaping: only &, < and > are control characters (`<!channel>`, links)."""
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-
-
-def _piece(ch: str, nxt: str, *, code: bool) -> str:
-    if ch == "&":
-        return "&amp;"
-    if ch == "<":
-        return "&lt;"
-    if ch == ">":
-        return "&gt;"
-    # Inside a code block, a zero-width space between two backticks keeps ``` from closing the
-    # fence while the approver still sees the backticks the command really contains (a look-alike
-    # character such as ʼ would misstate the command). The text is display-only: nothing parses
-    # the message back into a command, buttons carry just the approval id.
-    if code and ch == "`" and nxt == "`":
-        return "`" + _ZWSP
-    return ch
-
-
-def _escape_fit(raw: str, budget: int, *, code: bool = False) -> tuple[str, int]:
-    """Escape `raw` keeping at most `budget` units; returns the text and raw characters kept."""
-    whole = escape(raw)
-    if code:
-        whole = _FENCE.sub("`" + _ZWSP, whole)
-    if _units(whole) <= budget:
-        return whole, len(raw)
-    out: list[str] = []
-    used = 0
-    for i, ch in enumerate(raw):
-        piece = _piece(ch, raw[i + 1] if i + 1 < len(raw) else "", code=code)
-        cost = _units(piece)
-        if used + cost > budget:
-            return "".join(out), i
-        out.append(piece)
-        used += cost
-    return "".join(out), len(raw)
-
-
-def _clip(text: str, limit: int, *, entities: bool = True) -> str:
-    """Cut already-safe text to `limit` units, ending with an ellipsis when cut."""
-    if _units(text) <= limit:
-        return text
-    out: list[str] = []
-    used = 0
-    for ch in text:
-        cost = _units(ch)
-        if used + cost > limit - 1:
-            break
-        out.append(ch)
-        used += cost
-    clipped = "".join(out)
-    # Never leave half an entity (`&am…`), which Slack would show as garbage.
-    amp = clipped.rfind("&") if entities else -1
-    if amp != -1 and ";" not in clipped[amp:]:
-        clipped = clipped[:amp]
-    return clipped + "…"
-
-
-def _flat(value: object, limit: int = _SHORT) -> str:
-    """A user-controlled label: one line (a newline could fake a line of the message), escaped."""
-    text = _CONTROL.sub(" ", str(value)).strip()
-    fitted, kept = _escape_fit(text, limit - 1)
-    return fitted + ("…" if kept < len(text) else "")
-
-
-def _plain(value: object, limit: int) -> str:
-    """Plain-text fields (headers, buttons) are not parsed by Slack, so only flatten and clip."""
-    return _clip(_CONTROL.sub(" ", str(value)).strip(), limit, entities=False)
-
-
-def _inline_code(value: object, limit: int = _SHORT) -> str:
-    text = _CONTROL.sub(" ", str(value)).strip()
-    if not text:
-        return "—"
-    # A backtick would end the span early; then show the value uncoded rather than altered.
-    if "`" in text:
-        return _flat(text, limit)
-    return "`" + _flat(text, limit - 2) + "`"
-
-
-def _who(identity: str) -> str:
-    """A Slack id becomes a mention; anything else (OS user, email) is shown as text."""
-    if _SLACK_USER.match(identity):
-        return f"<@{identity}>"
-    if _SLACK_GROUP.match(identity):
-        return f"<!subteam^{identity}>"
-    return _flat(identity, 80)
-
-
-def _people(identities: Iterable[str], limit: int = 10) -> str:
-    seen = list(dict.fromkeys(identities))
-    shown = ", ".join(_who(i) for i in seen[:limit])
-    if len(seen) > limit:
-        shown += f" and {len(seen) - limit} more"
-    return shown or "—"
-
-
-def _date(ts: float, fmt: str = "{date_short_pretty} {time}") -> str:
-    fallback = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(ts))
-    return f"<!date^{int(ts)}^{fmt}|{fallback}>"
-
-
-def _md(text: str) -> MarkdownTextObject:
-    # verbatim: Slack must not auto-link bare names like @channel or #general in user content;
-    # the explicit <@U…>/<!date…> markup this module writes itself still renders.
-    return MarkdownTextObject(text=text, verbatim=True)
-
-
-def _section(text: str) -> SectionBlock:
-    return SectionBlock(text=_md(_clip(text, MAX_SECTION_TEXT)))
-
-
-def _context(*parts: str) -> ContextBlock:
-    return ContextBlock(
-        elements=[_md(_clip(p, MAX_SECTION_TEXT)) for p in parts if p][:MAX_CONTEXT_ELEMENTS]
-    )
-
-
-def _header(text: str) -> HeaderBlock:
-    return HeaderBlock(text=PlainTextObject(text=_plain(text, MAX_HEADER_TEXT), emoji=True))
-
-
-def _fallback(text: str) -> str:
-    return _clip(text, MAX_FALLBACK_TEXT)
-
-
-def _dicts(blocks: Sequence[Block], limit: int) -> list[dict]:
-    if len(blocks) > limit:  # a bug here, not user input: every builder budgets its blocks
-        raise ValueError(f"{len(blocks)} blocks exceed Slack's limit of {limit}")
-    return [b.to_dict() for b in blocks]
-
-
-# ---------------------------------------------------------------------------------------------
-# Approval content
 
 
 def _subject(approval: ApprovalRecord) -> tuple[str, str, tuple[str, str] | None]:
@@ -446,10 +281,6 @@ def _approval_list(approvals: Sequence[ApprovalRecord], room: int) -> list[Block
     return blocks
 
 
-# ---------------------------------------------------------------------------------------------
-# Other surfaces
-
-
 def mfa_modal(
     approval_id: str,
     approver_note: str | None = None,
@@ -551,154 +382,3 @@ def thread_note(text: str, *, mentions: Sequence[str] = ()) -> Message:
     if ids:
         body += " " + _people(ids)
     return Message(_fallback(body), _dicts([_section(body)], MAX_MESSAGE_BLOCKS))
-
-
-def alert_message(title: str, lines: Sequence[str], *, audit_id: int | None = None) -> Message:
-    """A security-channel alert; `lines` are plain text (escaped), at most what fits one section."""
-    shown: list[str] = []
-    used = 0
-    for line in lines:
-        item = f"• {_flat(line, 500)}"
-        if used + _units(item) + 1 > MAX_SECTION_TEXT - 60:
-            break
-        shown.append(item)
-        used += _units(item) + 1
-    body = "\n".join(shown) or "(no details)"
-    if len(shown) < len(lines):
-        body += f"\n_…and {len(lines) - len(shown)} more_"
-    blocks: list[Block] = [_header(f"🚨 {title}"), _section(body)]
-    if audit_id is not None:
-        blocks.append(_context(f"Audit event #{audit_id}"))
-        blocks.append(
-            ActionsBlock(
-                block_id=f"{ALERT_BLOCK_PREFIX}{audit_id}"[:MAX_ID],
-                elements=[
-                    ButtonElement(
-                        text="Flag as false positive", action_id=FLAG_ACTION, value=str(audit_id)
-                    )
-                ],
-            )
-        )
-    fallback = f"🚨 {escape(_plain(title, 200))}: " + "; ".join(_flat(x, 200) for x in lines[:5])
-    return Message(_fallback(fallback), _dicts(blocks, MAX_MESSAGE_BLOCKS))
-
-
-def help_message() -> Message:
-    """The /governance help text."""
-    text = "\n".join(
-        [
-            "`/governance report [days]` — totals, block rate, top block reasons, approval "
-            "latency (default: the last 7 days)",
-            "`/governance pending` — requests waiting for approval, with Approve/Deny buttons",
-            "`/governance audit @user [days]` — what one person's agents did and what was decided",
-            "`/governance help` — this message",
-        ]
-    )
-    glass = (
-        "*Break-glass* (on the server machine, allowed users only): "
-        '`governance break-glass --reason "…" --minutes N` skips approvals for N minutes; '
-        "every action in the window is audited as an override and announced to the security "
-        "channel."
-    )
-    blocks: list[Block] = [
-        _header("Governance commands"),
-        _section(text),
-        _section(glass),
-        _context("Approval requests appear in the approvals channel and in your App Home."),
-    ]
-    return Message(
-        "Governance commands: report [days], pending, audit @user [days], help, break-glass",
-        _dicts(blocks, MAX_MESSAGE_BLOCKS),
-    )
-
-
-def pending_message(approvals: Sequence[ApprovalRecord], viewer: str | None) -> Message:
-    """/governance pending: each request with its buttons, as many as one message holds."""
-    count = len(approvals)
-    header = _header(f"Pending approvals ({count})")
-    if not approvals:
-        blocks: list[Block] = [header, _section("Nothing is waiting for approval. 🎉")]
-        return Message("Nothing is waiting for approval.", _dicts(blocks, MAX_MESSAGE_BLOCKS))
-    intro = f"{count} request{'s' if count != 1 else ''} waiting"
-    if viewer:
-        intro += f" · asked by {_who(viewer)}"
-    blocks = [header, _context(intro)]
-    blocks += _approval_list(approvals, MAX_MESSAGE_BLOCKS - len(blocks))
-    fallback = f"{count} pending approval{'s' if count != 1 else ''}: " + ", ".join(
-        f"{_flat(a.id, 40)} {_title(a)}" for a in approvals[:10]
-    )
-    return Message(_fallback(fallback), _dicts(blocks, MAX_MESSAGE_BLOCKS))
-
-
-def _format_figure(value: int | float | str) -> str:
-    if isinstance(value, bool):
-        return str(value)
-    if isinstance(value, int):
-        return f"{value:,}"
-    if isinstance(value, float):
-        return f"{value:,.0f}" if value.is_integer() else f"{value:,.2f}"
-    return _flat(value, 300)
-
-
-def _figure_blocks(figures: Mapping[str, int | float | str], max_sections: int) -> list[Block]:
-    items = list(figures.items())
-    limit = max_sections * MAX_FIELDS
-    blocks: list[Block] = []
-    for start in range(0, min(len(items), limit), MAX_FIELDS):
-        chunk = items[start : start + MAX_FIELDS]
-        blocks.append(
-            SectionBlock(
-                fields=[
-                    _md(_clip(f"*{_flat(k, 150)}*\n{_format_figure(v)}", MAX_FIELD_TEXT))
-                    for k, v in chunk
-                ]
-            )
-        )
-    if len(items) > limit:
-        blocks.append(_context(f"…and {len(items) - limit} more figures"))
-    return blocks
-
-
-def app_home(
-    pending: Sequence[ApprovalRecord], week_figures: Mapping[str, int | float | str]
-) -> dict:
-    """The views.publish Home tab: the viewer's pending approvals and the week's figures."""
-    figures: list[Block] = [DividerBlock(), _header("This week")]
-    figures += _figure_blocks(week_figures, 4) or [_section("No activity recorded this week.")]
-    blocks: list[Block] = [_header("Your pending approvals")]
-    if pending:
-        blocks += _approval_list(pending, MAX_VIEW_BLOCKS - len(blocks) - len(figures) - 1)
-    else:
-        blocks.append(_section("Nothing is waiting for you. 🎉"))
-    blocks += figures
-    blocks.append(_context("Type `/governance help` for commands."))
-    return View(type="home", blocks=_dicts(blocks, MAX_VIEW_BLOCKS)).to_dict()
-
-
-def report_message(
-    title: str,
-    figures: Mapping[str, int | float | str],
-    top: Sequence[tuple[str, int]] = (),
-    *,
-    top_title: str = "Top block reasons",
-) -> Message:
-    """A report as blocks: figures as fields, then the ranked `top` list."""
-    blocks: list[Block] = [_header(title)]
-    blocks += _figure_blocks(figures, 4)
-    if top:
-        lines: list[str] = []
-        used = _units(top_title) + 4
-        for rank, (label, count) in enumerate(top, 1):
-            line = f"{rank}. {_flat(label, 300)} — *{count:,}*"
-            if used + _units(line) + 1 > MAX_SECTION_TEXT - 40:
-                lines.append(f"_…and {len(top) - rank + 1} more_")
-                break
-            lines.append(line)
-            used += _units(line) + 1
-        blocks.append(_section(f"*{_flat(top_title, 100)}*\n" + "\n".join(lines)))
-    if len(blocks) == 1:
-        blocks.append(_section("No data for this period."))
-    fallback = f"{escape(_plain(title, 200))}: " + "; ".join(
-        f"{_flat(k, 80)}: {_format_figure(v)}" for k, v in list(figures.items())[:20]
-    )
-    return Message(_fallback(fallback), _dicts(blocks, MAX_MESSAGE_BLOCKS))
