@@ -536,6 +536,34 @@ def test_a_call_waiting_when_the_server_stops_is_told_its_request_survives(
     }
 
 
+def test_a_stop_asked_before_slack_attaches_is_kept_and_the_waiting_call_answered(
+    tmp_path: Path,
+) -> None:
+    # `governance serve` starts the socket, then attaches Slack's notifier: a SIGTERM in
+    # between must still stop the server, and a hook already waiting must get its answer.
+    async def main() -> dict[str, Any]:
+        config = ServerConfig(
+            socket=tmp_path / "gov.sock",
+            db=tmp_path / "gov.db",
+            spool=tmp_path / "spool",
+            policy=None,
+        )
+        server = GovernanceServer(config, ConsoleNotifier(io.StringIO()))
+        await server.start()
+        asking = asyncio.create_task(_ask(config.socket, "rm notes.txt", wait_s=30))
+        approval_id = await asyncio.wait_for(_pending_id(server), 20)
+        await asyncio.wait_for(_waiting(server, approval_id), 20)
+        server.request_stop("SIGTERM")
+        server.notifier = ConsoleNotifier(io.StringIO())  # what Slack's attach does
+        await asyncio.wait_for(server.serve_forever(), 20)
+        await server.close()
+        return await asyncio.wait_for(asking, 20)
+
+    reply = asyncio.run(main())
+    assert reply["decision"] == "approval_pending"
+    assert "the governance server is shutting down" in reply["reason"]
+
+
 def test_a_call_arriving_once_a_stop_was_asked_is_told_its_request_survives(
     tmp_path: Path,
 ) -> None:

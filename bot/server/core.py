@@ -55,6 +55,19 @@ class GovernanceServer(
         # Edge mode: the policy, the approvals and the audit of record are the team service's.
         self.edge = edge
         self.policy = edge.policy if edge else PolicyHolder(config.policy, config.protected_state())
+        # Set here, not with the notifier: Slack attaches its notifier after start(), and a stop
+        # asked for or a connection accepted before that must not be forgotten.
+        self._stopping = asyncio.Event()
+        self.stop_reason = "stopped"
+        # Connection tasks, and those among them that have read a request and owe an answer.
+        self._connections: set[asyncio.Task[Any]] = set()
+        self._answering: set[asyncio.Task[Any]] = set()
+        self._buffered = 0  # request bytes all connections hold right now
+        # The longest the event loop woke up late, and the most CPU it spent in one such
+        # window (lateness with little CPU is the machine's load, not our work); `ping` says.
+        self.max_loop_lag_s = 0.0
+        self.max_loop_busy_s = 0.0
+        self._helper: concurrent.futures.ProcessPoolExecutor | None = None
         self.notifier = notifier or ConsoleNotifier()
         self.waiters: dict[str, set[asyncio.Future[ApprovalState]]] = defaultdict(set)
         self.scheduler = DeadlineScheduler(config.db, self._fire_deadline)
@@ -78,14 +91,3 @@ class GovernanceServer(
         # Slack attaches its notifier later; whichever it is, it is reached through redaction.
         inner = notifier.inner if isinstance(notifier, RedactingNotifier) else notifier
         self._notifier: Notifier = RedactingNotifier(inner)
-        self._stopping = asyncio.Event()
-        self.stop_reason = "stopped"
-        # Connection tasks, and those among them that have read a request and owe an answer.
-        self._connections: set[asyncio.Task[Any]] = set()
-        self._answering: set[asyncio.Task[Any]] = set()
-        self._buffered = 0  # request bytes all connections hold right now
-        # The longest the event loop woke up late, and the most CPU it spent in one such
-        # window (lateness with little CPU is the machine's load, not our work); `ping` says.
-        self.max_loop_lag_s = 0.0
-        self.max_loop_busy_s = 0.0
-        self._helper: concurrent.futures.ProcessPoolExecutor | None = None
