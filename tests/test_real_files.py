@@ -79,6 +79,15 @@ def test_a_deny_names_the_file_found_and_how_to_avoid_it(seed_engine: Engine, tr
     assert "add --exclude=secrets.json or search a narrower path" in decision.reason
 
 
+def test_git_grep_is_told_the_pathspec_that_leaves_the_file_out(
+    seed_engine: Engine, tree: Path
+) -> None:
+    decision = _bash(seed_engine, "git grep -n password", tree)
+    assert decision.outcome is Outcome.DENY
+    assert "git grep would read ./.env.example (and 2 more)" in decision.reason
+    assert "add the pathspec ':!.env.example' or search a narrower path" in decision.reason
+
+
 def test_past_the_budget_the_reason_says_why(seed_engine: Engine, tree: Path) -> None:
     decision = _bash(seed_engine, "grep -r x ../bulk", tree)
     assert decision.outcome is Outcome.APPROVE

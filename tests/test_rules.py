@@ -296,6 +296,11 @@ def test_a_walked_tree_is_judged_on_the_files_in_it(
     assert decision.would_be.value == expected
     found = [(f.rule, f.reason, f.fragment) for f in decision.findings]
     assert found == [tuple(part.format(root=tmp_path) for part in row) for row in findings]
+    # A protected file is a high risk; what needs approval (a write-protected file, a delete,
+    # a walk past its budget) a medium one.
+    assert [f.risk.value for f in decision.findings] == [
+        "high" if ".protected_paths[" in rule else "medium" for rule, *_ in findings
+    ]
 
 
 def test_a_link_in_a_walked_tree_is_named_with_the_file_it_reaches(tmp_path: Path) -> None:
@@ -317,3 +322,32 @@ def test_a_link_in_a_walked_tree_is_named_with_the_file_it_reaches(tmp_path: Pat
             f"zip -r share/env.txt (a link to {target})",
         )
     ]
+
+
+def test_a_folder_holding_the_hooks_settings_is_deleted_or_moved_only_by_a_person(
+    tmp_path: Path,
+) -> None:
+    (tmp_path / "app" / ".claude").mkdir(parents=True)
+    (tmp_path / "app" / ".claude" / "settings.json").write_text("{}")
+    (tmp_path / "app" / "main.py").write_text("print('hi')\n")
+    held = "which holds Claude Code settings that hold the governance hook; agents may not open, "
+    held += "change or delete governance state (ask a person)"
+
+    def found(command: str) -> list[tuple[str, str, str]]:
+        event = ToolEvent(tool_name="Bash", tool_input={"command": command}, cwd=str(tmp_path))
+        decision = TREE_ENGINES["seed"].evaluate(event, CallContext(repo=str(tmp_path)))
+        return [(f.rule, f.reason, f.fragment) for f in decision.findings]
+
+    settings_rule = "builtin.self_protection.hook_settings"
+    delete_rule = "file_operations.delete_requires_approval"
+    assert found("rm -rf app") == [
+        (settings_rule, f"rm -r deletes `app`, {held}", "rm -r app"),
+        (delete_rule, "deletes `app`; deleting files needs approval", "rm -r app"),
+    ]
+    assert found("rm -rf ap*") == [
+        (settings_rule, f"rm -r deletes `ap*`, {held}", "rm -r ap*"),
+        (settings_rule, f"rm -r deletes `app`, {held}", "rm -r app"),
+        (delete_rule, "deletes `app`; deleting files needs approval", "rm -r app"),
+    ]
+    assert found("mv app /tmp/elsewhere") == [(settings_rule, f"mv writes `app`, {held}", "mv app")]
+    assert found("cp -r app /tmp/elsewhere") == []  # a copy leaves the hook where it is
