@@ -9,7 +9,8 @@ from dataclasses import replace
 from tree_sitter import Node
 
 from engine.analysis.shell.expansion import static_output
-from engine.analysis.shell.words import Redirect, SimpleCommand
+from engine.analysis.shell.git_env import git_env_options
+from engine.analysis.shell.words import Redirect, SimpleCommand, Word, command_name
 
 
 class _Piping:
@@ -128,9 +129,12 @@ class _Piping:
                 heredoc = text if text is not None else heredoc
             elif child.type != "comment" and (child.is_named or child.type == "$"):
                 word_nodes.append(child)
+        in_scope = self.variables  # with this command's own `A=1` prefixes
         if outer is not None:
             self.variables = outer
         words = [word for group in _adjacent_groups(word_nodes) for word in self._expand(*group)]
+        if words and command_name(words[0].value) == "git":
+            words = self._with_git_env(words, in_scope)
         if not words:
             # `FOO=bar` alone sets a shell variable for the rest of the line.
             self.variables.update(assignments)
@@ -146,6 +150,14 @@ class _Piping:
         if command.name in {"cd", "pushd"}:
             self._change_directory(command)
         return emitted
+
+    def _with_git_env(self, words: list[Word], variables: dict[str, str | None]) -> list[Word]:
+        """git reads `GIT_CONFIG_COUNT`/`_KEY_n`/`_VALUE_n` and `GIT_CONFIG_PARAMETERS` as `-c`
+        options: `GIT_CONFIG_COUNT=1 … git push` is judged as `git -c … push`."""
+        options, unknown = git_env_options(variables)
+        if unknown is not None:
+            self.opaque.append(f"git's configuration comes from the environment: {unknown}")
+        return [words[0], *options, *words[1:]]
 
     def _change_directory(self, command: SimpleCommand) -> None:
         targets = [w for w in command.words[1:] if not w.value.startswith("-")]
