@@ -10,6 +10,8 @@ from dataclasses import dataclass, replace
 GitConfig = tuple[tuple[str, str], ...]
 
 ALL_BRANCHES = "*"  # `--all`, `--mirror`: every branch, protected ones included
+# Stands for the branch checked out when the line runs, in config set before it is known.
+CHECKED_OUT = "\x00checked-out"
 
 _GLOBAL_WITH_VALUE = frozenset({"-C", "-c", "--git-dir", "--work-tree", "--namespace"})
 _PUSH_WITH_VALUE = frozenset(
@@ -182,7 +184,10 @@ def _default_targets(
     if mode == "matching":
         return [PushTarget(ALL_BRANCHES, "push.default=matching", force, deleting)]
     if mode in {"upstream", "tracking"}:
-        merge = branch and _last(config, f"branch.{branch}.merge")
+        # `git branch -u X` earlier in the line sets the upstream of whatever is checked out.
+        merge = (branch and _last(config, f"branch.{branch}.merge")) or _last(
+            config, f"branch.{CHECKED_OUT}.merge"
+        )
         target = _branch_of(merge, branch) if merge else branch
         return [PushTarget(target, f"push.default={mode}", force, deleting)]
     return [PushTarget(branch, "(current branch)", force, deleting)]

@@ -8,7 +8,14 @@ import shlex
 from dataclasses import dataclass, field
 
 from engine.analysis.shell import SimpleCommand, Word
-from engine.git import ALL_BRANCHES, GitConfig, analyze_push, git_subcommand, inline_config
+from engine.git import (
+    ALL_BRANCHES,
+    CHECKED_OUT,
+    GitConfig,
+    analyze_push,
+    git_subcommand,
+    inline_config,
+)
 
 _UNKNOWN_BRANCH = "\x00unknown"
 _PATH_LIKE = re.compile(r"^(\.{1,2}(/.*)?|:/.*|.*[*?\[].*)$")
@@ -41,6 +48,36 @@ def follow_git(argv: tuple[str, ...], git: GitLine) -> None:
         if setting is not None:
             git.config = (*git.config, setting)
             git.changed_by = argv
+    elif sub == "branch":
+        upstream = _upstream_set(rest, git.branch or CHECKED_OUT)
+        if upstream:
+            git.config = (*git.config, *upstream)
+            git.changed_by = argv
+
+
+def _upstream_set(rest: tuple[str, ...], checked_out: str) -> GitConfig:
+    """`git branch -u|--set-upstream-to[=]REMOTE/B [LOCAL]`: LOCAL (else the checked-out
+    branch) now tracks B, which `git push` follows under push.default=upstream."""
+    upstream: str | None = None
+    positional: list[str] = []
+    index = 0
+    while index < len(rest):
+        word = rest[index]
+        if word in {"-u", "--set-upstream-to"} and index + 1 < len(rest):
+            upstream = rest[index + 1]
+            index += 1
+        elif word.startswith("--set-upstream-to="):
+            upstream = word.partition("=")[2]
+        elif not word.startswith("-"):
+            positional.append(word)
+        index += 1
+    if not upstream:
+        return ()
+    remote, slash, name = upstream.partition("/")
+    if not slash:
+        remote, name = ".", upstream  # a local branch as the upstream
+    local = positional[0] if positional else checked_out
+    return ((f"branch.{local}.remote", remote), (f"branch.{local}.merge", f"refs/heads/{name}"))
 
 
 def _checked_out(sub: str, rest: tuple[str, ...]) -> str | None:
