@@ -142,6 +142,17 @@ def test_a_compiled_program_is_judged_by_its_name_not_read_as_a_script(project: 
     assert _judge("./tool --help", project) == (Outcome.ALLOW, [])
 
 
+def test_a_script_in_the_agents_home_is_read_there(project: Path, tmp_path: Path) -> None:
+    # A server installed as its own user reads `~` as the calling developer's home.
+    home = tmp_path / "developer"
+    home.mkdir()
+    _write(home / "wipe.sh", "rm -rf /\n")
+    engine = Engine(load_policy(SEED_POLICY))
+    event = ToolEvent(tool_name="Bash", tool_input={"command": "sh ~/wipe.sh"}, cwd=str(project))
+    context = CallContext(repo=str(project), git_branch="feature/x", home=str(home))
+    assert engine.evaluate(event, context).would_be is Outcome.DENY
+
+
 def test_a_script_that_is_not_there_runs_nothing(project: Path) -> None:
     assert _judge("sh missing.sh", project) == (Outcome.ALLOW, [])
 

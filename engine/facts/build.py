@@ -11,7 +11,7 @@ from urllib.parse import urlsplit
 from engine.analysis.commands import Access, CommandEffects, FileAccess, SqlSource, effects
 from engine.analysis.mcp import classify
 from engine.analysis.routes import with_routes
-from engine.analysis.scripts import runs_scripts, with_scripts
+from engine.analysis.scripts import DiskScript, runs_scripts, with_scripts
 from engine.analysis.shell import ShellAnalysis, SimpleCommand, Word, analyze
 from engine.analysis.sql import analyze_sql
 from engine.analysis.sql_sources import embedded_sql, split_escapes, written_file
@@ -114,12 +114,10 @@ class FactFinder:
         analysis = _followed(command)
         if _runs_scripts(command):
             # A script already on disk is followed as its text: not cached by the line's text.
-            cwd = where.cwd
-            analysis = with_routes(
-                with_scripts(
-                    analyze(command), read=lambda path: self.scripts.script(resolve_path(path, cwd))
-                )
-            )
+            def read(path: str) -> DiskScript | None:
+                return self.scripts.script(resolve_path(path, where.cwd, where.home))
+
+            analysis = with_routes(with_scripts(analyze(command), read=read))
         line = self.line(analysis, where)
         return Facts(
             "Bash",
