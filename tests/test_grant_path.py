@@ -506,21 +506,26 @@ def test_a_request_only_slack_users_can_decide_is_answered_at_once_without_slack
     _run(tmp_path, body, policy_path)
 
 
+async def _started_with_a_waiting_call(
+    tmp_path: Path,
+) -> tuple[GovernanceServer, asyncio.Task[dict[str, Any]]]:
+    """A started server (built-in policy) and a hook waiting on its approval request."""
+    config = ServerConfig(
+        socket=tmp_path / "gov.sock", db=tmp_path / "gov.db", spool=tmp_path / "spool", policy=None
+    )
+    server = GovernanceServer(config, ConsoleNotifier(io.StringIO()))
+    await server.start()
+    asking = asyncio.create_task(_ask(config.socket, "rm notes.txt", wait_s=30))
+    approval_id = await asyncio.wait_for(_pending_id(server), 20)
+    await asyncio.wait_for(_waiting(server, approval_id), 20)
+    return server, asking
+
+
 def test_a_call_waiting_when_the_server_stops_is_told_its_request_survives(
     tmp_path: Path,
 ) -> None:
     async def main() -> dict[str, Any]:
-        config = ServerConfig(
-            socket=tmp_path / "gov.sock",
-            db=tmp_path / "gov.db",
-            spool=tmp_path / "spool",
-            policy=None,
-        )
-        server = GovernanceServer(config, ConsoleNotifier(io.StringIO()))
-        await server.start()
-        asking = asyncio.create_task(_ask(config.socket, "rm notes.txt", wait_s=30))
-        approval_id = await asyncio.wait_for(_pending_id(server), 20)
-        await asyncio.wait_for(_waiting(server, approval_id), 20)
+        server, asking = await _started_with_a_waiting_call(tmp_path)
         await server.close()  # what SIGTERM and Ctrl-C do
         return await asyncio.wait_for(asking, 20)
 
@@ -542,17 +547,7 @@ def test_a_stop_asked_before_slack_attaches_is_kept_and_the_waiting_call_answere
     # `governance serve` starts the socket, then attaches Slack's notifier: a SIGTERM in
     # between must still stop the server, and a hook already waiting must get its answer.
     async def main() -> dict[str, Any]:
-        config = ServerConfig(
-            socket=tmp_path / "gov.sock",
-            db=tmp_path / "gov.db",
-            spool=tmp_path / "spool",
-            policy=None,
-        )
-        server = GovernanceServer(config, ConsoleNotifier(io.StringIO()))
-        await server.start()
-        asking = asyncio.create_task(_ask(config.socket, "rm notes.txt", wait_s=30))
-        approval_id = await asyncio.wait_for(_pending_id(server), 20)
-        await asyncio.wait_for(_waiting(server, approval_id), 20)
+        server, asking = await _started_with_a_waiting_call(tmp_path)
         server.request_stop("SIGTERM")
         server.notifier = ConsoleNotifier(io.StringIO())  # what Slack's attach does
         await asyncio.wait_for(server.serve_forever(), 20)
