@@ -89,13 +89,5 @@ def spend_grant(server: GovernanceServer, action_key: str, host: str) -> dict[st
     granted = server.store.use_grant(key)
     approval = server.store.approval(granted) if granted else None
     if approval is not None:
-        server.store.append_audit(
-            "grant_used",
-            approval_id=approval.id,
-            decision="allow",
-            session_id=approval.session_id,
-            tool_name=approval.tool_name,
-            user=approval.requester,
-            host=host,
-        )
+        server.store.append_approval_audit("grant_used", approval, decision="allow", host=host)
     return {"approval_id": granted, "note": approval.decided_note if approval else None}

@@ -63,13 +63,10 @@ class GrantPath(ServerParts):
         """The hook hung up (Esc, or its own timeout): the request stays pending and its grant,
         once approved, stays unused for the agent's retry."""
         log.warning("hook waiting on %s hung up; the request stays pending", approval.id)
-        self.store.append_audit(
+        self.store.append_approval_audit(
             "client_gone",
-            approval_id=approval.id,
+            approval,
             decision="pending",
-            session_id=approval.session_id,
-            tool_name=approval.tool_name,
-            user=approval.requester,
             reason="the waiting hook closed its connection; the request stays pending",
         )
 
@@ -104,14 +101,7 @@ class GrantPath(ServerParts):
         record = self.store.approval(approval.id) or approval
         if state is ApprovalState.APPROVED:
             if self.store.use_grant(approval.action_key) == approval.id:
-                self.store.append_audit(
-                    "grant_used",
-                    approval_id=approval.id,
-                    decision="allow",
-                    session_id=approval.session_id,
-                    tool_name=approval.tool_name,
-                    user=approval.requester,
-                )
+                self.store.append_approval_audit("grant_used", approval, decision="allow")
                 return _reply(
                     "approved",
                     f"approved in {approval.id}: {record.decided_note}",
@@ -196,14 +186,8 @@ class GrantPath(ServerParts):
                 self.scheduler.cancel(self.store.cancel_deadlines(approval_id))
                 if result.state is ApprovalState.APPROVED:
                     self.store.add_grant(approval_id, approval.action_key)
-                self.store.append_audit(
-                    f"approval_{result.state}",
-                    approval_id=approval_id,
-                    decision=str(result.state),
-                    reason=summary,
-                    session_id=approval.session_id,
-                    tool_name=approval.tool_name,
-                    user=approval.requester,
+                self.store.append_approval_audit(
+                    f"approval_{result.state}", approval, decision=str(result.state), reason=summary
                 )
                 self.store.announce_finished(approval_id, result.state)
                 self._resolve(approval_id, result.state)

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from engine.audit import CHAINED_FIELDS, GENESIS, ChainReport, row_hash, verify_chain
-from engine.state.records import audit_record
+from engine.state.records import ApprovalRecord, audit_record
 
 _DELETE_GUARD = (
     "CREATE TRIGGER audit_append_only_delete BEFORE DELETE ON audit "
@@ -49,6 +49,17 @@ class AuditStore:
         """Append one redacted, hash-chained row; returns its seq."""
         (seq,) = self.append_audit_records([audit_record(kind, fields)])
         return seq
+
+    def append_approval_audit(self, kind: str, approval: ApprovalRecord, **fields: Any) -> int:
+        """A row about `approval`: its id, session, tool and requester, and `fields`."""
+        return self.append_audit(
+            kind,
+            approval_id=approval.id,
+            session_id=approval.session_id,
+            tool_name=approval.tool_name,
+            user=approval.requester,
+            **fields,
+        )
 
     def append_audit_records(self, records: list[dict[str, Any]]) -> list[int]:
         """Chain rows made by `audit_record`, in order, and append them in one transaction

@@ -151,14 +151,11 @@ class HostRegistry:
             ]
             for approval in cancelled:
                 self.store.cancel_deadlines(approval.id)
-                self.store.append_audit(
+                self.store.append_approval_audit(
                     "approval_cancelled",
-                    approval_id=approval.id,
+                    approval,
                     decision="cancelled",
                     reason=f"host {name} was revoked",
-                    session_id=approval.session_id,
-                    tool_name=approval.tool_name,
-                    user=approval.requester,
                     host=name,
                 )
             self.store.append_audit(
