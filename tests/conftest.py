@@ -9,7 +9,9 @@ from pathlib import Path
 import pytest
 
 from engine.cases import load_cases, run_cases
+from engine.decide import Decision
 from engine.evaluate import Engine
+from engine.events import CallContext, ToolEvent
 from engine.policy import load_policy
 from engine.redact import keys as redaction_keys
 from engine.redact import text as redaction_text
@@ -67,3 +69,9 @@ def case_failures(engine: Engine, suite: Path, tree: str | None = None) -> list[
         for r in run_cases(engine, load_cases(suite, tree))
         if not r.passed
     ]
+
+
+def bash_in(engine: Engine, command: str, cwd: Path) -> Decision:
+    """The engine's decision on a Bash call run in the project `cwd`, on a feature branch."""
+    event = ToolEvent(tool_name="Bash", tool_input={"command": command}, cwd=str(cwd))
+    return engine.evaluate(event, CallContext(repo=str(cwd), git_branch="feature/x"))

@@ -12,7 +12,7 @@ from engine.evaluate import Engine
 from engine.events import CallContext, ToolEvent
 from engine.facts.script_files import MAX_SCRIPT_BYTES
 from engine.policy import load_policy
-from tests.conftest import SEED_POLICY
+from tests.conftest import SEED_POLICY, bash_in
 from tests.project_tree import git
 from tests.test_cli import run
 
@@ -41,9 +41,7 @@ def project(tmp_path: Path) -> Path:
 
 
 def _judge(command: str, cwd: Path) -> tuple[Outcome, list[tuple[str, str]]]:
-    engine = Engine(load_policy(SEED_POLICY))
-    event = ToolEvent(tool_name="Bash", tool_input={"command": command}, cwd=str(cwd))
-    decision = engine.evaluate(event, CallContext(repo=str(cwd), git_branch="feature/x"))
+    decision = bash_in(Engine(load_policy(SEED_POLICY)), command, cwd)
     return decision.would_be, [(f.rule, f.reason) for f in decision.findings]
 
 

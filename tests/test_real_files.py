@@ -14,11 +14,10 @@ import pytest
 from engine.cases import CasesError, load_cases
 from engine.decide import Outcome
 from engine.evaluate import Engine
-from engine.events import CallContext, ToolEvent
 from engine.fs import FileSystem, WalkSpec
 from engine.gitindex import index_entries
 from engine.policy import load_policy
-from tests.conftest import SEED_POLICY, case_failures
+from tests.conftest import SEED_POLICY, bash_in, case_failures
 from tests.project_tree import PROTECTED, build_project_tree
 from tests.test_cli import run
 
@@ -28,11 +27,6 @@ CASES = Path(__file__).parent / "policy_cases" / "real_files.jsonl"
 @pytest.fixture(scope="session")
 def tree(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return build_project_tree(tmp_path_factory.mktemp("project"))
-
-
-def _bash(engine: Engine, command: str, cwd: Path):
-    event = ToolEvent(tool_name="Bash", tool_input={"command": command}, cwd=str(cwd))
-    return engine.evaluate(event, CallContext(repo=str(cwd), git_branch="feature/x"))
 
 
 def test_every_real_files_case_passes(seed_engine: Engine, tree: Path) -> None:
@@ -73,7 +67,7 @@ def test_policy_test_runs_tree_cases_from_the_command_line(tree: Path) -> None:
 
 
 def test_a_deny_names_the_file_found_and_how_to_avoid_it(seed_engine: Engine, tree: Path) -> None:
-    decision = _bash(seed_engine, "grep -rn password config", tree)
+    decision = bash_in(seed_engine, "grep -rn password config", tree)
     assert decision.outcome is Outcome.DENY
     assert "grep -r would read config/secrets.json" in decision.reason
     assert "add --exclude=secrets.json or search a narrower path" in decision.reason
@@ -82,14 +76,14 @@ def test_a_deny_names_the_file_found_and_how_to_avoid_it(seed_engine: Engine, tr
 def test_git_grep_is_told_the_pathspec_that_leaves_the_file_out(
     seed_engine: Engine, tree: Path
 ) -> None:
-    decision = _bash(seed_engine, "git grep -n password", tree)
+    decision = bash_in(seed_engine, "git grep -n password", tree)
     assert decision.outcome is Outcome.DENY
     assert "git grep would read ./.env.example" in decision.reason
     assert "add the pathspec ':!.env.example' or search a narrower path" in decision.reason
 
 
 def test_past_the_budget_the_reason_says_why(seed_engine: Engine, tree: Path) -> None:
-    decision = _bash(seed_engine, "grep -r x ../bulk", tree)
+    decision = bash_in(seed_engine, "grep -r x ../bulk", tree)
     assert decision.outcome is Outcome.APPROVE
     assert decision.rule == "builtin.walk_budget"
     assert "within its budget" in decision.reason
@@ -97,16 +91,16 @@ def test_past_the_budget_the_reason_says_why(seed_engine: Engine, tree: Path) ->
 
 def test_a_small_budget_turns_a_walk_into_an_approval(tree: Path) -> None:
     engine = Engine(load_policy(SEED_POLICY), filesystem=FileSystem(max_entries=50))
-    decision = _bash(engine, "grep -rn TODO src lib", tree)
+    decision = bash_in(engine, "grep -rn TODO src lib", tree)
     assert decision.outcome is Outcome.ALLOW
-    decision = _bash(engine, "cp -a node_modules /tmp/nm", tree)
+    decision = bash_in(engine, "cp -a node_modules /tmp/nm", tree)
     assert decision.outcome is Outcome.APPROVE
     assert "more than 50 entries" in decision.reason
 
 
 def test_a_walk_past_its_time_budget_needs_approval(tree: Path) -> None:
     engine = Engine(load_policy(SEED_POLICY), filesystem=FileSystem(max_seconds=0))
-    decision = _bash(engine, "grep -rn TODO src", tree)
+    decision = bash_in(engine, "grep -rn TODO src", tree)
     assert decision.outcome is Outcome.APPROVE
     assert "took longer than 0 ms" in decision.reason
 
@@ -119,15 +113,15 @@ def test_a_secret_created_after_a_walk_is_seen(tmp_path: Path) -> None:
     (root / "src").mkdir(parents=True)
     (root / "src" / "main.py").write_text("print(1)\n")
     engine = Engine(load_policy(SEED_POLICY), filesystem=FileSystem())
-    assert _bash(engine, "grep -rn x .", root).outcome is Outcome.ALLOW
-    assert _bash(engine, "cat src/*", root).outcome is Outcome.ALLOW
+    assert bash_in(engine, "grep -rn x .", root).outcome is Outcome.ALLOW
+    assert bash_in(engine, "cat src/*", root).outcome is Outcome.ALLOW
     (root / "src" / "deep").mkdir()
     (root / "src" / "deep" / "secrets.json").write_text("{}")
-    assert _bash(engine, "grep -rn x .", root).outcome is Outcome.DENY
+    assert bash_in(engine, "grep -rn x .", root).outcome is Outcome.DENY
     (root / "src" / ".env").write_text("A=1")
-    assert _bash(engine, "cat src/.e*", root).outcome is Outcome.DENY
+    assert bash_in(engine, "cat src/.e*", root).outcome is Outcome.DENY
     (root / "src" / "prod.key").write_text("k")
-    assert _bash(engine, "cat src/*", root).outcome is Outcome.DENY
+    assert bash_in(engine, "cat src/*", root).outcome is Outcome.DENY
 
 
 def test_an_edited_ignore_file_changes_what_rg_reads(tmp_path: Path) -> None:
@@ -137,9 +131,9 @@ def test_an_edited_ignore_file_changes_what_rg_reads(tmp_path: Path) -> None:
     (root / ".gitignore").write_text("secrets.json\n")
     (root / "secrets.json").write_text("{}")
     engine = Engine(load_policy(SEED_POLICY), filesystem=FileSystem())
-    assert _bash(engine, "rg token", root).outcome is Outcome.ALLOW
+    assert bash_in(engine, "rg token", root).outcome is Outcome.ALLOW
     (root / ".gitignore").write_text("build/\n")
-    assert _bash(engine, "rg token", root).outcome is Outcome.DENY
+    assert bash_in(engine, "rg token", root).outcome is Outcome.DENY
 
 
 def test_without_inotify_the_mtime_check_still_sees_changes(tmp_path: Path) -> None:
@@ -231,5 +225,5 @@ def test_odd_words_in_a_real_tree_never_break_the_engine(seed_engine: Engine, tr
     for _ in range(600):
         word = "".join(chooser.choice("*?[]!^-./\\ {},\x00~$\"'ab:") for _ in range(12))
         command = chooser.choice(_HEADS) + word + chooser.choice(_TAILS)
-        decision = _bash(seed_engine, command, tree)
+        decision = bash_in(seed_engine, command, tree)
         assert decision.outcome in {Outcome.ALLOW, Outcome.APPROVE, Outcome.DENY}, command

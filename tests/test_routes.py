@@ -16,9 +16,8 @@ from engine.analysis.modes import world_writable
 from engine.clis.wrappers import inner_command_start, load_wrappers
 from engine.decide import Outcome
 from engine.evaluate import Engine
-from engine.events import CallContext, ToolEvent
 from engine.gitconfig import parse_git_config
-from tests.conftest import case_failures
+from tests.conftest import bash_in, case_failures
 from tests.project_tree import build_project_tree
 
 CASES = Path(__file__).parent / "policy_cases" / "routes.jsonl"
@@ -27,11 +26,6 @@ CASES = Path(__file__).parent / "policy_cases" / "routes.jsonl"
 @pytest.fixture(scope="module")
 def tree(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return build_project_tree(tmp_path_factory.mktemp("project"), bulk=False)
-
-
-def _bash(engine: Engine, command: str, cwd: Path):
-    event = ToolEvent(tool_name="Bash", tool_input={"command": command}, cwd=str(cwd))
-    return engine.evaluate(event, CallContext(repo=str(cwd), git_branch="feature/x"))
 
 
 def test_every_route_case_passes(seed_engine: Engine, tree: Path) -> None:
@@ -53,7 +47,7 @@ def test_the_route_suite_covers_every_class_both_ways() -> None:
 
 
 def test_a_script_run_is_shown_with_the_script_it_runs(seed_engine: Engine, tree: Path) -> None:
-    decision = _bash(seed_engine, "printf 'cat .env\\n' > t.sh; sh t.sh", tree)
+    decision = bash_in(seed_engine, "printf 'cat .env\\n' > t.sh; sh t.sh", tree)
     assert decision.outcome is Outcome.DENY
     assert "cat .env  (via sh t.sh)" in decision.commands
 
@@ -61,13 +55,13 @@ def test_a_script_run_is_shown_with_the_script_it_runs(seed_engine: Engine, tree
 def test_a_push_after_a_checkout_names_the_branch_and_the_checkout(
     seed_engine: Engine, tree: Path
 ) -> None:
-    decision = _bash(seed_engine, "git switch main && git push", tree)
+    decision = bash_in(seed_engine, "git switch main && git push", tree)
     assert decision.rule == "git_operations.blocked_branches"
     assert "git push origin HEAD:refs/heads/main  (via git switch main)" in decision.commands
 
 
 def test_find_delete_names_a_file_it_would_really_delete(seed_engine: Engine, tree: Path) -> None:
-    decision = _bash(seed_engine, "find . -name '*.log' -delete", tree)
+    decision = bash_in(seed_engine, "find . -name '*.log' -delete", tree)
     assert decision.outcome is Outcome.APPROVE
     assert "find -delete would delete ./logs/app.log" in decision.reason
 
@@ -75,7 +69,7 @@ def test_find_delete_names_a_file_it_would_really_delete(seed_engine: Engine, tr
 def test_git_clean_names_the_protected_file_and_how_to_spare_it(
     seed_engine: Engine, tree: Path
 ) -> None:
-    decision = _bash(seed_engine, "git clean -fd", tree)
+    decision = bash_in(seed_engine, "git clean -fd", tree)
     assert decision.outcome is Outcome.DENY
     assert "git clean would delete ./deploy/aws.pem" in decision.reason
     assert "add -e aws.pem" in decision.reason
@@ -127,19 +121,19 @@ def test_a_bare_push_follows_the_repositorys_config_as_it_changes(
 ) -> None:
     repo = tmp_path / "app"
     subprocess.run(["git", "init", "-q", "-b", "feature/x", str(repo)], check=True)
-    assert _bash(seed_engine, "git push", repo).outcome is Outcome.ALLOW
+    assert bash_in(seed_engine, "git push", repo).outcome is Outcome.ALLOW
 
     def git_config(*args: str) -> None:
         subprocess.run(["git", "-C", str(repo), "config", *args], check=True)
 
     git_config("remote.origin.push", "HEAD:main")
-    decision = _bash(seed_engine, "git push", repo)
+    decision = bash_in(seed_engine, "git push", repo)
     assert decision.rule == "git_operations.blocked_branches"
-    assert _bash(seed_engine, "git push origin feature/x", repo).outcome is Outcome.ALLOW
+    assert bash_in(seed_engine, "git push origin feature/x", repo).outcome is Outcome.ALLOW
     git_config("--unset", "remote.origin.push")
     git_config("push.default", "matching")
-    assert _bash(seed_engine, "git push origin", repo).outcome is Outcome.DENY
-    assert _bash(seed_engine, "git -c push.default=simple push", repo).outcome is Outcome.ALLOW
+    assert bash_in(seed_engine, "git push origin", repo).outcome is Outcome.DENY
+    assert bash_in(seed_engine, "git -c push.default=simple push", repo).outcome is Outcome.ALLOW
 
 
 def test_git_config_text_reads_as_git_names_it() -> None:
