@@ -128,6 +128,9 @@ class Server:
             GOVERNANCE_SPOOL_DIR=str(self.spool),
             GOVERNANCE_USER="agent-alice",
         )
+        # Beside the database, as for SQLite: a PostgreSQL server's default is the state
+        # folder in the home, which a test must not write to.
+        env.setdefault("GOVERNANCE_WITNESS", str(self.root / "gov.witness.jsonl"))
         env.update(extra)
         return env
 
